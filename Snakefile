@@ -1,0 +1,20 @@
+# rlvr_eval: does RL incentivize reasoning beyond the base model? pass@k at large k, as a workflow.
+# The paper grid is config.yaml; `--configfile config/demo.yaml` runs the offline demo instead.
+
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/models.smk"
+include: "workflow/rules/sampling.smk"
+include: "workflow/rules/verification.smk"
+include: "workflow/rules/metrics.smk"
+
+
+rule all:
+    input:
+        GRID.targets(),
+    default_target: True

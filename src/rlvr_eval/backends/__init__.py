@@ -1,0 +1,22 @@
+"""Sampling backends behind one interface; `load_backend` picks one by name."""
+
+from __future__ import annotations
+
+from .base import Backend, Completion, SamplingParams
+
+BACKENDS = ("transformers", "vllm")
+
+
+def load_backend(name: str, model_dir: str, **options) -> Backend:
+    if name == "transformers":
+        from .transformers_backend import TransformersBackend
+
+        return TransformersBackend(model_dir, **options)
+    if name == "vllm":
+        from .vllm_backend import VLLMBackend
+
+        return VLLMBackend(model_dir, **options)
+    raise ValueError(f"unknown backend {name!r}; known: {', '.join(BACKENDS)}")
+
+
+__all__ = ["Backend", "Completion", "SamplingParams", "load_backend", "BACKENDS"]

@@ -1,0 +1,85 @@
+"""Sampling with Hugging Face transformers `generate` (CPU, or one GPU when present).
+
+Slow next to vLLM but runs anywhere: it drives the offline demo, the tests and small GPU runs.
+"""
+
+from __future__ import annotations
+
+import platform
+
+from .base import Completion, SamplingParams
+
+
+class TransformersBackend:
+    def __init__(self, model_dir: str, device: str | None = None, dtype: str = "auto", batch_size: int = 64,
+                 max_model_len: int | None = None):
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self._torch = torch
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        if dtype == "auto":
+            torch_dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
+        else:
+            torch_dtype = getattr(torch, dtype)
+        self._tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        self.model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch_dtype).to(self.device).eval()
+        self.batch_size = batch_size
+        self.max_model_len = max_model_len or getattr(self.model.config, "max_position_embeddings", None)
+        eos = self.model.generation_config.eos_token_id
+        self.eos_ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+        if self._tokenizer.eos_token_id is not None:
+            self.eos_ids.add(self._tokenizer.eos_token_id)
+        self.pad_id = self._tokenizer.pad_token_id if self._tokenizer.pad_token_id is not None else min(self.eos_ids)
+
+    @property
+    def tokenizer(self):
+        return self._tokenizer
+
+    def info(self) -> dict:
+        import transformers
+
+        torch = self._torch
+        gpu = torch.cuda.get_device_name(0) if self.device.startswith("cuda") else None
+        return {"backend": "transformers", "transformers": transformers.__version__, "torch": torch.__version__,
+                "device": self.device, "gpu": gpu, "gpu_count": torch.cuda.device_count(), "host": platform.node()}
+
+    def check_fits(self, prompt_tokens: int, params: SamplingParams) -> None:
+        if self.max_model_len and prompt_tokens + params.max_new_tokens > self.max_model_len:
+            raise ValueError(f"prompt ({prompt_tokens} tokens) + max_new_tokens ({params.max_new_tokens}) exceeds the "
+                             f"model's context of {self.max_model_len} tokens; lower max_new_tokens or use a longer-context model")
+
+    def generate(self, prompts: list[str], n: int, seeds: list[int], params: SamplingParams) -> list[list[Completion]]:
+        return [self._generate_one(p, n, s, params) for p, s in zip(prompts, seeds)]
+
+    def _generate_one(self, prompt: str, n: int, seed: int, params: SamplingParams) -> list[Completion]:
+        torch = self._torch
+        enc = self._tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.device)
+        prompt_len = enc["input_ids"].shape[1]
+        self.check_fits(prompt_len, params)
+        torch.manual_seed(seed)
+        out: list[Completion] = []
+        remaining = n
+        while remaining:
+            batch = min(remaining, self.batch_size)
+            with torch.no_grad():
+                seqs = self.model.generate(
+                    **enc, do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=0,
+                    max_new_tokens=params.max_new_tokens, num_return_sequences=batch, pad_token_id=self.pad_id,
+                    stop_strings=list(params.stop) or None, tokenizer=self._tokenizer if params.stop else None,
+                )
+            for row in seqs[:, prompt_len:].tolist():
+                out.append(self._to_completion(row, params))
+            remaining -= batch
+        return out
+
+    def _to_completion(self, token_ids: list[int], params: SamplingParams) -> Completion:
+        end = next((i for i, t in enumerate(token_ids) if t in self.eos_ids), None)
+        tokens = token_ids if end is None else token_ids[: end + 1]
+        text = self._tokenizer.decode(tokens if end is None else tokens[:-1], skip_special_tokens=False)
+        finish = "stop" if end is not None else "length"
+        for stop in params.stop:
+            cut = text.find(stop)
+            if cut != -1:
+                text, finish = text[:cut], "stop"
+        return Completion(text=text, num_tokens=len(tokens), finish_reason=finish)

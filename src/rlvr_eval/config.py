@@ -1,0 +1,123 @@
+"""Load and check the workflow configuration before any job starts.
+
+Schema errors (unknown or misspelt keys, wrong types) and cross-references (pairs naming unknown
+models, unknown templates, benchmarks or graders) become one-line `ConfigError`s that name the key.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from .benchmarks import BENCHMARKS
+from .prompts import template_names
+from .verify.graders import GRADERS
+
+SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _where(path) -> str:
+    return ".".join(str(p) for p in path) or "<top level>"
+
+
+def _schema_error_message(err: jsonschema.ValidationError) -> str:
+    where = _where(err.absolute_path)
+    if err.validator == "additionalProperties":
+        allowed = sorted(err.schema.get("properties", {}))
+        extra = sorted(set(err.instance) - set(allowed)) if isinstance(err.instance, dict) else []
+        hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
+        return f"unknown key {', '.join(repr(e) for e in extra)} in {where}{hint}"
+    if err.validator == "required":
+        return f"{where}: {err.message}"
+    if err.validator == "oneOf" and "models" in list(err.absolute_path)[:1]:
+        return f"{where}: give exactly one of 'hf_id', 'path' or 'tiny'"
+    return f"{where}: {err.message}"
+
+
+def _with_defaults(validator_cls):
+    """A validator that fills in schema defaults (as snakemake.utils.validate(set_default=True) does)."""
+    validate_properties = validator_cls.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_cls, {"properties": set_defaults})
+
+
+def load_schema(path: str | Path = SCHEMA_PATH) -> dict:
+    return yaml.safe_load(Path(path).read_text())
+
+
+def validate_config(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict:
+    """Return a copy of `config` with defaults filled in; raise ConfigError naming the first problem."""
+    config = copy.deepcopy(config)
+    schema = load_schema(schema_path)
+    validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), e.path))
+    if errors:
+        raise ConfigError(_schema_error_message(errors[0]))
+    _check_references(config)
+    return config
+
+
+def _check_references(config: dict) -> None:
+    models = config["models"]
+    templates = template_names()
+    for name, m in models.items():
+        if m["prompt_template"] not in templates:
+            raise ConfigError(f"models.{name}.prompt_template: unknown template {m['prompt_template']!r} "
+                              f"(known: {', '.join(templates)})")
+        init = m.get("tiny", {}).get("init_from")
+        if init is not None and "tiny" not in models.get(init, {}):
+            raise ConfigError(f"models.{name}.tiny.init_from: {init!r} is not a tiny model of this config")
+        for b in m.get("tiny", {}).get("train_benchmarks", []):
+            if b not in config["benchmarks"]:
+                raise ConfigError(f"models.{name}.tiny.train_benchmarks: {b!r} is not in benchmarks")
+    seen = set()
+    for i, pair in enumerate(config["pairs"]):
+        if pair["name"] in seen:
+            raise ConfigError(f"pairs[{i}].name: duplicate pair name {pair['name']!r}")
+        seen.add(pair["name"])
+        for role in ("base", "rl"):
+            if pair[role] not in models:
+                raise ConfigError(f"pairs[{i}].{role}: unknown model {pair[role]!r} (known: {', '.join(models)})")
+        if pair.get("kind", "rl") == "rl":
+            tb, tr = models[pair["base"]]["prompt_template"], models[pair["rl"]]["prompt_template"]
+            if tb != tr:
+                raise ConfigError(f"pairs[{i}] ({pair['name']}): base and RL models must share a prompt template, "
+                                  f"got {tb!r} and {tr!r}")
+    graders = sorted(GRADERS)
+    verification = config.get("verification", {})
+    for key, grader in [("verification.grader", verification.get("grader", "math_verify"))] + [
+        (f"verification.compare_graders[{i}]", g) for i, g in enumerate(verification.get("compare_graders", []))
+    ] + [(f"benchmarks.{b}.grader", s["grader"]) for b, s in config["benchmarks"].items() if "grader" in s]:
+        if grader not in graders:
+            raise ConfigError(f"{key}: unknown grader {grader!r} (known: {', '.join(graders)})")
+    for b in config["benchmarks"]:
+        if b not in BENCHMARKS:
+            raise ConfigError(f"benchmarks.{b}: unknown benchmark (known: {', '.join(sorted(BENCHMARKS))})")
+
+
+def load_config(path: str | Path) -> dict:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML ({e})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    try:
+        return validate_config(raw)
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e}") from None

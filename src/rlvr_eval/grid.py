@@ -1,0 +1,112 @@
+"""The job grid implied by a validated config: which files each stage produces and needs.
+
+The Snakemake rules call these functions (as input functions and targets), so the grid logic is
+importable and testable without Snakemake. Paths are relative to the workflow's working directory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .backends import SamplingParams
+from .passk import default_ks
+from .prompts import stop_strings
+from .sampling import shard_sizes
+from .verify.graders import GRADER_VERSIONS
+
+
+@dataclass(frozen=True)
+class Grid:
+    config: dict
+
+    # --- models and benchmarks -------------------------------------------------------------
+    @property
+    def models(self) -> list[str]:
+        return list(self.config["models"])
+
+    def model(self, name: str) -> dict:
+        return self.config["models"][name]
+
+    def models_of_kind(self, kind: str) -> list[str]:
+        """kind: 'tiny' (built locally), 'path' (a local directory) or 'hf_id' (staged from the hub)."""
+        return [m for m, spec in self.config["models"].items() if kind in spec]
+
+    @property
+    def benchmarks(self) -> list[str]:
+        return list(self.config["benchmarks"])
+
+    @property
+    def pairs(self) -> list[dict]:
+        return self.config["pairs"]
+
+    def n(self, benchmark: str) -> int:
+        return self.config["benchmarks"][benchmark]["n"]
+
+    # --- sampling -------------------------------------------------------------------------
+    @property
+    def shard_size(self) -> int:
+        return self.config["sampling"].get("shard_size", 64)
+
+    def shards(self, benchmark: str) -> list[str]:
+        return [f"{i:04d}" for i in range(len(shard_sizes(self.n(benchmark), self.shard_size)))]
+
+    def shard_num_samples(self, benchmark: str, shard: str) -> int:
+        sizes = shard_sizes(self.n(benchmark), self.shard_size)
+        i = int(shard)
+        if i >= len(sizes):
+            raise ValueError(f"shard {shard} is beyond n={self.n(benchmark)} for {benchmark}")
+        return sizes[i]
+
+    def sampling_params(self, model: str) -> SamplingParams:
+        s = {**self.config["sampling"], **self.model(model).get("sampling", {})}
+        return SamplingParams(s["temperature"], s["top_p"], s["max_new_tokens"],
+                              tuple(stop_strings(self.model(model)["prompt_template"])))
+
+    def backend(self, model: str) -> str:
+        return self.model(model).get("backend", self.config["sampling"].get("backend", "vllm"))
+
+    def backend_options(self, model: str) -> dict:
+        m = self.model(model)
+        if self.backend(model) == "vllm":
+            opts = {"tensor_parallel_size": m.get("tensor_parallel_size", 1),
+                    "gpu_memory_utilization": m.get("gpu_memory_utilization", 0.9)}
+        else:
+            opts = {}
+        if "max_model_len" in m:
+            opts["max_model_len"] = m["max_model_len"]
+        return opts
+
+    def sample_file(self, model: str, benchmark: str, shard: str) -> str:
+        return f"results/samples/{model}/{benchmark}/shard-{shard}.parquet"
+
+    def sample_files(self, model: str, benchmark: str) -> list[str]:
+        return [self.sample_file(model, benchmark, s) for s in self.shards(benchmark)]
+
+    # --- verification ---------------------------------------------------------------------
+    def grader(self, benchmark: str) -> str:
+        """The grader whose verdicts feed pass@k, tables and figures for this benchmark."""
+        return self.config["benchmarks"][benchmark].get("grader", self.config.get("verification", {}).get("grader", "math_verify"))
+
+    def compare_graders(self) -> list[str]:
+        return list(self.config.get("verification", {}).get("compare_graders", []))
+
+    def grader_version(self, grader: str) -> str:
+        return GRADER_VERSIONS[grader]
+
+    def verdict_files(self, model: str, benchmark: str, grader: str) -> list[str]:
+        return [f"results/verdicts/{model}/{benchmark}/{grader}/shard-{s}.parquet" for s in self.shards(benchmark)]
+
+    # --- metrics and reports --------------------------------------------------------------
+    def ks(self, benchmark: str) -> list[int]:
+        return default_ks(self.n(benchmark), self.config.get("passk", {}).get("every_k", False))
+
+    def metrics_file(self, model: str, benchmark: str, grader: str | None = None) -> str:
+        return f"results/metrics/{model}/{benchmark}/{grader or self.grader(benchmark)}/per_problem.parquet"
+
+    def metrics_files(self, benchmark: str) -> list[str]:
+        return [self.metrics_file(m, benchmark) for m in self.models]
+
+    def targets(self) -> list[str]:
+        out = [f"results/tables/passk/{b}.csv" for b in self.benchmarks]
+        out += ["results/figures/passk_curves.png"]
+        return out

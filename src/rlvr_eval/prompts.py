@@ -1,0 +1,72 @@
+"""The paper's zero-shot prompt templates. Both models of a base/RL pair use the same template.
+
+Texts follow the released evaluation code of each RL recipe (SimpleRL-Zoo's `qwen-boxed`,
+Qwen2.5-Math's `qwen25-math-cot` used by Oat-Zero, DAPO's `Answer:` prompt, DeepSeek-R1's distilled
+models' `<think>` prompt).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PromptTemplate:
+    name: str
+    text: str  # contains "{question}"
+    stop: tuple[str, ...]  # strings that end a response (besides the tokenizer's EOS)
+
+
+_BOXED = "Please reason step by step, and put your final answer within \\boxed{}."
+_DAPO = (
+    "Solve the following math problem step by step. The last line of your response should be of the form "
+    "Answer: $Answer (without quotes) where $Answer is the answer to the problem.\n\n{question}\n\n"
+    'Remember to put your answer on its own line after "Answer:".'
+)
+_QWEN_STOP = ("<|im_end|>", "<|endoftext|>")
+
+TEMPLATES: dict[str, PromptTemplate] = {
+    t.name: t
+    for t in [
+        PromptTemplate(
+            "qwen-boxed",
+            "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
+            "<|im_start|>user\n{question}\n" + _BOXED + "<|im_end|>\n<|im_start|>assistant\n",
+            _QWEN_STOP,
+        ),
+        PromptTemplate(
+            "qwen25-math-cot",
+            "<|im_start|>system\n" + _BOXED + "<|im_end|>\n<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n",
+            _QWEN_STOP,
+        ),
+        PromptTemplate("dapo", "<|im_start|>user\n" + _DAPO + "<|im_end|>\n<|im_start|>assistant\n", _QWEN_STOP),
+        PromptTemplate(
+            "r1-think",
+            "<｜begin▁of▁sentence｜><｜User｜>{question}\n" + _BOXED + "<｜Assistant｜><think>\n",
+            ("<｜end▁of▁sentence｜>",),
+        ),
+        # No wrapping at all: the question is the prompt (base-model completion style).
+        PromptTemplate("plain", "Question: {question}\n" + _BOXED + "\nAnswer:", ()),
+    ]
+}
+CHAT_TEMPLATE = "chat"  # the tokenizer's own chat template, user turn = question + boxed instruction
+
+
+def template_names() -> list[str]:
+    return sorted([*TEMPLATES, CHAT_TEMPLATE])
+
+
+def render_prompt(template: str, question: str, tokenizer=None) -> str:
+    if template == CHAT_TEMPLATE:
+        if tokenizer is None or not getattr(tokenizer, "chat_template", None):
+            raise ValueError("prompt template 'chat' needs a tokenizer with a chat template")
+        messages = [{"role": "user", "content": f"{question}\n{_BOXED}"}]
+        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    if template not in TEMPLATES:
+        raise ValueError(f"unknown prompt template {template!r}; known: {', '.join(template_names())}")
+    # str.replace, not str.format: questions and templates contain literal braces.
+    return TEMPLATES[template].text.replace("{question}", question)
+
+
+def stop_strings(template: str) -> list[str]:
+    return list(TEMPLATES[template].stop) if template in TEMPLATES else []

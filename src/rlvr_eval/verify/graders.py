@@ -1,0 +1,47 @@
+r"""Registry of answer graders, and the verdict schema they feed.
+
+A grader is a plain function `grade(response: str, reference: str) -> (status, extracted)` where
+status is one of "correct", "wrong", "no_answer" and `extracted` is the answer it pulled out of the
+response (or None). The verification driver runs graders in worker processes under a hard deadline
+and adds the statuses "timeout" (the deadline killed the worker) and "error" (the grader raised).
+
+Verdict file schema (`results/verdicts/{model}/{benchmark}/{grader}/shard-XXXX.parquet`), one row per sample:
+
+| column       | type      | meaning                                                      |
+|--------------|-----------|--------------------------------------------------------------|
+| problem_id   | str       | as in the sample file                                        |
+| sample_index | int       | as in the sample file                                        |
+| status       | str       | correct / wrong / no_answer / timeout / error                |
+| correct      | bool      | status == "correct"                                          |
+| extracted    | str\|None | the answer the grader extracted                              |
+| reference    | str       | the benchmark's reference answer                             |
+| seconds      | float     | grading time of this sample                                  |
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Callable
+
+STATUSES = ("correct", "wrong", "no_answer", "timeout", "error")
+VERDICT_COLUMNS = ["problem_id", "sample_index", "status", "correct", "extracted", "reference", "seconds"]
+
+# name -> "module:function"; imported lazily inside the worker processes.
+GRADERS: dict[str, str] = {
+    "math_verify": "rlvr_eval.verify.math_verify_grader:grade",
+    "qwen_math": "rlvr_eval.verify.qwen_math_grader:grade",
+}
+
+# Bump a grader's version whenever its logic changes: the workflow passes it as a rule parameter,
+# so Snakemake re-verifies (and recomputes everything downstream) without resampling.
+GRADER_VERSIONS: dict[str, str] = {
+    "math_verify": "1",
+    "qwen_math": "1",
+}
+
+
+def get_grader(name: str) -> Callable[[str, str], tuple[str, str | None]]:
+    if name not in GRADERS:
+        raise ValueError(f"unknown grader {name!r}; known: {', '.join(sorted(GRADERS))}")
+    module, func = GRADERS[name].split(":")
+    return getattr(importlib.import_module(module), func)

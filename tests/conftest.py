@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import pytest
+
+from workflow_helpers import MIRROR, copy_workflow, snakemake
+
+
+@pytest.fixture(scope="session")
+def mirror():
+    if not MIRROR.is_dir():
+        pytest.fail(f"benchmark mirror {MIRROR} is missing: the tests expect ../shared beside the repository")
+    return MIRROR
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory, mirror):
+    """A randomly initialised tiny Qwen2 model directory with a locally trained tokenizer."""
+    from rlvr_eval.benchmarks import load_benchmark
+    from rlvr_eval.tiny_models import TinyModelSpec, build_tiny_model
+
+    problems, _ = load_benchmark("gsm8k", mirror, limit=16)
+    out = tmp_path_factory.mktemp("tiny-model")
+    build_tiny_model(out, TinyModelSpec(seed=0), problems, "qwen-boxed")
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory, mirror):
+    """The whole demo DAG, run once per test session with the real Snakemake in a scratch copy."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("demo"))
+    snakemake(workdir)
+    return workdir

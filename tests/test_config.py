@@ -1,0 +1,61 @@
+import copy
+
+import pytest
+import yaml
+
+from rlvr_eval.config import ConfigError, load_config, validate_config
+from workflow_helpers import REPO, copy_workflow, demo_config, snakemake, write_config
+
+
+def paper_config() -> dict:
+    return yaml.safe_load((REPO / "config.yaml").read_text())
+
+
+def test_both_shipped_configs_validate_and_get_defaults():
+    paper = load_config(REPO / "config.yaml")
+    assert paper["sampling"]["temperature"] == 0.6 and paper["sampling"]["top_p"] == 0.95
+    assert paper["sampling"]["max_new_tokens"] == 16384
+    assert paper["models"]["qwen2.5-7b"]["tensor_parallel_size"] == 1  # schema default
+    demo = load_config(REPO / "config" / "demo.yaml")
+    assert demo["verification"]["timeout_s"] == 10
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda c: c.update(modles=c.pop("models")), "unknown key 'modles' in <top level>"),
+    (lambda c: c["sampling"].update(temprature=0.6), "unknown key 'temprature' in sampling"),
+    (lambda c: c["models"]["qwen2.5-7b"].update(prompt_tmplate="x"), "unknown key 'prompt_tmplate' in models.qwen2.5-7b"),
+    (lambda c: c["sampling"].update(top_p=1.5), "sampling.top_p: 1.5 is greater than the maximum of 1"),
+    (lambda c: c["benchmarks"]["gsm8k"].update(n="many"), "benchmarks.gsm8k.n: 'many' is not of type 'integer'"),
+    (lambda c: c["pairs"][0].update(rl="simplerl"), "pairs[0].rl: unknown model 'simplerl'"),
+    (lambda c: c["models"]["qwen2.5-7b"].update(prompt_template="qwen-boxd"), "unknown template 'qwen-boxd'"),
+    (lambda c: c["models"]["simplerl-zoo-qwen2.5-7b"].update(prompt_template="dapo"), "must share a prompt template"),
+    (lambda c: c["benchmarks"].update(gsm9k={"n": 4}), "benchmarks.gsm9k: unknown benchmark"),
+    (lambda c: c["verification"].update(grader="exact"), "verification.grader: unknown grader 'exact'"),
+    (lambda c: c["models"]["qwen2.5-7b"].update(path="/models/q"), "give exactly one of 'hf_id', 'path' or 'tiny'"),
+])
+def test_bad_config_gives_one_line_error_naming_the_key(mutate, message):
+    config = paper_config()
+    mutate(config)
+    with pytest.raises(ConfigError) as err:
+        validate_config(config)
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_validation_does_not_modify_its_input():
+    config = paper_config()
+    before = copy.deepcopy(config)
+    validate_config(config)
+    assert config == before
+
+
+def test_snakemake_stops_on_a_misspelt_key_before_any_job(tmp_path):
+    config = demo_config()
+    config["sampling"]["temprature"] = config["sampling"].pop("temperature")
+    workdir = copy_workflow(tmp_path, config)
+    proc = snakemake(workdir, "--dry-run", check=False)
+    assert proc.returncode != 0
+    lines = [l for l in proc.stderr.splitlines() if "Config error" in l]
+    assert lines == ["Config error: unknown key 'temprature' in sampling (allowed: backend, chunk_size, max_new_tokens, "
+                     "seed, shard_size, temperature, top_p)"], proc.stderr
+    assert not (workdir / "results").exists()

@@ -1,0 +1,26 @@
+# Benchmarks -> canonical problem tables (schema: rlvr_eval.benchmarks).
+
+
+def benchmark_source_files(wildcards):
+    mirror = config["benchmark_source"]["mirror_dir"]
+    if mirror is None:
+        return []
+    from rlvr_eval.benchmarks import mirror_path
+
+    return [str(mirror_path(wildcards.benchmark, mirror))]
+
+
+rule prepare_benchmark:
+    input:
+        benchmark_source_files,
+    output:
+        "results/data/{benchmark}.parquet",
+    params:
+        mirror_dir=config["benchmark_source"]["mirror_dir"],
+        hub_revision=lambda w: config["benchmark_source"]["hub_revisions"].get(w.benchmark),
+        limit=lambda w: config["benchmarks"][w.benchmark].get("limit"),
+    log:
+        "logs/data/{benchmark}.log",
+    localrule: True  # may download from the hub: runs where the network is (the login node)
+    script:
+        "../scripts/prepare_benchmark.py"

@@ -1,0 +1,45 @@
+# verdicts -> per-problem pass@k -> tables and figures (schemas: rlvr_eval.passk).
+
+
+rule passk_metrics:
+    input:
+        lambda w: GRID.verdict_files(w.model, w.benchmark, w.grader),
+    output:
+        per_problem="results/metrics/{model}/{benchmark}/{grader}/per_problem.parquet",
+        mean="results/metrics/{model}/{benchmark}/{grader}/passk.csv",
+    params:
+        ks=lambda w: GRID.ks(w.benchmark),
+    log:
+        "logs/metrics/{model}/{benchmark}/{grader}.log",
+    script:
+        "../scripts/passk_metrics.py"
+
+
+rule passk_table:
+    input:
+        lambda w: GRID.metrics_files(w.benchmark),
+    output:
+        csv="results/tables/passk/{benchmark}.csv",
+        md="results/tables/passk/{benchmark}.md",
+    params:
+        models=GRID.models,
+        roles={m: GRID.model(m)["role"] for m in GRID.models},
+    log:
+        "logs/tables/passk/{benchmark}.log",
+    script:
+        "../scripts/passk_table.py"
+
+
+rule passk_figure:
+    input:
+        tables=expand("results/tables/passk/{benchmark}.csv", benchmark=GRID.benchmarks),
+    output:
+        png=report("results/figures/passk_curves.png", category="pass@k", caption="../report/passk_curves.rst"),
+        pdf="results/figures/passk_curves.pdf",
+    params:
+        benchmarks=GRID.benchmarks,
+        pairs=GRID.pairs,
+    log:
+        "logs/figures/passk_curves.log",
+    script:
+        "../scripts/passk_figure.py"

@@ -1,0 +1,42 @@
+# Models -> a local directory plus a manifest results/models/{model}.json ({"path", "revision", ...})
+# that the sampling jobs read. Compute jobs never download anything.
+
+
+rule build_tiny_model:
+    input:
+        problems=lambda w: expand(
+            "results/data/{benchmark}.parquet",
+            benchmark=GRID.model(w.model)["tiny"].get("train_benchmarks", GRID.benchmarks),
+        ),
+        init=lambda w: (
+            [f"results/models/{GRID.model(w.model)['tiny']['init_from']}.json"]
+            if "init_from" in GRID.model(w.model)["tiny"]
+            else []
+        ),
+    output:
+        manifest="results/models/{model}.json",
+        weights=directory("results/models/{model}"),
+    wildcard_constraints:
+        model=regex_of(GRID.models_of_kind("tiny")),
+    params:
+        spec=lambda w: {k: v for k, v in GRID.model(w.model)["tiny"].items() if k not in ("init_from", "train_benchmarks")},
+        template=lambda w: GRID.model(w.model)["prompt_template"],
+    log:
+        "logs/models/{model}.log",
+    script:
+        "../scripts/build_tiny_model.py"
+
+
+rule stage_model:
+    output:
+        manifest="results/models/{model}.json",
+    wildcard_constraints:
+        model=regex_of(GRID.models_of_kind("hf_id") + GRID.models_of_kind("path")),
+    params:
+        model=lambda w: GRID.model(w.model),
+        local_dir=lambda w: f"resources/models/{w.model}",
+    log:
+        "logs/models/{model}.log",
+    localrule: True  # downloads on the login node; compute nodes read resources/ only
+    script:
+        "../scripts/stage_model.py"

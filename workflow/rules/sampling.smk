@@ -1,0 +1,22 @@
+# (model, benchmark, shard) -> samples (schema: rlvr_eval.sampling).
+
+
+rule sample:
+    input:
+        problems="results/data/{benchmark}.parquet",
+        model="results/models/{model}.json",
+    output:
+        "results/samples/{model}/{benchmark}/shard-{shard}.parquet",
+    params:
+        template=lambda w: GRID.model(w.model)["prompt_template"],
+        sampling=lambda w: GRID.sampling_params(w.model).to_dict(),
+        num_samples=lambda w: GRID.shard_num_samples(w.benchmark, w.shard),
+        shard_size=GRID.shard_size,
+        seed=config["sampling"]["seed"],
+        chunk_size=config["sampling"]["chunk_size"],
+        backend=lambda w: GRID.backend(w.model),
+        backend_options=lambda w: GRID.backend_options(w.model),
+    log:
+        "logs/sample/{model}/{benchmark}/shard-{shard}.log",
+    script:
+        "../scripts/sample.py"

@@ -1,0 +1,18 @@
+# samples -> verdicts, one file per shard and grader (schema: rlvr_eval.verify.graders).
+
+
+rule verify:
+    input:
+        samples="results/samples/{model}/{benchmark}/shard-{shard}.parquet",
+        problems="results/data/{benchmark}.parquet",
+    output:
+        "results/verdicts/{model}/{benchmark}/{grader}/shard-{shard}.parquet",
+    params:
+        grader="{grader}",
+        grader_version=lambda w: GRID.grader_version(w.grader),
+        timeout_s=config["verification"]["timeout_s"],
+    threads: config["verification"]["workers"]
+    log:
+        "logs/verify/{model}/{benchmark}/{grader}/shard-{shard}.log",
+    script:
+        "../scripts/verify_samples.py"

@@ -12,6 +12,7 @@ include: "workflow/rules/models.smk"
 include: "workflow/rules/sampling.smk"
 include: "workflow/rules/verification.smk"
 include: "workflow/rules/metrics.smk"
+include: "workflow/rules/grading.smk"
 
 
 rule all:

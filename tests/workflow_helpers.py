@@ -14,7 +14,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 MIRROR = SHARED / "data" / "benchmarks"
-WORKFLOW_FILES = ("Snakefile", "config.yaml", "config", "workflow")
+WORKFLOW_FILES = ("Snakefile", "config.yaml", "config", "workflow", "profiles")
 
 
 def copy_workflow(dest: Path, config: dict | None = None) -> Path:
@@ -40,9 +40,10 @@ def write_config(workdir: Path, config: dict) -> None:
     (workdir / "config" / "demo.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True, timeout: float = 1800) -> subprocess.CompletedProcess:
-    """Run the real Snakemake CLI of this interpreter's environment in `workdir` on config/demo.yaml."""
-    cmd = [str(Path(sys.executable).with_name("snakemake")), "--configfile", "config/demo.yaml", "--cores", "2", *args]
+def snakemake(workdir: Path, *args: str, check: bool = True, timeout: float = 1800,
+              configfile: str = "config/demo.yaml") -> subprocess.CompletedProcess:
+    """Run the real Snakemake CLI of this interpreter's environment in `workdir` (default: on the demo config)."""
+    cmd = [str(Path(sys.executable).with_name("snakemake")), "--configfile", configfile, "--cores", "2", *args]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout, env=env)
     if check and proc.returncode != 0:
@@ -53,9 +54,9 @@ def snakemake(workdir: Path, *args: str, check: bool = True, timeout: float = 18
 _JOB_RE = re.compile(r"^(?:local)?rule (\w+):\s*$")
 
 
-def planned_jobs(workdir: Path, *args: str) -> list[tuple[str, list[str]]]:
+def planned_jobs(workdir: Path, *args: str, configfile: str = "config/demo.yaml") -> list[tuple[str, list[str]]]:
     """(rule, outputs) of every job a dry run would execute."""
-    proc = snakemake(workdir, "--dry-run", *args)
+    proc = snakemake(workdir, "--dry-run", *args, configfile=configfile)
     jobs, rule = [], None
     for line in (proc.stdout + proc.stderr).splitlines():
         m = _JOB_RE.match(line.strip())
@@ -68,8 +69,50 @@ def planned_jobs(workdir: Path, *args: str) -> list[tuple[str, list[str]]]:
     return jobs
 
 
-def planned_rules(workdir: Path, *args: str) -> dict[str, int]:
+def planned_rules(workdir: Path, *args: str, configfile: str = "config/demo.yaml") -> dict[str, int]:
     counts: dict[str, int] = {}
-    for rule, _ in planned_jobs(workdir, *args):
+    for rule, _ in planned_jobs(workdir, *args, configfile=configfile):
         counts[rule] = counts.get(rule, 0) + 1
+    return counts
+
+
+# --- provenance and incremental reruns (tests/test_invalidation.py, tests/test_audit.py) ---------------------
+def copy_run(src: Path, dest: Path, package: bool = False) -> Path:
+    """Copy a finished run (workflow files, config, results, logs and Snakemake's .snakemake metadata), keeping
+    modification times, so that Snakemake sees the same state there. package=True also copies src/rlvr_eval to
+    dest/src: edit the code there and put it first on the path with `package_env(dest)` (or PYTHONPATH)."""
+    shutil.copytree(src, dest, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "locks", "shadow"))
+    if package:
+        shutil.copytree(REPO / "src" / "rlvr_eval", dest / "src" / "rlvr_eval",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+def package_env(workdir: Path) -> dict:
+    """Environment variables that make Snakemake and its jobs import the copy of the package in `workdir`/src."""
+    return {"PYTHONPATH": str(workdir / "src")}
+
+
+def read_config(workdir: Path) -> dict:
+    return yaml.safe_load((workdir / "config" / "demo.yaml").read_text())
+
+
+def planned_outputs(workdir: Path, *args: str, configfile: str = "config/demo.yaml") -> dict[str, list[str]]:
+    """rule -> sorted outputs (all outputs of every job) that a dry run would produce."""
+    out: dict[str, list[str]] = {}
+    for rule, outputs in planned_jobs(workdir, *args, configfile=configfile):
+        out.setdefault(rule, []).extend(outputs)
+    return {rule: sorted(outputs) for rule, outputs in sorted(out.items())}
+
+
+_RAN_RE = re.compile(r"^(?:local)?rule (\w+):\s*$")
+
+
+def executed_rules(proc: subprocess.CompletedProcess) -> dict[str, int]:
+    """rule -> jobs that a (real) Snakemake run executed, from its output."""
+    counts: dict[str, int] = {}
+    for line in (proc.stdout + proc.stderr).splitlines():
+        m = _RAN_RE.match(line.strip())
+        if m:
+            counts[m.group(1)] = counts.get(m.group(1), 0) + 1
     return counts

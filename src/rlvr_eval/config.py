@@ -104,6 +104,9 @@ def _check_references(config: dict) -> None:
     ] + [(f"benchmarks.{b}.grader", s["grader"]) for b, s in config["benchmarks"].items() if "grader" in s]:
         if grader not in graders:
             raise ConfigError(f"{key}: unknown grader {grader!r} (known: {', '.join(graders)})")
+    compare = verification.get("compare_graders", [])
+    if len(compare) not in (0, 2) or len(set(compare)) != len(compare):
+        raise ConfigError(f"verification.compare_graders: name two different graders (or none), got {compare}")
     for b in config["benchmarks"]:
         if b not in BENCHMARKS:
             raise ConfigError(f"benchmarks.{b}: unknown benchmark (known: {', '.join(sorted(BENCHMARKS))})")

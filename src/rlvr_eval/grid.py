@@ -109,4 +109,6 @@ class Grid:
     def targets(self) -> list[str]:
         out = [f"results/tables/passk/{b}.csv" for b in self.benchmarks]
         out += ["results/figures/passk_curves.png"]
+        if len(self.compare_graders()) >= 2:
+            out += [f"results/grader_agreement/{m}/{b}/summary.md" for m in self.models for b in self.benchmarks]
         return out

@@ -60,8 +60,8 @@ def write_parquet(path: str | os.PathLike, df: pd.DataFrame, metadata: dict | No
         pq.write_table(table, tmp)
 
 
-def read_parquet(path: str | os.PathLike) -> pd.DataFrame:
-    return pq.read_table(path).to_pandas()
+def read_parquet(path: str | os.PathLike, columns: list[str] | None = None) -> pd.DataFrame:
+    return pq.read_table(path, columns=columns).to_pandas()
 
 
 def read_parquet_metadata(path: str | os.PathLike) -> dict:

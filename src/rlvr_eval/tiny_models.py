@@ -142,4 +142,4 @@ def _train(model, tokenizer, pairs: list[tuple[str, str]], spec: TinyModelSpec, 
         optimiser.step()
         optimiser.zero_grad()
     model.eval()
-    return float(loss)
+    return float(loss.detach())

@@ -1,0 +1,70 @@
+r"""Answer grading with Hugging Face's math-verify library (parse + verify).
+
+Extraction (math-verify's own regexes, LaTeX and plain expressions): the last `\boxed{…}` first
+(boxed_match_priority=0, so a boxed answer beats any "answer:" phrase); then "final answer is",
+"The answer is …" and the DAPO template's `Answer: …` line; then the last LaTeX span or number
+in the response (which is how GSM8K-style `A: 18` endings are read).
+
+The reference is a plain string ("18", "\frac{1}{2}", "\left( 3, \frac{\pi}{2} \right)"): it is
+wrapped in `$…$` so that math-verify reads all of it as one LaTeX expression (unwrapped, the
+tuple above would be read as its first number). A reference that math-verify cannot read at all
+raises ValueError, which the driver records as status "error": it is a benchmark problem, not a
+wrong answer.
+
+math-verify's own timeouts use signal.alarm; they are disabled (parsing_timeout=None,
+timeout_seconds=None) because the driver runs this in worker processes and kills a worker at the
+deadline, which also stops hangs that an alarm cannot interrupt.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+
+from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
+
+RESPONSE_EXTRACTION = (LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig())
+REFERENCE_EXTRACTION = (LatexExtractionConfig(), ExprExtractionConfig())
+
+_UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+class _DropDisabledTimeoutWarning(logging.Filter):
+    # math-verify warns once per process that its timeouts are off; here that is deliberate.
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Timeout is disabled")
+
+
+for _name in ("math_verify.parser", "math_verify.grader"):
+    logging.getLogger(_name).addFilter(_DropDisabledTimeoutWarning())
+
+
+@lru_cache(maxsize=4096)  # every sample of a problem shares its reference
+def parse_reference(reference: str) -> list:
+    """math-verify's parse of a reference answer: [sympy value, normalised string] or [string]."""
+    # Stray "$" inside references (Minerva, OlympiadBench: "221,$8") would split the $…$ wrapper.
+    inner = _UNESCAPED_DOLLAR.sub("", reference).strip()
+    for candidate in (f"${inner}$", f"\\boxed{{{inner}}}", reference):
+        parsed = parse(candidate, extraction_config=REFERENCE_EXTRACTION, parsing_timeout=None, raise_on_error=True)
+        if parsed:
+            return parsed
+    raise ValueError(f"math-verify cannot read the reference answer {reference!r}")
+
+
+def extract(response: str) -> list:
+    """math-verify's parse of the response's final answer; [] when it states none and has no number."""
+    return parse(response, extraction_config=RESPONSE_EXTRACTION, parsing_timeout=None, raise_on_error=True)
+
+
+def grade(response: str, reference: str) -> tuple[str, str | None]:
+    gold = parse_reference(reference)
+    pred = extract(response)
+    if not pred:
+        return "no_answer", None
+    # parse() appends the matched text as a string; report that rather than str(sympy value),
+    # which is slow (even unbounded) for huge expressions.
+    extracted = next((p for p in reversed(pred) if isinstance(p, str)), None)
+    if extracted is None:
+        extracted = str(pred[0])
+    return ("correct" if verify(gold, pred, timeout_seconds=None) else "wrong"), extracted

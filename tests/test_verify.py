@@ -1,0 +1,219 @@
+r"""Answer verification: the math-verify grader, the deadline sandbox, and the verdict driver.
+
+Real math-verify, real worker processes. The sandbox tests use standard-library functions as the
+"grader" (time.sleep hangs, math.sqrt(-1) raises, os._exit kills its process), named like any
+grader in rlvr_eval.verify.graders.GRADERS: "module:function".
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from rlvr_eval.io import read_parquet, read_parquet_metadata, sha256_file, write_parquet
+from rlvr_eval.verify.driver import verify_samples, verify_shard
+from rlvr_eval.verify.graders import GRADER_VERSIONS, VERDICT_COLUMNS
+from rlvr_eval.verify.math_verify_grader import grade
+from rlvr_eval.verify.sandbox import WorkerPool, WorkerStartupError, run_with_deadline
+
+REPO = Path(__file__).resolve().parents[1]
+# Hangs math-verify's verify() (sympy tries to evaluate the tower) past any signal.alarm.
+POWER_TOWER = r"So the result is $\boxed{5^{5^{5^{5^{5}}}}}$."
+STARTUP_SLACK_S = 60  # spawning workers and importing sympy on a busy 2-core machine
+
+
+# --- grader -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("response, reference, status, extracted", [
+    ("16 - 3 - 4 = 9 eggs, and 9 * 2 = 18.\nSo she makes $\\boxed{18}$ dollars.", "18", "correct", "18"),
+    ("The probability is $\\boxed{0.5}$.", "\\frac{1}{2}", "correct", None),  # equivalence, not string equality
+    ("Therefore $x = \\frac{2}{4}$, i.e. \\boxed{\\frac{2}{4}}", "0.5", "correct", None),
+    ("So the answer is \\boxed{17}.", "18", "wrong", "17"),
+    ("I am not sure how to solve this problem.", "18", "no_answer", None),
+    ("", "18", "no_answer", None),
+    # MATH500 (precalculus/807): the reference is a tuple written with \left( \right).
+    ("In polar coordinates the point is $\\boxed{\\left( 3, \\frac{\\pi}{2} \\right)}$.",
+     "\\left( 3, \\frac{\\pi}{2} \\right)", "correct", None),
+    ("The point is $\\boxed{(3, \\frac{\\pi}{2})}$.", "\\left( 3, \\frac{\\pi}{2} \\right)", "correct", None),
+    ("The point is $\\boxed{(3, \\pi)}$.", "\\left( 3, \\frac{\\pi}{2} \\right)", "wrong", None),
+    ("The point is $\\boxed{3}$.", "\\left( 3, \\frac{\\pi}{2} \\right)", "wrong", "3"),
+    # GSM8K few-shot style and the "answer is" phrase: the final number, not earlier ones.
+    ("She makes 9 * 2 = $<<9*2=18>>18 every day.\nA: 18", "18", "correct", "18"),
+    ("She sells 13 eggs for $2 each. The answer is 26.", "18", "wrong", "26"),
+    # DAPO template: the last line is "Answer: …".
+    ("We have 3 cases and 6 sub-cases, so 3 * 6 = 18.\nAnswer: 18", "18", "correct", "18"),
+    ("Hence the total is 3 + 4 + 20 = 27 dollars.\n\nAnswer: $27$", "27", "correct", "27"),
+    # The boxed answer wins over numbers written after it.
+    ("\\boxed{18}\nI double-checked this with 2 other methods.", "18", "correct", "18"),
+])
+def test_grade_examples(response, reference, status, extracted):
+    got_status, got_extracted = grade(response, reference)
+    assert got_status == status, (response, reference, got_extracted)
+    if extracted is not None:
+        assert got_extracted == extracted
+
+
+def test_every_math500_reference_is_graded_equal_to_itself(mirror):
+    """The reference parsing holds over a whole real benchmark: each answer, boxed, is correct."""
+    from rlvr_eval.benchmarks import load_benchmark
+
+    problems, _ = load_benchmark("math500", mirror)
+    failures = [ref for ref in problems["reference"] if grade(f"The answer is $\\boxed{{{ref}}}$.", ref)[0] != "correct"]
+    assert failures == []
+
+
+def test_unreadable_reference_is_an_error_not_a_wrong_answer():
+    with pytest.raises(ValueError, match="reference answer ''"):
+        grade("\\boxed{1}", "")
+
+
+# --- sandbox ------------------------------------------------------------------------------------
+
+def test_sandbox_returns_values_and_errors_in_input_order():
+    outcomes = run_with_deadline("math:sqrt", [(16,), (-1,), (9,), ("x",)], workers=2, timeout_s=STARTUP_SLACK_S)
+    assert [o.status for o in outcomes] == ["ok", "error", "ok", "error"]
+    assert [o.value for o in outcomes] == [4.0, None, 3.0, None]
+    assert outcomes[1].error == "ValueError: math domain error"
+    assert outcomes[3].error.startswith("TypeError")
+
+
+def test_sandbox_kills_a_hanging_item_and_replaces_the_worker():
+    timeout_s = 1.0
+    with WorkerPool("time:sleep", workers=1, timeout_s=timeout_s) as pool:
+        pool.map([(0,)])  # start the worker outside the timed region
+        started = time.monotonic()
+        outcomes = pool.map([(0.01,), (3600,), (0.02,), (0,)])
+        elapsed = time.monotonic() - started
+        assert [o.status for o in outcomes] == ["ok", "timeout", "ok", "ok"]
+        assert pool.workers_lost == 1  # the single worker was killed, and a fresh one ran the last items
+    assert timeout_s <= outcomes[1].seconds < timeout_s + 2
+    assert elapsed < timeout_s + STARTUP_SLACK_S
+
+
+def test_sandbox_worker_death_is_an_error_for_that_item_only():
+    outcomes = run_with_deadline("os:_exit", [(3,)], workers=1, timeout_s=STARTUP_SLACK_S)
+    assert outcomes[0].status == "error" and "exit code 3" in outcomes[0].error
+
+
+def test_sandbox_unknown_function_fails_at_startup():
+    with pytest.raises(WorkerStartupError, match="no_such_module"):
+        run_with_deadline("no_such_module:grade", [("a", "b")], workers=1, timeout_s=5)
+
+
+def test_sandbox_from_an_unguarded_top_level_script(tmp_path):
+    """Snakemake runs rule scripts as __main__ without an `if __name__ == "__main__"` guard; the
+    spawned workers must not re-run the script (they would recurse and fail to start)."""
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent("""
+        from rlvr_eval.verify.sandbox import run_with_deadline
+        print([o.value for o in run_with_deadline("math:sqrt", [(4,), (25,)], workers=2, timeout_s=60)])
+    """))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[2.0, 5.0]"
+
+
+# --- driver -------------------------------------------------------------------------------------
+
+PROBLEMS = pd.DataFrame({
+    "problem_id": ["p0", "p1", "p2"],
+    "question": ["…", "…", "…"],
+    "reference": ["18", "\\frac{1}{2}", "\\left( 3, \\frac{\\pi}{2} \\right)"],
+})
+
+
+def test_verify_samples_schema_and_statuses():
+    samples = pd.DataFrame({
+        "problem_id": ["p1", "p0", "p0", "p2", "p0", "p0"],
+        "sample_index": [0, 0, 1, 0, 2, 3],
+        "text": ["\\boxed{\\frac{2}{4}}", "\\boxed{18}", "no idea", "\\boxed{(3, \\pi)}", "\\boxed{18}", "A: 19"],
+        "num_tokens": [5] * 6,
+        "finish_reason": ["stop"] * 6,
+    })
+    verdicts = verify_samples(samples, PROBLEMS, "math_verify", timeout_s=STARTUP_SLACK_S, workers=2)
+    assert list(verdicts.columns) == VERDICT_COLUMNS
+    assert verdicts["problem_id"].tolist() == samples["problem_id"].tolist()
+    assert verdicts["sample_index"].tolist() == samples["sample_index"].tolist()
+    assert verdicts["status"].tolist() == ["correct", "correct", "no_answer", "wrong", "correct", "wrong"]
+    assert verdicts["correct"].tolist() == [True, True, False, False, True, False]
+    assert verdicts["extracted"].tolist()[:3] == ["\\frac{2}{4}", "18", None]
+    assert verdicts["reference"].tolist()[:2] == ["\\frac{1}{2}", "18"]
+    assert str(verdicts["sample_index"].dtype) == "int64" and verdicts["correct"].dtype == bool
+    assert verdicts["seconds"].dtype == "float64" and (verdicts["seconds"] >= 0).all()
+
+
+def test_verify_samples_times_out_a_hanging_grader_and_keeps_the_rest():
+    timeout_s = 2.0
+    samples = pd.DataFrame({
+        "problem_id": ["p0", "p0", "p1"],
+        "sample_index": [0, 1, 0],
+        "text": ["\\boxed{18}", POWER_TOWER, "\\boxed{1/2}"],
+    })
+    started = time.monotonic()
+    verdicts = verify_samples(samples, PROBLEMS, "math_verify", timeout_s=timeout_s, workers=2)
+    assert verdicts["status"].tolist() == ["correct", "timeout", "correct"]
+    assert timeout_s <= verdicts["seconds"][1] < timeout_s + 2
+    assert verdicts["extracted"][1] is None
+    assert time.monotonic() - started < timeout_s + STARTUP_SLACK_S
+
+
+def test_verify_samples_names_problem_ids_missing_from_the_benchmark():
+    samples = pd.DataFrame({"problem_id": ["p0", "p9"], "sample_index": [0, 0], "text": ["1", "2"]})
+    with pytest.raises(ValueError, match="p9"):
+        verify_samples(samples, PROBLEMS, "math_verify", timeout_s=5, workers=1)
+
+
+def test_verify_samples_rejects_an_unknown_grader():
+    samples = pd.DataFrame({"problem_id": ["p0"], "sample_index": [0], "text": ["1"]})
+    with pytest.raises(ValueError, match="unknown grader 'nope'"):
+        verify_samples(samples, PROBLEMS, "nope", timeout_s=5, workers=1)
+
+
+def test_verify_shard_writes_verdicts_with_provenance(tmp_path):
+    samples_path, problems_path = tmp_path / "shard-0000.parquet", tmp_path / "problems.parquet"
+    samples = pd.DataFrame({"problem_id": ["p0", "p1"], "sample_index": [0, 0], "text": ["\\boxed{18}", "so 2"]})
+    write_parquet(samples_path, samples, {"spec": {"model": "m", "benchmark": "b", "shard": 0}})
+    write_parquet(problems_path, PROBLEMS)
+    out = tmp_path / "verdicts" / "shard-0000.parquet"
+
+    verify_shard(samples_path, problems_path, out, "math_verify", timeout_s=STARTUP_SLACK_S, workers=1)
+
+    verdicts = read_parquet(out)
+    assert list(verdicts.columns) == VERDICT_COLUMNS
+    assert verdicts["status"].tolist() == ["correct", "wrong"]
+    meta = read_parquet_metadata(out)
+    assert meta["grader"] == "math_verify" and meta["grader_version"] == GRADER_VERSIONS["math_verify"]
+    assert meta["timeout_s"] == STARTUP_SLACK_S and meta["math_verify_version"]
+    assert meta["samples_sha256"] == sha256_file(samples_path)
+    assert meta["status_counts"] == {"correct": 1, "wrong": 1, "no_answer": 0, "timeout": 0, "error": 0}
+    assert meta["samples_spec"] == {"model": "m", "benchmark": "b", "shard": 0}
+    assert [p.name for p in out.parent.iterdir()] == ["shard-0000.parquet"]  # no temporary file left behind
+
+
+def test_snakemake_script_runs_as_a_rule_script(tmp_path):
+    """workflow/scripts/verify_samples.py run the way Snakemake runs it: as __main__, with a
+    `snakemake` object defined before the script's own code."""
+    samples_path, problems_path = tmp_path / "samples.parquet", tmp_path / "problems.parquet"
+    write_parquet(samples_path, pd.DataFrame({"problem_id": ["p0"], "sample_index": [0], "text": ["A: 18"]}))
+    write_parquet(problems_path, PROBLEMS)
+    out, log = tmp_path / "verdicts.parquet", tmp_path / "verify.log"
+    preamble = textwrap.dedent(f"""
+        from types import SimpleNamespace
+        snakemake = SimpleNamespace(
+            input=SimpleNamespace(samples={str(samples_path)!r}, problems={str(problems_path)!r}),
+            output=[{str(out)!r}], log=[{str(log)!r}], threads=1,
+            params=SimpleNamespace(grader="math_verify", grader_version="1", timeout_s=60),
+        )
+    """)
+    script = tmp_path / "rule_script.py"
+    script.write_text(preamble + (REPO / "workflow" / "scripts" / "verify_samples.py").read_text())
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr + (log.read_text() if log.exists() else "")
+    assert read_parquet(out)["status"].tolist() == ["correct"]
+    assert "'correct': 1" in log.read_text()

@@ -1,0 +1,38 @@
+"""The real Snakemake workflow: the paper grid's plan and the offline demo end to end."""
+
+import pandas as pd
+
+from rlvr_eval.io import read_parquet
+from workflow_helpers import copy_workflow, planned_rules
+
+
+def test_paper_grid_plans_every_job(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    rules = planned_rules(workdir, configfile="config.yaml")
+    # 7 models; GSM8K, MATH500, Minerva, OlympiadBench at n=128 (2 shards of 64), AIME24 and AMC23 at n=1024 (16 shards)
+    assert rules["prepare_benchmark"] == 6
+    assert rules["stage_model"] == 7
+    assert rules["sample"] == 7 * (4 * 2 + 2 * 16) == 280
+    assert rules["verify"] == 280 * 2  # math_verify and qwen_math (compare_graders)
+    assert rules["passk_metrics"] >= 7 * 6
+    assert rules["passk_table"] == 6
+    assert rules["passk_figure"] == 1
+
+
+def test_demo_produces_passk_tables_and_figure(demo_run):
+    for benchmark in ("gsm8k", "math500"):
+        table = pd.read_csv(demo_run / f"results/tables/passk/{benchmark}.csv")
+        assert table["k"].tolist() == [1, 2, 4, 8]
+        assert {"tiny-base", "tiny-rl"} <= set(table.columns)
+        assert table[["tiny-base", "tiny-rl"]].apply(lambda col: col.is_monotonic_increasing).all()
+        assert "| k | tiny-base | tiny-rl |" in (demo_run / f"results/tables/passk/{benchmark}.md").read_text()
+        for model in ("tiny-base", "tiny-rl"):
+            per_problem = read_parquet(demo_run / f"results/metrics/{model}/{benchmark}/math_verify/per_problem.parquet")
+            assert len(per_problem) == 8 and (per_problem["n"] == 8).all()
+            verdicts = pd.concat(read_parquet(f) for f in sorted((demo_run / f"results/verdicts/{model}/{benchmark}/math_verify").glob("shard-*.parquet")))
+            assert len(verdicts) == 64
+            assert verdicts["status"].isin(["correct", "wrong", "no_answer", "timeout", "error"]).all()
+            # the table is the mean of the per-problem values
+            assert table.loc[table["k"] == 1, model].item() == per_problem["pass@1"].mean()
+    for suffix in ("png", "pdf"):
+        assert (demo_run / f"results/figures/passk_curves.{suffix}").stat().st_size > 10_000

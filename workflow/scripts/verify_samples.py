@@ -1,0 +1,12 @@
+from rlvr_eval.scriptlog import logged
+from rlvr_eval.verify.driver import verify_shard
+
+with logged(snakemake.log[0]):
+    verify_shard(
+        snakemake.input.samples,
+        snakemake.input.problems,
+        snakemake.output[0],
+        grader=snakemake.params.grader,
+        timeout_s=float(snakemake.params.timeout_s),
+        workers=max(1, int(snakemake.threads)),
+    )

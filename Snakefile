@@ -13,6 +13,7 @@ include: "workflow/rules/sampling.smk"
 include: "workflow/rules/verification.smk"
 include: "workflow/rules/metrics.smk"
 include: "workflow/rules/grading.smk"
+include: "workflow/rules/analysis.smk"
 
 
 rule all:

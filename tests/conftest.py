@@ -30,3 +30,15 @@ def demo_run(tmp_path_factory, mirror):
     workdir = copy_workflow(tmp_path_factory.mktemp("demo"))
     snakemake(workdir)
     return workdir
+
+
+@pytest.fixture()
+def demo_copy(demo_run, tmp_path, monkeypatch):
+    """A private copy of the finished demo (results, logs, Snakemake metadata, modification times kept) with its
+    own copy of the package in `src/`, first on PYTHONPATH for Snakemake and its jobs: edit config or code there."""
+    from workflow_helpers import copy_run, package_env
+
+    work = copy_run(demo_run, tmp_path / "run", package=True)
+    for k, v in package_env(work).items():
+        monkeypatch.setenv(k, v)
+    return work

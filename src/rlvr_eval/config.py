@@ -97,6 +97,9 @@ def _check_references(config: dict) -> None:
             if tb != tr:
                 raise ConfigError(f"pairs[{i}] ({pair['name']}): base and RL models must share a prompt template, "
                                   f"got {tb!r} and {tr!r}")
+    for m in config.get("analysis", {}).get("perplexity", {}).get("response_models", []):
+        if m not in models:
+            raise ConfigError(f"analysis.perplexity.response_models: unknown model {m!r} (known: {', '.join(models)})")
     graders = sorted(GRADERS)
     verification = config.get("verification", {})
     for key, grader in [("verification.grader", verification.get("grader", "math_verify"))] + [

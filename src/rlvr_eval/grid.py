@@ -106,9 +106,34 @@ class Grid:
     def metrics_files(self, benchmark: str) -> list[str]:
         return [self.metrics_file(m, benchmark) for m in self.models]
 
+    # --- analyses of base/RL pairs ---------------------------------------------------------
+    def pair(self, name: str) -> dict:
+        return next(p for p in self.pairs if p["name"] == name)
+
+    @property
+    def analysis(self) -> dict:
+        return self.config.get("analysis", {})
+
+    def coverage_ks(self, benchmark: str) -> list[int]:
+        n = self.n(benchmark)
+        return sorted({k for k in self.analysis.get("coverage_ks", []) if k <= n} | {n})
+
+    def perplexity_response_models(self, pair: str) -> list[str]:
+        p = self.pair(pair)
+        extra = self.analysis.get("perplexity", {}).get("response_models", [])
+        return list(dict.fromkeys([p["base"], p["rl"], *extra]))
+
+    def perplexity_enabled(self) -> bool:
+        return self.analysis.get("perplexity", {}).get("enabled", True)
+
+    def analysis_figures(self, pair: str) -> list[str]:
+        names = ["passk_grid", "accuracy_hist", "coverage"] + (["perplexity"] if self.perplexity_enabled() else [])
+        return [f"results/figures/{pair}/{name}.{ext}" for name in names for ext in ("png", "pdf")]
+
     def targets(self) -> list[str]:
         out = [f"results/tables/passk/{b}.csv" for b in self.benchmarks]
         out += ["results/figures/passk_curves.png"]
+        out += [f for p in self.pairs for f in self.analysis_figures(p["name"])]
         if len(self.compare_graders()) >= 2:
             out += [f"results/grader_agreement/{m}/{b}/summary.md" for m in self.models for b in self.benchmarks]
         return out

@@ -22,6 +22,7 @@ continues from them and the final file appears (atomically) only when every prob
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from dataclasses import dataclass
@@ -67,12 +68,18 @@ def sample_shard(problems: pd.DataFrame, backend: Backend, spec: ShardSpec, temp
     params = SamplingParams(params.temperature, params.top_p, params.max_new_tokens,
                             tuple(params.stop) or tuple(stop_strings(template)))
     fingerprint = {"spec": spec.__dict__, "template": template, "params": params.to_dict(),
-                   "problem_ids": problems["problem_id"].tolist(), "chunk_size": chunk_size}
+                   "problem_ids": problems["problem_id"].tolist(), "chunk_size": chunk_size,
+                   "extra": extra_metadata or {}}  # e.g. the model manifest: re-staged weights are not resumed
+    fingerprint = json.loads(json.dumps(fingerprint, sort_keys=True, default=str))  # as read back (tuples -> lists)
     fp_file = partial / "fingerprint.json"
     if partial.exists() and (not fp_file.exists() or read_json(fp_file) != fingerprint):
         shutil.rmtree(partial)  # checkpoints of a different configuration: not resumable
     partial.mkdir(parents=True, exist_ok=True)
     write_json(fp_file, fingerprint)
+
+    check = getattr(backend, "check_prompts", None)
+    if check is not None:  # fail before generating anything (vLLM: every prompt + max_new_tokens must fit the context)
+        check([render_prompt(template, q, backend.tokenizer) for q in problems["question"]], params)
 
     started = time.time()
     chunks = [problems.iloc[i : i + chunk_size] for i in range(0, len(problems), chunk_size)]
@@ -98,7 +105,7 @@ def sample_shard(problems: pd.DataFrame, backend: Backend, spec: ShardSpec, temp
     parts = [read_parquet(partial / f"chunk-{c:05d}.parquet") for c in range(len(chunks))]
     df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SAMPLE_COLUMNS)
     metadata = {
-        **fingerprint, "problem_ids": None, "problems": len(problems), "resumed_chunks": done,
+        **{k: v for k, v in fingerprint.items() if k != "extra"}, "problem_ids": None, "problems": len(problems), "resumed_chunks": done,
         "backend": backend.info(), "started": started, "finished": time.time(), **(extra_metadata or {}),
     }
     write_parquet(out_path, df, metadata)

@@ -1,25 +1,62 @@
-"""Send a rule script's output (prints, warnings, logging, tracebacks) to the rule's log file."""
+"""Run a rule script's body with its output (prints, warnings, logging, tracebacks) in the rule's log file,
+and, given the `snakemake` object, record the provenance of its outputs when the body succeeds.
+
+In a rule script:
+
+    with logged(snakemake) as prov:   # log to snakemake.log[0]; on success write <output>.prov.json
+        ...
+
+`prov` is a `rlvr_eval.provenance.JobRecorder` (scripts may add to it, e.g. `prov.add_input(path)`).
+`logged(path)` with a plain path only redirects to that log (no provenance).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import sys
+import os
 import traceback
 from pathlib import Path
 
 
 @contextlib.contextmanager
-def logged(path: str):
+def _redirected(path: str | os.PathLike | None):
+    if path is None:
+        yield None
+        return
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", buffering=1) as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
         handler = logging.StreamHandler(log)
         logging.getLogger().addHandler(handler)
         logging.getLogger().setLevel(logging.INFO)
         try:
-            yield
+            yield log
         except BaseException:
             traceback.print_exc(file=log)
             raise
         finally:
             logging.getLogger().removeHandler(handler)
+
+
+@contextlib.contextmanager
+def step(smk):
+    """Log to the job's log file and, after the body succeeds, write the provenance record of every output."""
+    from .provenance import JobRecorder
+
+    log = smk.log[0] if len(smk.log) else None
+    with _redirected(log):
+        recorder = JobRecorder.from_snakemake(smk)
+        recorder.start()
+        yield recorder
+        recorder.finish()
+
+
+@contextlib.contextmanager
+def logged(target):
+    """`logged(snakemake)`: see `step`. `logged(path)`: redirect output to the log file `path` only."""
+    if isinstance(target, (str, os.PathLike)):
+        with _redirected(target):
+            yield None
+    else:
+        with step(target) as recorder:
+            yield recorder

@@ -19,6 +19,9 @@ rule prepare_benchmark:
         mirror_dir=config["benchmark_source"]["mirror_dir"],
         hub_revision=lambda w: config["benchmark_source"]["hub_revisions"].get(w.benchmark),
         limit=lambda w: config["benchmarks"][w.benchmark].get("limit"),
+        logic=logic_version("data"),
+    conda:
+        "../../envs/cpu.yaml"
     log:
         "logs/data/{benchmark}.log",
     localrule: True  # may download from the hub: runs where the network is (the login node)

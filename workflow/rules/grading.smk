@@ -14,12 +14,16 @@ rule grader_agreement:
             labels={"model": "{model}", "benchmark": "{benchmark}"},
         ),
         disagreements="results/grader_agreement/{model}/{benchmark}/disagreements.csv",
+        tables=multiext("results/grader_agreement/{model}/{benchmark}/", "summary.csv", "status_crosstab.csv",
+                        "pass_at_k.csv", "coverage.csv"),
     params:
         graders=GRID.compare_graders()[:2],
         logic=logic_version("agreement"),
     resources:
         mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
         runtime=RESOURCES.cpu("metrics")["runtime"],
+    conda:
+        "../../envs/cpu.yaml"
     log:
         "logs/grader_agreement/{model}/{benchmark}.log",
     script:

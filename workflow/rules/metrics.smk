@@ -9,6 +9,12 @@ rule passk_metrics:
         mean="results/metrics/{model}/{benchmark}/{grader}/passk.csv",
     params:
         ks=lambda w: GRID.ks(w.benchmark),
+        logic=logic_version("metrics"),
+    resources:
+        mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
+        runtime=RESOURCES.cpu("metrics")["runtime"],
+    conda:
+        "../../envs/cpu.yaml"
     log:
         "logs/metrics/{model}/{benchmark}/{grader}.log",
     script:
@@ -24,6 +30,12 @@ rule passk_table:
     params:
         models=GRID.models,
         roles={m: GRID.model(m)["role"] for m in GRID.models},
+        logic=logic_version("tables"),
+    resources:
+        mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
+        runtime=RESOURCES.cpu("metrics")["runtime"],
+    conda:
+        "../../envs/cpu.yaml"
     log:
         "logs/tables/passk/{benchmark}.log",
     script:
@@ -39,6 +51,12 @@ rule passk_figure:
     params:
         benchmarks=GRID.benchmarks,
         pairs=GRID.pairs,
+        logic=logic_version("figures"),
+    resources:
+        mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
+        runtime=RESOURCES.cpu("metrics")["runtime"],
+    conda:
+        "../../envs/cpu.yaml"
     log:
         "logs/figures/passk_curves.log",
     script:

@@ -21,6 +21,12 @@ rule build_tiny_model:
     params:
         spec=lambda w: {k: v for k, v in GRID.model(w.model)["tiny"].items() if k not in ("init_from", "train_benchmarks")},
         template=lambda w: GRID.model(w.model)["prompt_template"],
+        logic=logic_version("models"),
+    resources:
+        mem_mb=RESOURCES.cpu("build_tiny_model")["mem_mb"],
+        runtime=RESOURCES.cpu("build_tiny_model")["runtime"],
+    conda:
+        "../../envs/sampling-transformers.yaml"
     log:
         "logs/models/{model}.log",
     script:
@@ -35,6 +41,9 @@ rule stage_model:
     params:
         model=lambda w: GRID.model(w.model),
         local_dir=lambda w: f"resources/models/{w.model}",
+        logic=logic_version("models"),
+    conda:
+        "../../envs/cpu.yaml"
     log:
         "logs/models/{model}.log",
     localrule: True  # downloads on the login node; compute nodes read resources/ only

@@ -16,6 +16,14 @@ rule sample:
         chunk_size=config["sampling"]["chunk_size"],
         backend=lambda w: GRID.backend(w.model),
         backend_options=lambda w: GRID.backend_options(w.model),
+        logic=logic_version("sampling"),  # manual: editing the sampling code never resamples by itself
+    resources:
+        gpu=lambda w: RESOURCES.sampling(w.model)["gpu"],
+        cpus_per_gpu=lambda w: RESOURCES.sampling(w.model)["cpus_per_gpu"],
+        mem_mb=lambda w: RESOURCES.sampling(w.model)["mem_mb"],
+        runtime=lambda w: RESOURCES.sampling(w.model)["runtime"],
+    conda:
+        lambda w: f"../../envs/sampling-{GRID.backend(w.model)}.yaml"
     log:
         "logs/sample/{model}/{benchmark}/shard-{shard}.log",
     script:

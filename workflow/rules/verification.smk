@@ -10,8 +10,14 @@ rule verify:
     params:
         grader="{grader}",
         grader_version=lambda w: GRID.grader_version(w.grader),
+        logic=lambda w: logic_version("verify", grader=w.grader),
         timeout_s=config["verification"]["timeout_s"],
     threads: config["verification"]["workers"]
+    resources:
+        mem_mb=RESOURCES.cpu("verify")["mem_mb"],
+        runtime=RESOURCES.cpu("verify")["runtime"],
+    conda:
+        "../../envs/cpu.yaml"
     log:
         "logs/verify/{model}/{benchmark}/{grader}/shard-{shard}.log",
     script:

@@ -4,7 +4,7 @@ from rlvr_eval.io import read_parquet, write_parquet, write_text
 from rlvr_eval.passk import mean_pass_at_k, per_problem_counts, per_problem_pass_at_k
 from rlvr_eval.scriptlog import logged
 
-with logged(snakemake.log[0]):
+with logged(snakemake):
     ks = snakemake.params.ks
     verdicts = pd.concat([read_parquet(f) for f in snakemake.input], ignore_index=True)
     per_problem = per_problem_pass_at_k(per_problem_counts(verdicts), ks)

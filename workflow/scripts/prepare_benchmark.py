@@ -2,8 +2,9 @@ from rlvr_eval.benchmarks import load_benchmark
 from rlvr_eval.io import write_parquet
 from rlvr_eval.scriptlog import logged
 
-with logged(snakemake.log[0]):
+with logged(snakemake) as prov:
     p = snakemake.params
     table, provenance = load_benchmark(snakemake.wildcards.benchmark, p.mirror_dir, p.hub_revision, p.limit)
     print(provenance)
     write_parquet(snakemake.output[0], table, provenance)
+    prov.add_dataset(snakemake.wildcards.benchmark, provenance, table=snakemake.output[0])

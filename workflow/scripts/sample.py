@@ -1,13 +1,21 @@
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"  # compute jobs read staged files only, never the hub
+
 from rlvr_eval.backends import SamplingParams, load_backend
 from rlvr_eval.io import read_json, read_parquet
 from rlvr_eval.sampling import ShardSpec, sample_shard
 from rlvr_eval.scriptlog import logged
 
-with logged(snakemake.log[0]):
+with logged(snakemake) as prov:
     p, w = snakemake.params, snakemake.wildcards
     model = read_json(snakemake.input.model)
+    if model.get("source") == "tiny":
+        prov.add_input(model["path"])  # weights built by the workflow: hash them (staged models: their revision)
     backend = load_backend(p.backend, model["path"], **p.backend_options)
     spec = ShardSpec(w.model, w.benchmark, int(w.shard), p.shard_size, p.num_samples, p.seed)
+    prov.seeds["problem_seed"] = "derive_seed(seed, model, benchmark, shard, problem_id)"
     params = SamplingParams(**{**p.sampling, "stop": tuple(p.sampling["stop"])})
     sample_shard(read_parquet(snakemake.input.problems), backend, spec, p.template, params, snakemake.output[0],
                  chunk_size=p.chunk_size, extra_metadata={"model_manifest": model})
+    prov.notes["backend"] = backend.info()

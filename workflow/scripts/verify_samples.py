@@ -1,7 +1,7 @@
 from rlvr_eval.scriptlog import logged
 from rlvr_eval.verify.driver import verify_shard
 
-with logged(snakemake.log[0]):
+with logged(snakemake):
     verify_shard(
         snakemake.input.samples,
         snakemake.input.problems,

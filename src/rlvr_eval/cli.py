@@ -1,0 +1,72 @@
+"""The `rlvr-eval` command: `rlvr-eval audit [PATH ...]`, `rlvr-eval logic`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from .audit import run_audit
+
+    return run_audit(args.paths, workdir=args.directory, chain=args.chain, as_json=args.json, strict=args.strict,
+                     depth=args.depth, workflow_dir=args.workflow_dir)
+
+
+def _logic(args: argparse.Namespace) -> int:
+    from . import provenance
+
+    provenance.set_workflow_dir(args.workflow_dir)
+    for stage in provenance.STAGE_SCRIPTS:
+        if stage == "verify":
+            from .verify.graders import GRADERS
+
+            for grader in GRADERS:
+                print(provenance.logic_version(stage, grader=grader))
+        else:
+            print(provenance.logic_version(stage))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rlvr-eval", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    audit = sub.add_parser(
+        "audit", help="check results against their provenance records",
+        description="Recompute the hashes of artifacts and of everything they were made from, following their "
+                    "provenance records (<artifact>.prov.json) back to model revisions and dataset hashes. Reports "
+                    "every artifact that is missing, altered (content differs from its record), stale (an input "
+                    "changed after it was made, or is itself missing/altered/stale) or unrecorded. "
+                    "Exit status 1 on any finding.")
+    audit.add_argument("paths", nargs="*", metavar="PATH",
+                       help="artifacts (their lineage is checked) or directories (every artifact under them); "
+                            "relative to --directory; default: results/")
+    audit.add_argument("-d", "--directory", default=".", help="the workflow's working directory (default: .)")
+    audit.add_argument("--chain", action="store_true",
+                       help="print the lineage of each PATH down to model revisions and dataset hashes")
+    audit.add_argument("--depth", type=int, default=None, help="with --chain: stop the tree at this depth")
+    audit.add_argument("--json", action="store_true", help="machine-readable output")
+    audit.add_argument("--strict", action="store_true",
+                       help="also fail on notes (artifacts made by code that has changed since)")
+    audit.add_argument("--workflow-dir", default=None,
+                       help="where workflow/scripts lives, to compare code stamps (default: --directory)")
+    audit.set_defaults(func=_audit)
+
+    logic = sub.add_parser("logic", help="print the current logic stamp of every stage (the rules' `logic` param)")
+    logic.add_argument("--workflow-dir", default=".", help="the repository (holding workflow/scripts); default: .")
+    logic.set_defaults(func=_logic)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # `rlvr-eval audit --chain | head`
+        sys.stderr.close()
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""Resumability with the real Snakemake: a sampling job killed mid-shard, and n raised after a run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from rlvr_eval.io import read_parquet, read_parquet_metadata
+from workflow_helpers import copy_workflow, demo_config, planned_jobs, snakemake, write_config
+
+TARGET = "results/samples/tiny-base/gsm8k/shard-0000.parquet"
+
+
+def resume_config(n: int = 4) -> dict:
+    """The demo, smaller and slower per chunk: untrained tiny models (random text runs to max_new_tokens),
+    one benchmark, one problem per checkpoint chunk, one grader."""
+    config = demo_config()
+    config["models"]["tiny-base"]["tiny"] = {"seed": 0, "train_benchmarks": ["gsm8k"]}
+    config["models"]["tiny-rl"]["tiny"] = {"seed": 1, "init_from": "tiny-base", "train_benchmarks": ["gsm8k"]}
+    config["benchmarks"] = {"gsm8k": {"n": n, "limit": 12}}
+    config["sampling"].update({"max_new_tokens": 48, "shard_size": 4, "chunk_size": 1})
+    config["verification"]["compare_graders"] = []
+    return config
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory, mirror):
+    return copy_workflow(tmp_path_factory.mktemp("resume"), resume_config())
+
+
+def _snakemake_cmd(*args: str) -> list[str]:
+    return [str(Path(sys.executable).with_name("snakemake")), "--configfile", "config/demo.yaml", "--cores", "2", *args]
+
+
+class _Killed(Exception):
+    pass
+
+
+def test_sample_shard_resumes_from_the_checkpoints_of_an_interrupted_call(tiny_model_dir, mirror, tmp_path):
+    """In-process, fast: the checkpoint fingerprint survives its JSON round trip (stop strings are a tuple)."""
+    from rlvr_eval.backends import SamplingParams, load_backend
+    from rlvr_eval.benchmarks import load_benchmark
+    from rlvr_eval.sampling import ShardSpec, sample_shard
+
+    backend = load_backend("transformers", str(tiny_model_dir))
+    problems = load_benchmark("gsm8k", mirror, limit=4)[0]
+    spec, params = ShardSpec("tiny", "gsm8k", 0, 2, 2, 5), SamplingParams(0.6, 0.95, 8, ("<|im_end|>",))
+    calls = []
+
+    class DiesOnSecondChunk:
+        tokenizer = backend.tokenizer
+        info = backend.info
+
+        def generate(self, *args):
+            calls.append(1)
+            if len(calls) == 2:
+                raise _Killed
+            return backend.generate(*args)
+
+    out = tmp_path / "shard-0000.parquet"
+    manifest = {"model_manifest": {"path": str(tiny_model_dir), "revision": None}}
+    with pytest.raises(_Killed):
+        sample_shard(problems, DiesOnSecondChunk(), spec, "qwen-boxed", params, out, chunk_size=2, progress=False,
+                     extra_metadata=manifest)
+    assert not out.exists()
+    resumed = sample_shard(problems, backend, spec, "qwen-boxed", params, out, chunk_size=2, progress=False,
+                           extra_metadata=manifest)
+    assert read_parquet_metadata(out)["resumed_chunks"] == 1
+    fresh = sample_shard(problems, backend, spec, "qwen-boxed", params, tmp_path / "fresh.parquet", chunk_size=2,
+                         progress=False, extra_metadata=manifest)
+    pd.testing.assert_frame_equal(resumed, fresh)
+
+
+@pytest.mark.slow
+def test_a_sampling_job_killed_mid_shard_resumes_from_its_checkpoints(workdir):
+    started = time.time()
+    out = workdir / TARGET
+    partial = out.with_name(out.name + ".partial")
+    log = workdir / "killed-run.log"
+    with open(log, "w") as f:
+        proc = subprocess.Popen(_snakemake_cmd(TARGET), cwd=workdir, start_new_session=True, stdout=f,
+                                stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 600
+        while not (partial / "chunk-00000.parquet").exists():
+            assert proc.poll() is None, f"snakemake ended before the first checkpoint:\n{log.read_text()[-3000:]}"
+            assert time.time() < deadline, "no checkpoint chunk after 600 s"
+            time.sleep(0.02)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # snakemake and the sampling script: no cleanup runs
+        proc.wait()
+    done = sorted(partial.glob("chunk-*.parquet"))
+    assert not out.exists(), "the shard finished before it could be killed"
+    assert 1 <= len(done) < 12
+
+    snakemake(workdir, "--unlock")  # the killed run's lock
+    snakemake(workdir, TARGET)
+    resumed = read_parquet(out)
+    meta = read_parquet_metadata(out)
+    assert meta["resumed_chunks"] >= len(done) > 0
+    assert not partial.exists()
+
+    snakemake(workdir, TARGET, "--forcerun", TARGET)  # the same shard, uninterrupted
+    meta = read_parquet_metadata(out)
+    assert meta["resumed_chunks"] == 0
+    pd.testing.assert_frame_equal(resumed, read_parquet(out))
+    assert len(resumed) == 12 * 4
+    print(f"resume test: {time.time() - started:.0f} s")
+
+
+@pytest.mark.slow
+def test_raising_n_plans_only_the_new_shards_and_their_dependents(workdir):
+    started = time.time()
+    snakemake(workdir)  # the whole (small) DAG at n=4: one shard per model
+    assert not planned_jobs(workdir)
+
+    write_config(workdir, resume_config(n=8))  # n 4 -> 8 with shard_size 4: a second shard per model
+    jobs = planned_jobs(workdir)
+    by_rule: dict[str, list[str]] = {}
+    for rule, outputs in jobs:
+        by_rule.setdefault(rule, []).extend(outputs)
+    assert sorted(by_rule["sample"]) == [f"results/samples/{m}/gsm8k/shard-0001.parquet" for m in ("tiny-base", "tiny-rl")]
+    assert sorted(by_rule["verify"]) == [f"results/verdicts/{m}/gsm8k/math_verify/shard-0001.parquet"
+                                         for m in ("tiny-base", "tiny-rl")]
+    # the shard-0000 samples and verdicts, the data and the models are kept; only what reads the new shards reruns
+    assert not {"prepare_benchmark", "build_tiny_model", "stage_model"} & set(by_rule)
+    assert set(by_rule) <= {"sample", "verify", "passk_metrics", "passk_table", "passk_figure", "grader_agreement"}
+    assert len(by_rule["passk_metrics"]) == 2 * 2  # per_problem + mean, for each model
+    print(f"n-raise test: {time.time() - started:.0f} s")

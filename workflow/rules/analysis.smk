@@ -1,0 +1,164 @@
+# The analyses behind the paper's claims, per (base, RL) pair and benchmark: coverage, accuracy histograms,
+# bootstrap intervals and crossover k, the base model's perplexity on each model's responses, and figures.
+# Inputs are the primary grader's verdicts and per-problem metrics (rlvr_eval.analysis.*).
+
+
+def pair_verdicts(role):
+    return lambda w: GRID.verdict_files(GRID.pair(w.pair)[role], w.benchmark, GRID.grader(w.benchmark))
+
+
+def pair_metrics(role):
+    return lambda w: GRID.metrics_file(GRID.pair(w.pair)[role], w.benchmark)
+
+
+def pair_params():
+    return dict(
+        pair="{pair}",
+        benchmark="{benchmark}",
+        base=lambda w: GRID.pair(w.pair)["base"],
+        rl=lambda w: GRID.pair(w.pair)["rl"],
+    )
+
+
+rule coverage:
+    input:
+        base=pair_verdicts("base"),
+        rl=pair_verdicts("rl"),
+    output:
+        table="results/analysis/coverage/{pair}/{benchmark}.csv",
+        ids="results/analysis/coverage/{pair}/{benchmark}.json",
+    params:
+        **pair_params(),
+        ks=lambda w: GRID.coverage_ks(w.benchmark),
+        logic=logic_version("coverage"),
+    resources:
+        mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
+        runtime=RESOURCES.cpu("metrics")["runtime"],
+    conda:
+        "../../envs/cpu.yaml"
+    log:
+        "logs/analysis/coverage/{pair}/{benchmark}.log",
+    script:
+        "../scripts/coverage.py"
+
+
+rule accuracy_hist:
+    input:
+        base=pair_metrics("base"),
+        rl=pair_metrics("rl"),
+    output:
+        "results/analysis/accuracy_hist/{pair}/{benchmark}.csv",
+    params:
+        **pair_params(),
+        logic=logic_version("accuracy_hist"),
+    resources:
+        mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
+        runtime=RESOURCES.cpu("metrics")["runtime"],
+    conda:
+        "../../envs/cpu.yaml"
+    log:
+        "logs/analysis/accuracy_hist/{pair}/{benchmark}.log",
+    script:
+        "../scripts/accuracy_hist.py"
+
+
+rule bootstrap_passk:
+    input:
+        base=pair_metrics("base"),
+        rl=pair_metrics("rl"),
+    output:
+        passk="results/analysis/bootstrap/{pair}/{benchmark}/passk.csv",
+        difference="results/analysis/bootstrap/{pair}/{benchmark}/difference.csv",
+        crossover="results/analysis/bootstrap/{pair}/{benchmark}/crossover.json",
+    params:
+        **pair_params(),
+        ks=None,  # every k of the metrics files
+        num_resamples=config["analysis"]["bootstrap"]["resamples"],
+        seed=config["analysis"]["bootstrap"]["seed"],
+        confidence=config["analysis"]["bootstrap"]["confidence"],
+        logic=logic_version("bootstrap"),
+    resources:
+        mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
+        runtime=RESOURCES.cpu("metrics")["runtime"],
+    conda:
+        "../../envs/cpu.yaml"
+    log:
+        "logs/analysis/bootstrap/{pair}/{benchmark}.log",
+    script:
+        "../scripts/bootstrap_passk.py"
+
+
+rule perplexity:
+    input:
+        model=lambda w: f"results/models/{GRID.pair(w.pair)['base']}.json",
+        samples=lambda w: GRID.sample_files(w.response_model, w.benchmark),
+        problems="results/data/{benchmark}.parquet",
+    output:
+        "results/analysis/perplexity/{pair}/{benchmark}/{response_model}.parquet",
+    wildcard_constraints:
+        response_model=regex_of(GRID.models),
+    params:
+        scored_model=lambda w: GRID.pair(w.pair)["base"],
+        response_model="{response_model}",
+        benchmark="{benchmark}",
+        template=lambda w: GRID.model(GRID.pair(w.pair)["base"])["prompt_template"],
+        num_problems=config["analysis"]["perplexity"]["problems"],
+        responses_per_problem=config["analysis"]["perplexity"]["responses_per_problem"],
+        seed=config["analysis"]["perplexity"]["seed"],
+        backend=lambda w: GRID.backend(GRID.pair(w.pair)["base"]),
+        batch_size=config["analysis"]["perplexity"]["batch_size"],
+        engine_kwargs=lambda w: GRID.backend_options(GRID.pair(w.pair)["base"]),
+        logic=logic_version("perplexity"),
+    resources:
+        gpu=lambda w: RESOURCES.sampling(GRID.pair(w.pair)["base"])["gpu"],
+        cpus_per_gpu=lambda w: RESOURCES.sampling(GRID.pair(w.pair)["base"])["cpus_per_gpu"],
+        mem_mb=lambda w: RESOURCES.sampling(GRID.pair(w.pair)["base"])["mem_mb"],
+        runtime=lambda w: RESOURCES.sampling(GRID.pair(w.pair)["base"])["runtime"],
+    conda:
+        lambda w: f"../../envs/sampling-{GRID.backend(GRID.pair(w.pair)['base'])}.yaml"
+    log:
+        "logs/analysis/perplexity/{pair}/{benchmark}/{response_model}.log",
+    script:
+        "../scripts/perplexity.py"
+
+
+def figure_outputs(names):
+    out = {}
+    for name in names:
+        out[name] = report(
+            f"results/figures/{{pair}}/{name}.png",
+            caption=f"../report/{name}.rst",
+            category="{pair}",
+            labels={"pair": "{pair}", "figure": name},
+        )
+        out[f"{name}_pdf"] = f"results/figures/{{pair}}/{name}.pdf"
+    return out
+
+
+rule analysis_figures:
+    input:
+        passk=lambda w: expand("results/analysis/bootstrap/{pair}/{benchmark}/passk.csv", pair=w.pair, benchmark=GRID.benchmarks),
+        accuracy_hist=lambda w: expand("results/analysis/accuracy_hist/{pair}/{benchmark}.csv", pair=w.pair, benchmark=GRID.benchmarks),
+        coverage=lambda w: expand("results/analysis/coverage/{pair}/{benchmark}.csv", pair=w.pair, benchmark=GRID.benchmarks),
+        perplexity=lambda w: (
+            [
+                f"results/analysis/perplexity/{w.pair}/{b}/{m}.parquet"
+                for b in GRID.benchmarks
+                for m in GRID.perplexity_response_models(w.pair)
+            ]
+            if GRID.perplexity_enabled()
+            else []
+        ),
+    output:
+        **figure_outputs(["passk_grid", "accuracy_hist", "coverage"] + (["perplexity"] if GRID.perplexity_enabled() else [])),
+    params:
+        logic=logic_version("analysis_figures"),
+    resources:
+        mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
+        runtime=RESOURCES.cpu("metrics")["runtime"],
+    conda:
+        "../../envs/cpu.yaml"
+    log:
+        "logs/figures/{pair}/analysis_figures.log",
+    script:
+        "../scripts/analysis_figures.py"

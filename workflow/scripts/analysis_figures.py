@@ -1,0 +1,27 @@
+"""Paper-style figures of the analyses: pass@k grid with bootstrap bands, accuracy histograms, coverage bars and
+(when the rule has a perplexity output) perplexity box plots (rule analysis_figures; logic in
+rlvr_eval.analysis.figures). Every figure is declared twice, `<name>` (.png) and `<name>_pdf` (.pdf)."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from rlvr_eval.analysis import figures
+from rlvr_eval.io import read_parquet
+from rlvr_eval.scriptlog import logged
+
+
+def prefix(name: str) -> Path:
+    png, pdf = Path(snakemake.output[name]), Path(snakemake.output[f"{name}_pdf"])
+    if png.suffix != ".png" or pdf != png.with_suffix(".pdf"):
+        raise ValueError(f"outputs {name}/{name}_pdf must be <prefix>.png and <prefix>.pdf, got {png} and {pdf}")
+    return png.with_suffix("")
+
+
+with logged(snakemake):
+    inp = snakemake.input
+    figures.plot_passk_grid(pd.concat([pd.read_csv(f) for f in inp.passk]), prefix("passk_grid"))
+    figures.plot_accuracy_histograms(pd.concat([pd.read_csv(f) for f in inp.accuracy_hist]), prefix("accuracy_hist"))
+    figures.plot_coverage_bars(pd.concat([pd.read_csv(f) for f in inp.coverage]), prefix("coverage"))
+    if "perplexity" in snakemake.output.keys():
+        figures.plot_perplexity_boxes(pd.concat([read_parquet(f) for f in inp.perplexity]), prefix("perplexity"))

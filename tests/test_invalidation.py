@@ -21,7 +21,10 @@ MODELS = ("tiny-base", "tiny-rl")
 BENCHMARKS = ("gsm8k", "math500")
 SHARDS = ("0000", "0001")
 GRADER_NAMES = ("math_verify", "qwen_math")
-AGGREGATES = {"passk_metrics", "passk_table", "passk_figure", "grader_agreement"}
+# Jobs that combine samples or verdicts of several shards, models or benchmarks (perplexity scores a
+# subsample of a model's responses, so new or changed samples re-score it).
+AGGREGATES = {"passk_metrics", "passk_table", "passk_figure", "grader_agreement", "coverage", "accuracy_hist",
+              "bootstrap_passk", "analysis_figures", "perplexity"}
 
 
 @pytest.fixture()

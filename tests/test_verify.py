@@ -194,26 +194,3 @@ def test_verify_shard_writes_verdicts_with_provenance(tmp_path):
     assert meta["status_counts"] == {"correct": 1, "wrong": 1, "no_answer": 0, "timeout": 0, "error": 0}
     assert meta["samples_spec"] == {"model": "m", "benchmark": "b", "shard": 0}
     assert [p.name for p in out.parent.iterdir()] == ["shard-0000.parquet"]  # no temporary file left behind
-
-
-def test_snakemake_script_runs_as_a_rule_script(tmp_path):
-    """workflow/scripts/verify_samples.py run the way Snakemake runs it: as __main__, with a
-    `snakemake` object defined before the script's own code."""
-    samples_path, problems_path = tmp_path / "samples.parquet", tmp_path / "problems.parquet"
-    write_parquet(samples_path, pd.DataFrame({"problem_id": ["p0"], "sample_index": [0], "text": ["A: 18"]}))
-    write_parquet(problems_path, PROBLEMS)
-    out, log = tmp_path / "verdicts.parquet", tmp_path / "verify.log"
-    preamble = textwrap.dedent(f"""
-        from types import SimpleNamespace
-        snakemake = SimpleNamespace(
-            input=SimpleNamespace(samples={str(samples_path)!r}, problems={str(problems_path)!r}),
-            output=[{str(out)!r}], log=[{str(log)!r}], threads=1,
-            params=SimpleNamespace(grader="math_verify", grader_version="1", timeout_s=60),
-        )
-    """)
-    script = tmp_path / "rule_script.py"
-    script.write_text(preamble + (REPO / "workflow" / "scripts" / "verify_samples.py").read_text())
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stderr + (log.read_text() if log.exists() else "")
-    assert read_parquet(out)["status"].tolist() == ["correct"]
-    assert "'correct': 1" in log.read_text()

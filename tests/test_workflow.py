@@ -3,7 +3,7 @@
 import pandas as pd
 
 from rlvr_eval.io import read_parquet
-from workflow_helpers import copy_workflow, planned_rules
+from workflow_helpers import copy_workflow, planned_rules, snakemake
 
 
 def test_paper_grid_plans_every_job(tmp_path):
@@ -17,6 +17,10 @@ def test_paper_grid_plans_every_job(tmp_path):
     assert rules["passk_metrics"] >= 7 * 6
     assert rules["passk_table"] == 6
     assert rules["passk_figure"] == 1
+    # 4 pairs x 6 benchmarks; perplexity: the base model on its own and its partner's responses
+    assert rules["coverage"] == rules["accuracy_hist"] == rules["bootstrap_passk"] == 24
+    assert rules["perplexity"] == 48
+    assert rules["analysis_figures"] == 4
 
 
 def test_demo_produces_passk_tables_and_figure(demo_run):
@@ -36,3 +40,29 @@ def test_demo_produces_passk_tables_and_figure(demo_run):
             assert table.loc[table["k"] == 1, model].item() == per_problem["pass@1"].mean()
     for suffix in ("png", "pdf"):
         assert (demo_run / f"results/figures/passk_curves.{suffix}").stat().st_size > 10_000
+
+
+def test_demo_produces_the_pair_analyses(demo_run):
+    results = demo_run / "results"
+    for benchmark in ("gsm8k", "math500"):
+        coverage = pd.read_csv(results / f"analysis/coverage/tiny-zero/{benchmark}.csv")
+        assert sorted(set(coverage["k"])) == [1, 4, 8]
+        for _, groups in coverage.groupby("k"):
+            assert groups["count"].sum() == 8 and abs(groups["fraction"].sum() - 1) < 1e-9
+        hist = pd.read_csv(results / f"analysis/accuracy_hist/tiny-zero/{benchmark}.csv")
+        assert set(hist["model"]) == {"tiny-base", "tiny-rl"}
+        assert (hist.groupby("model")["count"].sum() == 8).all()
+        boot = pd.read_csv(results / f"analysis/bootstrap/tiny-zero/{benchmark}/passk.csv")
+        assert ((boot["ci_low"] <= boot["pass@k"] + 1e-12) & (boot["pass@k"] <= boot["ci_high"] + 1e-12)).all()
+        for model in ("tiny-base", "tiny-rl"):
+            ppl = read_parquet(results / f"analysis/perplexity/tiny-zero/{benchmark}/{model}.parquet")
+            assert len(ppl) == 16 and (ppl["scored_model"] == "tiny-base").all() and (ppl["perplexity"] >= 1).all()
+    for name in ("passk_grid", "accuracy_hist", "coverage", "perplexity"):
+        assert (results / f"figures/tiny-zero/{name}.png").stat().st_size > 10_000
+
+
+def test_snakemake_report_gathers_figures_and_tables(demo_run):
+    snakemake(demo_run, "--report", "results/report.html")
+    report = (demo_run / "results" / "report.html").read_text(errors="replace")
+    for name in ("passk_curves.png", "passk_grid.png", "coverage.png", "perplexity.png", "gsm8k.csv", "summary.md"):
+        assert name in report, name

@@ -14,7 +14,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 MIRROR = SHARED / "data" / "benchmarks"
-WORKFLOW_FILES = ("Snakefile", "config.yaml", "config", "workflow", "profiles")
+WORKFLOW_FILES = ("Snakefile", "config.yaml", "config", "workflow", "envs", "profiles")
 
 
 def copy_workflow(dest: Path, config: dict | None = None) -> Path:

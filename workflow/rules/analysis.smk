@@ -25,7 +25,13 @@ rule coverage:
         base=pair_verdicts("base"),
         rl=pair_verdicts("rl"),
     output:
-        table="results/analysis/coverage/{pair}/{benchmark}.csv",
+        table=report(
+            "results/analysis/coverage/{pair}/{benchmark}.csv",
+            category="{pair}",
+            subcategory="coverage tables",
+            labels={"pair": "{pair}", "benchmark": "{benchmark}"},
+            caption="../report/coverage_table.rst",
+        ),
         ids="results/analysis/coverage/{pair}/{benchmark}.json",
     params:
         **pair_params(),

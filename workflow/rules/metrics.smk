@@ -25,7 +25,13 @@ rule passk_table:
     input:
         lambda w: GRID.metrics_files(w.benchmark),
     output:
-        csv="results/tables/passk/{benchmark}.csv",
+        csv=report(
+            "results/tables/passk/{benchmark}.csv",
+            category="pass@k",
+            subcategory="tables",
+            labels={"benchmark": "{benchmark}"},
+            caption="../report/passk_table.rst",
+        ),
         md="results/tables/passk/{benchmark}.md",
     params:
         models=GRID.models,

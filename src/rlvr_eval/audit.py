@@ -193,6 +193,9 @@ def _code_notes(record: dict) -> list[str]:
     return []
 
 
+REPORT_NAME = "report.html"
+
+
 def artifacts_under(directory: str | os.PathLike) -> Iterator[Path]:
     """Every artifact under `directory`: files, directories with a record, and records whose artifact is gone."""
     directory = Path(directory)
@@ -210,8 +213,8 @@ def artifacts_under(directory: str | os.PathLike) -> Iterator[Path]:
                 keep.append(d)
         dirs[:] = keep
         for f in sorted(files):
-            if f.startswith("."):
-                continue  # temporary files of atomic writes
+            if f.startswith(".") or (root_p == directory and f == REPORT_NAME):
+                continue  # temporary files of atomic writes; `snakemake --report` output, made of recorded files
             p = root_p / f
             if is_sidecar(f):
                 target = Path(str(p)[: -len(SIDECAR_SUFFIX)])

@@ -104,7 +104,9 @@ def _check_references(config: dict) -> None:
     verification = config.get("verification", {})
     for key, grader in [("verification.grader", verification.get("grader", "math_verify"))] + [
         (f"verification.compare_graders[{i}]", g) for i, g in enumerate(verification.get("compare_graders", []))
-    ] + [(f"benchmarks.{b}.grader", s["grader"]) for b, s in config["benchmarks"].items() if "grader" in s]:
+    ] + [(f"benchmarks.{b}.grader", s["grader"]) for b, s in config["benchmarks"].items() if "grader" in s] + [
+        (f"verification.timeout_s_by_grader.{g}", g) for g in verification.get("timeout_s_by_grader", {})
+    ]:
         if grader not in graders:
             raise ConfigError(f"{key}: unknown grader {grader!r} (known: {', '.join(graders)})")
     compare = verification.get("compare_graders", [])

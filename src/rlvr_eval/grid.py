@@ -90,6 +90,10 @@ class Grid:
     def compare_graders(self) -> list[str]:
         return list(self.config.get("verification", {}).get("compare_graders", []))
 
+    def grader_timeout(self, grader: str) -> float:
+        v = self.config.get("verification", {})
+        return v.get("timeout_s_by_grader", {}).get(grader, v.get("timeout_s", 10))
+
     def grader_version(self, grader: str) -> str:
         return GRADER_VERSIONS[grader]
 

@@ -11,7 +11,7 @@ rule verify:
         grader="{grader}",
         grader_version=lambda w: GRID.grader_version(w.grader),
         logic=lambda w: logic_version("verify", grader=w.grader),
-        timeout_s=config["verification"]["timeout_s"],
+        timeout_s=lambda w: GRID.grader_timeout(w.grader),
     threads: config["verification"]["workers"]
     resources:
         mem_mb=RESOURCES.cpu("verify")["mem_mb"],

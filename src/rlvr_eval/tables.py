@@ -11,7 +11,7 @@ import pandas as pd
 from .io import write_text
 
 
-def passk_table(per_problem: dict[str, pd.DataFrame], roles: dict[str, str] | None = None) -> pd.DataFrame:
+def passk_table(per_problem: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """per_problem: model -> per-problem pass@k frame (rlvr_eval.passk schema)."""
     columns = {}
     for model, df in per_problem.items():

@@ -35,7 +35,6 @@ rule passk_table:
         md="results/tables/passk/{benchmark}.md",
     params:
         models=GRID.models,
-        roles={m: GRID.model(m)["role"] for m in GRID.models},
         logic=logic_version("tables"),
     resources:
         mem_mb=RESOURCES.cpu("metrics")["mem_mb"],

@@ -128,6 +128,11 @@ class VLLMBackend:
     def tokenizer(self):
         return self._tokenizer
 
+    @property
+    def llm(self):
+        """The vllm.LLM engine (e.g. for a bare `generate` in bench/sampling_throughput.py)."""
+        return self._llm
+
     def info(self) -> dict:
         import torch
 

@@ -6,8 +6,8 @@ demo problems in the `\\boxed{}` format, so that the demo's verdicts and pass@k 
 
 - a "base" model learns, for each problem, the correct answer and several distractors (broad, often wrong);
 - an "rl" model starts from the base weights and is sharpened on one answer per problem: the correct one
-  for most problems, a distractor for the rest (mode collapse), mimicking the paper's trade-off of higher
-  pass@1 for lower coverage at large k. These models demonstrate the pipeline, not the paper's finding.
+  for a share `rl_correct_fraction` of the problems, a distractor for the rest (mode collapse), mimicking
+  the paper's trade-off of higher pass@1 for lower coverage at large k. These models demonstrate the pipeline, not the paper's finding.
 """
 
 from __future__ import annotations
@@ -52,14 +52,16 @@ def training_pairs(spec: TinyModelSpec, problems: pd.DataFrame, template: str) -
     """(prompt, target) pairs for the recipe; deterministic in spec.seed."""
     rng = random.Random(spec.seed)
     references = sorted(set(problems["reference"]))
+    # rl recipe: exactly this many problems (chosen at random) are sharpened on the correct answer
+    sharpened = set(rng.sample(range(len(problems)), k=round(spec.rl_correct_fraction * len(problems))))
     pairs = []
-    for question, ref in zip(problems["question"], problems["reference"]):
+    for i, (question, ref) in enumerate(zip(problems["question"], problems["reference"])):
         prompt = render_prompt(template, question)
         wrong = rng.sample([r for r in references if r != ref], k=min(spec.distractors, len(references) - 1))
         if spec.recipe == "base":
             pairs += [(prompt, _target(ref))] + [(prompt, _target(w)) for w in wrong]
         elif spec.recipe == "rl":
-            answer = ref if rng.random() < spec.rl_correct_fraction else wrong[0]
+            answer = ref if i in sharpened else wrong[0]
             pairs.append((prompt, _target(answer)))
     return pairs
 

@@ -3,6 +3,7 @@ import pytest
 
 from rlvr_eval.analysis.accuracy_hist import ACCURACY_BINS, accuracy_bin_index, accuracy_histogram
 from rlvr_eval.analysis.figures import plot_accuracy_histograms
+from figure_helpers import assert_figure_written
 
 
 def counts(pairs: list[tuple[int, int]]) -> pd.DataFrame:
@@ -54,13 +55,3 @@ def test_accuracy_histogram_figure(tmp_path):
     tables = [accuracy_histogram({"base": base, "rl": rl}, labels={"benchmark": b}) for b in ("math500", "aime24")]
     paths = plot_accuracy_histograms(pd.concat(tables), tmp_path / "hist")
     assert_figure_written(paths, tmp_path / "hist")
-
-
-def assert_figure_written(paths, prefix) -> None:
-    """PNG and PDF beside the prefix, each a real, non-blank image file."""
-    import matplotlib.image
-
-    assert [str(p) for p in paths] == [f"{prefix}.png", f"{prefix}.pdf"]
-    png, pdf = (p.read_bytes() for p in paths)
-    assert png.startswith(b"\x89PNG") and pdf.startswith(b"%PDF") and len(png) > 5000 and len(pdf) > 1000
-    assert matplotlib.image.imread(paths[0]).std() > 0.01  # something was drawn

@@ -8,6 +8,7 @@ from rlvr_eval.analysis.bootstrap import (bootstrap_mean_passk, bootstrap_pair, 
                                           passk_intervals)
 from rlvr_eval.analysis.figures import plot_passk_grid
 from rlvr_eval.passk import per_problem_pass_at_k
+from figure_helpers import assert_figure_written
 
 
 def per_problem(values: dict[int, list[float]]) -> pd.DataFrame:
@@ -125,13 +126,3 @@ def test_passk_grid_figure_with_bands(tmp_path):
                                      labels={"benchmark": benchmark})["passk"])
     paths = plot_passk_grid(pd.concat(tables), tmp_path / "passk")
     assert_figure_written(paths, tmp_path / "passk")
-
-
-def assert_figure_written(paths, prefix) -> None:
-    """PNG and PDF beside the prefix, each a real, non-blank image file."""
-    import matplotlib.image
-
-    assert [str(p) for p in paths] == [f"{prefix}.png", f"{prefix}.pdf"]
-    png, pdf = (p.read_bytes() for p in paths)
-    assert png.startswith(b"\x89PNG") and pdf.startswith(b"%PDF") and len(png) > 5000 and len(pdf) > 1000
-    assert matplotlib.image.imread(paths[0]).std() > 0.01  # something was drawn

@@ -5,6 +5,7 @@ from rlvr_eval.analysis.coverage import CoverageError, coverage_report, solved_w
 from rlvr_eval.analysis.figures import plot_coverage_bars
 from rlvr_eval.io import read_json
 from rlvr_eval.passk import per_problem_counts
+from figure_helpers import assert_figure_written
 
 
 def verdicts(outcomes: dict[str, str]) -> pd.DataFrame:
@@ -113,13 +114,3 @@ def test_coverage_bars_figure(report, tmp_path):
     assert_figure_written(plot_coverage_bars(pd.concat([table, other_pair]), tmp_path / "coverage"), tmp_path / "coverage")
     with pytest.raises(ValueError, match="lacks columns"):
         plot_coverage_bars(table.drop(columns="group"), tmp_path / "broken")
-
-
-def assert_figure_written(paths, prefix) -> None:
-    """PNG and PDF beside the prefix, each a real, non-blank image file."""
-    import matplotlib.image
-
-    assert [str(p) for p in paths] == [f"{prefix}.png", f"{prefix}.pdf"]
-    png, pdf = (p.read_bytes() for p in paths)
-    assert png.startswith(b"\x89PNG") and pdf.startswith(b"%PDF") and len(png) > 5000 and len(pdf) > 1000
-    assert matplotlib.image.imread(paths[0]).std() > 0.01  # something was drawn

@@ -9,6 +9,7 @@ from rlvr_eval.analysis.perplexity import (PERPLEXITY_COLUMNS, load_transformers
 from rlvr_eval.benchmarks import load_benchmark
 from rlvr_eval.prompts import render_prompt
 from rlvr_eval.tiny_models import TinyModelSpec, build_tiny_model
+from figure_helpers import assert_figure_written
 
 TEMPLATE = "qwen-boxed"
 
@@ -147,13 +148,3 @@ def test_perplexity_box_figure(tmp_path):
     rows.append({**rows[0], "sample_index": 99, "num_tokens": 0, "mean_logprob": np.nan, "perplexity": np.nan})
     paths = plot_perplexity_boxes(pd.DataFrame(rows), tmp_path / "ppl")
     assert_figure_written(paths, tmp_path / "ppl")
-
-
-def assert_figure_written(paths, prefix) -> None:
-    """PNG and PDF beside the prefix, each a real, non-blank image file."""
-    import matplotlib.image
-
-    assert [str(p) for p in paths] == [f"{prefix}.png", f"{prefix}.pdf"]
-    png, pdf = (p.read_bytes() for p in paths)
-    assert png.startswith(b"\x89PNG") and pdf.startswith(b"%PDF") and len(png) > 5000 and len(pdf) > 1000
-    assert matplotlib.image.imread(paths[0]).std() > 0.01  # something was drawn

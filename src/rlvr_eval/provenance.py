@@ -461,7 +461,7 @@ def _jsonable(obj: Any) -> Any:
     return json.loads(json.dumps(obj, sort_keys=True, default=str))
 
 
-def _legacy_roots(path: str) -> dict:
+def _roots_without_record(path: str) -> dict:
     """Roots of an input that has no record (made before provenance, or a source file)."""
     roots: dict[str, dict] = {"models": {}, "datasets": {}}
     try:
@@ -592,7 +592,7 @@ class JobRecorder:
                 _merge_roots(roots, rec.get("roots", {}), path)
             else:
                 entry["record"] = None
-                _merge_roots(roots, _legacy_roots(path), path)
+                _merge_roots(roots, _roots_without_record(path), path)
             inputs[path] = entry
         _merge_roots(roots, self.roots, "this job")
         outputs = {path: describe(path) for path in self.outputs if Path(path).exists()}

@@ -57,6 +57,7 @@ def test_sample_shard_resumes_from_the_checkpoints_of_an_interrupted_call(tiny_m
     class DiesOnSecondChunk:
         tokenizer = backend.tokenizer
         info = backend.info
+        check_prompts = backend.check_prompts
 
         def generate(self, *args):
             calls.append(1)

@@ -2,6 +2,7 @@ import pandas as pd
 import pytest
 
 from rlvr_eval.backends import SamplingParams, load_backend
+from rlvr_eval.backends.base import ContextLengthError
 from rlvr_eval.benchmarks import load_benchmark
 from rlvr_eval.io import read_parquet, read_parquet_metadata
 from rlvr_eval.prompts import render_prompt
@@ -66,8 +67,9 @@ def test_stale_checkpoints_of_another_configuration_are_discarded(backend, probl
 def test_prompt_plus_completion_must_fit_the_context(backend, problems, tmp_path):
     too_long = SamplingParams(temperature=0.6, top_p=0.95, max_new_tokens=100_000)
     spec = ShardSpec("tiny", "gsm8k", 0, 1, 1, 0)
-    with pytest.raises(ValueError, match=r"max_new_tokens \(100000\) exceeds the model's context of 4096"):
+    with pytest.raises(ContextLengthError, match=r"max_new_tokens \(100000\) = \d+ tokens exceeds the model's context limit of 4096"):
         sample_shard(problems, backend, spec, "qwen-boxed", too_long, tmp_path / "x.parquet", progress=False)
+    assert not (tmp_path / "x.parquet.partial" / "chunk-00000.parquet").exists()  # raised before generating
 
 
 def test_prompt_templates_render_the_question_verbatim():

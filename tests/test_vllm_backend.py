@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from rlvr_eval.backends import SamplingParams
-from rlvr_eval.backends.vllm_backend import ContextLengthError, check_context, stop_token_ids
+from rlvr_eval.backends.base import ContextLengthError, check_context
+from rlvr_eval.backends.vllm_backend import stop_token_ids
 
 
 # --- runs everywhere ------------------------------------------------------------------------

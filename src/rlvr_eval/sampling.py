@@ -77,9 +77,8 @@ def sample_shard(problems: pd.DataFrame, backend: Backend, spec: ShardSpec, temp
     partial.mkdir(parents=True, exist_ok=True)
     write_json(fp_file, fingerprint)
 
-    check = getattr(backend, "check_prompts", None)
-    if check is not None:  # fail before generating anything (vLLM: every prompt + max_new_tokens must fit the context)
-        check([render_prompt(template, q, backend.tokenizer) for q in problems["question"]], params)
+    # fail before generating anything: every prompt + max_new_tokens must fit the model's context
+    backend.check_prompts([render_prompt(template, q, backend.tokenizer) for q in problems["question"]], params)
 
     started = time.time()
     chunks = [problems.iloc[i : i + chunk_size] for i in range(0, len(problems), chunk_size)]

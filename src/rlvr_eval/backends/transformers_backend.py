@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import platform
 
-from .base import Completion, SamplingParams
+from .base import Completion, SamplingParams, check_context
 
 
 class TransformersBackend:
@@ -44,10 +44,9 @@ class TransformersBackend:
         return {"backend": "transformers", "transformers": transformers.__version__, "torch": torch.__version__,
                 "device": self.device, "gpu": gpu, "gpu_count": torch.cuda.device_count(), "host": platform.node()}
 
-    def check_fits(self, prompt_tokens: int, params: SamplingParams) -> None:
-        if self.max_model_len and prompt_tokens + params.max_new_tokens > self.max_model_len:
-            raise ValueError(f"prompt ({prompt_tokens} tokens) + max_new_tokens ({params.max_new_tokens}) exceeds the "
-                             f"model's context of {self.max_model_len} tokens; lower max_new_tokens or use a longer-context model")
+    def check_prompts(self, prompts: list[str], params: SamplingParams) -> None:
+        lengths = [len(self._tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
+        check_context(self.model.name_or_path, lengths, params.max_new_tokens, self.max_model_len)
 
     def generate(self, prompts: list[str], n: int, seeds: list[int], params: SamplingParams) -> list[list[Completion]]:
         return [self._generate_one(p, n, s, params) for p, s in zip(prompts, seeds)]
@@ -56,7 +55,6 @@ class TransformersBackend:
         torch = self._torch
         enc = self._tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.device)
         prompt_len = enc["input_ids"].shape[1]
-        self.check_fits(prompt_len, params)
         torch.manual_seed(seed)
         out: list[Completion] = []
         remaining = n

@@ -18,33 +18,7 @@ import os
 import platform
 from collections.abc import Sequence
 
-from .base import Completion, SamplingParams
-
-
-class ContextLengthError(ValueError):
-    """Prompt + max_new_tokens exceeds the model's context: completions would be cut short."""
-
-
-def check_context(model: str, prompt_lengths: Sequence[int], max_new_tokens: int, limit: int | None) -> None:
-    """Raise ContextLengthError unless every prompt plus `max_new_tokens` fits in `limit` tokens.
-
-    model: a name for the message (the model directory); limit: the engine's max_model_len (None:
-    unknown, nothing to check).
-    """
-    if limit is None or not prompt_lengths:
-        return
-    longest = max(prompt_lengths)
-    if longest + max_new_tokens > limit:
-        too_long = sum(n + max_new_tokens > limit for n in prompt_lengths)
-        raise ContextLengthError(
-            f"model {model}: the longest prompt ({longest} tokens) + max_new_tokens ({max_new_tokens}) "
-            f"= {longest + max_new_tokens} tokens exceeds the model's context limit of {limit} tokens "
-            f"(max_model_len; {too_long} of {len(prompt_lengths)} prompts do not fit). Refusing to sample "
-            f"rather than silently truncating completions: "
-            + (f"lower sampling.max_new_tokens for this model to at most {limit - longest}, " if longest < limit else
-               "shorten the prompt (template), ")
-            + "or raise models.<name>.max_model_len if the model supports a longer context."
-        )
+from .base import Completion, SamplingParams, check_context
 
 
 def stop_token_ids(tokenizer, stops: Sequence[str]) -> list[int]:

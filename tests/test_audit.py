@@ -157,12 +157,20 @@ def test_files_without_a_record_are_reported(run):
     assert "UNRECORDED  results/tables/passk/hand_made.csv" in proc.stdout
 
 
-def test_code_changed_since_an_artifact_was_made_is_noted(run):
-    """Sampling code edited without bumping its manual version: noted (not rerun, not a finding unless --strict)."""
+def test_sampling_code_changed_without_a_declaration_fails_the_audit_and_the_plan(run):
+    """Sampling code edited: nothing is resampled by itself, but neither the audit nor Snakemake pass until the edit
+    is declared output-neutral (accept) or the version bumped (then Snakemake resamples, and the audit agrees)."""
     with open(run / "src" / "rlvr_eval" / "sampling.py", "a") as f:
         f.write("\n_PROVENANCE_PROBE = 1\n")
     proc = audit(run, "results/samples")
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    assert f"NOTE        {SAMPLE}" in proc.stdout
-    assert "the sampling code changed since this was made, but its manual version (sampling:manual-1) did not" in proc.stdout
-    assert audit(run, "--strict", "results/samples").returncode == 1
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    assert f"OUTDATED    {SAMPLE}" in proc.stdout
+    assert "the sampling code changed since this was made" in proc.stdout
+    plan = snakemake(run, "--dry-run", check=False)
+    assert plan.returncode != 0 and "Code error: the sampling code differs" in plan.stderr
+
+    logic = subprocess.run([str(Path(sys.executable).with_name("rlvr-eval")), "logic", "--accept", "sampling"],
+                           cwd=run, capture_output=True, text=True)
+    assert logic.returncode == 0, logic.stderr
+    assert audit(run, "results/samples").returncode == 0
+    assert "Nothing to be done" in snakemake(run, "--dry-run").stdout

@@ -9,6 +9,9 @@ from __future__ import annotations
 import copy
 import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -112,14 +115,16 @@ def test_changing_a_graders_code_reverifies_its_verdicts_without_resampling(run)
 
 
 def test_changing_sampling_code_never_resamples_by_itself(run):
+    """Sampling code is stamped by hand: an edit stops the plan until it is declared output-neutral (nothing is
+    resampled) or the version is bumped (everything is)."""
     append(run / "src" / "rlvr_eval" / "sampling.py", "\n_PROVENANCE_PROBE = 1\n")
     append(run / "workflow" / "scripts" / "sample.py", "\n_PROVENANCE_PROBE = 1\n")
-    assert_nothing_planned(run, "after editing the sampling code")
-    # the manual version is the switch
-    prov = run / "src" / "rlvr_eval" / "provenance.py"
-    text = prov.read_text()
-    assert '"sampling": "1"' in text
-    prov.write_text(text.replace('"sampling": "1"', '"sampling": "2"'))
+    plan = snakemake(run, "--dry-run", check=False)
+    assert plan.returncode != 0 and "rlvr-eval logic --accept sampling" in plan.stderr
+    logic = [str(Path(sys.executable).with_name("rlvr-eval")), "logic", "--workflow-dir", str(run)]
+    subprocess.run([*logic, "--accept", "sampling"], cwd=run, check=True, capture_output=True)
+    assert_nothing_planned(run, "after declaring the sampling edit output-neutral")
+    subprocess.run([*logic, "--bump", "sampling"], cwd=run, check=True, capture_output=True)
     planned = planned_outputs(run)
     assert len(planned["sample"]) == 8 and "build_tiny_model" not in planned and "prepare_benchmark" not in planned
 

@@ -147,7 +147,8 @@ def test_closure_follows_package_imports_but_not_bookkeeping_modules():
 
 def test_stamps():
     provenance.set_workflow_dir(REPO)
-    assert provenance.logic_version("sampling") == f"sampling:manual-{provenance.MANUAL_VERSIONS['sampling']}"
+    assert provenance.logic_version("sampling") == f"sampling:manual-{provenance.manual_stamps()['sampling']['version']}"
+    assert provenance.undeclared_manual_code() == []  # every manual stage's code is declared (manual_stamps.yaml)
     stamp = provenance.logic_version("verify", grader="math_verify")
     assert re.fullmatch(r"verify\[grader=math_verify\]:auto-[0-9a-f]{12}", stamp)
     assert provenance.parse_stamp(stamp)["grader"] == "math_verify"

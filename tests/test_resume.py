@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,12 +21,12 @@ TARGET = "results/samples/tiny-base/gsm8k/shard-0000.parquet"
 
 def resume_config(n: int = 4) -> dict:
     """The demo, smaller and slower per chunk: untrained tiny models (random text runs to max_new_tokens),
-    one benchmark, one problem per checkpoint chunk, one grader."""
+    one benchmark, one problem (4 samples) per checkpoint chunk, one grader."""
     config = demo_config()
     config["models"]["tiny-base"]["tiny"] = {"seed": 0, "train_benchmarks": ["gsm8k"]}
     config["models"]["tiny-rl"]["tiny"] = {"seed": 1, "init_from": "tiny-base", "train_benchmarks": ["gsm8k"]}
     config["benchmarks"] = {"gsm8k": {"n": n, "limit": 12}}
-    config["sampling"].update({"max_new_tokens": 48, "shard_size": 4, "chunk_size": 1})
+    config["sampling"].update({"max_new_tokens": 48, "shard_size": 4, "checkpoint_samples": 4})
     config["verification"]["compare_graders"] = []
     return config
 
@@ -55,9 +56,8 @@ def test_sample_shard_resumes_from_the_checkpoints_of_an_interrupted_call(tiny_m
     calls = []
 
     class DiesOnSecondChunk:
-        tokenizer = backend.tokenizer
-        info = backend.info
-        check_prompts = backend.check_prompts
+        tokenizer, info, context_limit, prompt_lengths = backend.tokenizer, backend.info, backend.context_limit, \
+            backend.prompt_lengths
 
         def generate(self, *args):
             calls.append(1)
@@ -68,13 +68,13 @@ def test_sample_shard_resumes_from_the_checkpoints_of_an_interrupted_call(tiny_m
     out = tmp_path / "shard-0000.parquet"
     manifest = {"model_manifest": {"path": str(tiny_model_dir), "revision": None}}
     with pytest.raises(_Killed):
-        sample_shard(problems, DiesOnSecondChunk(), spec, "qwen-boxed", params, out, chunk_size=2, progress=False,
+        sample_shard(problems, DiesOnSecondChunk(), spec, "qwen-boxed", params, out, checkpoint_samples=4, progress=False,
                      extra_metadata=manifest)
     assert not out.exists()
-    resumed = sample_shard(problems, backend, spec, "qwen-boxed", params, out, chunk_size=2, progress=False,
+    resumed = sample_shard(problems, backend, spec, "qwen-boxed", params, out, checkpoint_samples=4, progress=False,
                            extra_metadata=manifest)
     assert read_parquet_metadata(out)["resumed_chunks"] == 1
-    fresh = sample_shard(problems, backend, spec, "qwen-boxed", params, tmp_path / "fresh.parquet", chunk_size=2,
+    fresh = sample_shard(problems, backend, spec, "qwen-boxed", params, tmp_path / "fresh.parquet", checkpoint_samples=4,
                          progress=False, extra_metadata=manifest)
     pd.testing.assert_frame_equal(resumed, fresh)
 
@@ -108,6 +108,7 @@ def test_a_sampling_job_killed_mid_shard_resumes_from_its_checkpoints(workdir):
     assert meta["resumed_chunks"] >= len(done) > 0
     assert not partial.exists()
 
+    shutil.rmtree(out.parent / ".archive")  # else the forced rerun restores the finished shard
     snakemake(workdir, TARGET, "--forcerun", TARGET)  # the same shard, uninterrupted
     meta = read_parquet_metadata(out)
     assert meta["resumed_chunks"] == 0
@@ -136,3 +137,38 @@ def test_raising_n_plans_only_the_new_shards_and_their_dependents(workdir):
                             "coverage", "accuracy_hist", "bootstrap_passk", "perplexity", "analysis_figures"}
     assert len(by_rule["passk_metrics"]) == 2 * 2  # per_problem + mean, for each model
     print(f"n-raise test: {time.time() - started:.0f} s")
+
+
+@pytest.mark.slow
+def test_a_rerun_racing_an_orphaned_job_fails_at_once_and_loses_nothing(tmp_path):
+    """Snakemake itself is killed (not its job); following its `--unlock` advice while the orphaned job still samples
+    must not race it on the checkpoints: the rerun's job stops at once naming the holder, and once the orphan is gone
+    a rerun resumes from everything it wrote."""
+    config = resume_config()
+    config["sampling"]["max_new_tokens"] = 256  # slow enough that the orphan is still sampling when the rerun starts
+    workdir = copy_workflow(tmp_path, config)
+    target = "results/samples/tiny-rl/gsm8k/shard-0000.parquet"
+    partial = workdir / (target + ".partial")
+    with open(workdir / "orphan-run.log", "w") as f:
+        proc = subprocess.Popen(_snakemake_cmd(target), cwd=workdir, start_new_session=True, stdout=f,
+                                stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 600
+        while not (partial / "chunk-00000.parquet").exists():
+            assert proc.poll() is None and time.time() < deadline, "no checkpoint before the deadline"
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)  # Snakemake only: its job runs on, orphaned
+        proc.wait()
+        snakemake(workdir, "--unlock")
+        rerun = snakemake(workdir, target, check=False)
+        assert rerun.returncode != 0
+        log = (workdir / "logs/sample/tiny-rl/gsm8k/shard-0000.log").read_text()
+        assert "another process is sampling this shard (pid" in log, log[-2000:]
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # the orphan, mid-shard
+        except ProcessLookupError:
+            pass
+    written = len(list(partial.glob("chunk-*.parquet")))
+    snakemake(workdir, target)
+    assert read_parquet_metadata(workdir / target)["resumed_chunks"] >= written > 0

@@ -1,12 +1,15 @@
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 
 from rlvr_eval.backends import SamplingParams, load_backend
-from rlvr_eval.backends.base import ContextLengthError
 from rlvr_eval.benchmarks import load_benchmark
 from rlvr_eval.io import read_parquet, read_parquet_metadata
 from rlvr_eval.prompts import render_prompt
-from rlvr_eval.sampling import SAMPLE_COLUMNS, ShardSpec, sample_shard, shard_sizes
+from rlvr_eval.sampling import (SAMPLE_COLUMNS, ShardLockedError, ShardSpec, problems_per_checkpoint, sample_shard,
+                                shard_lock, shard_sizes)
 
 PARAMS = SamplingParams(temperature=0.6, top_p=0.95, max_new_tokens=8)
 
@@ -27,26 +30,37 @@ def test_shard_sizes_split_n_into_fixed_shards():
     assert shard_sizes(3, 4) == [3]
 
 
+def test_checkpoints_are_sized_in_samples():
+    # AIME24 with a 1,024-sample shard and 1,024 samples per checkpoint: one problem per checkpoint, 30 of them
+    assert problems_per_checkpoint(1024, 1024) == 1
+    assert problems_per_checkpoint(1024, 64) == 16
+    assert problems_per_checkpoint(10, 64) == 1  # never less than one problem
+
+
 def test_sample_file_schema_and_metadata(backend, problems, tmp_path):
     spec = ShardSpec("tiny", "gsm8k", shard=1, shard_size=3, num_samples=3, seed=7)
     out = tmp_path / "shard-0001.parquet"
-    df = sample_shard(problems, backend, spec, "qwen-boxed", PARAMS, out, chunk_size=2, progress=False)
+    df = sample_shard(problems, backend, spec, "qwen-boxed", PARAMS, out, checkpoint_samples=6, progress=False)
     assert list(df.columns) == SAMPLE_COLUMNS
     assert len(df) == 5 * 3
     assert sorted(set(df["sample_index"])) == [3, 4, 5]  # shard 1 of size 3 holds samples 3..5
     assert df["finish_reason"].isin(["stop", "length"]).all()
     assert (df["num_tokens"] <= PARAMS.max_new_tokens).all() and (df["num_tokens"] >= 1).all()
+    assert (df["max_tokens"] == PARAMS.max_new_tokens).all()  # short prompts: nothing capped
     meta = read_parquet_metadata(out)
     assert meta["spec"]["seed"] == 7 and meta["params"]["temperature"] == 0.6
     assert meta["params"]["stop"] == ["<|im_end|>", "<|endoftext|>"]  # the template's stop strings
     assert meta["backend"]["backend"] == "transformers" and meta["template"] == "qwen-boxed"
+    assert meta["problems_per_checkpoint"] == 2 and meta["capped_samples"] == 0 == meta["prompt_too_long_samples"]
     assert not out.with_name(out.name + ".partial").exists()
 
 
-def test_samples_depend_on_seed_not_on_chunking(backend, problems, tmp_path):
+def test_samples_depend_on_seed_not_on_checkpointing(backend, problems, tmp_path):
     spec = ShardSpec("tiny", "gsm8k", shard=0, shard_size=4, num_samples=4, seed=3)
-    a = sample_shard(problems, backend, spec, "qwen-boxed", PARAMS, tmp_path / "a.parquet", chunk_size=1, progress=False)
-    b = sample_shard(problems, backend, spec, "qwen-boxed", PARAMS, tmp_path / "b.parquet", chunk_size=5, progress=False)
+    a = sample_shard(problems, backend, spec, "qwen-boxed", PARAMS, tmp_path / "a.parquet", checkpoint_samples=1,
+                     progress=False)
+    b = sample_shard(problems, backend, spec, "qwen-boxed", PARAMS, tmp_path / "b.parquet", checkpoint_samples=20,
+                     progress=False)
     pd.testing.assert_frame_equal(a, b)
     other_shard = ShardSpec("tiny", "gsm8k", shard=1, shard_size=4, num_samples=4, seed=3)
     c = sample_shard(problems, backend, other_shard, "qwen-boxed", PARAMS, tmp_path / "c.parquet", progress=False)
@@ -60,16 +74,105 @@ def test_stale_checkpoints_of_another_configuration_are_discarded(backend, probl
     (partial / "fingerprint.json").write_text('{"spec": "something else"}')
     (partial / "chunk-00000.parquet").write_text("not parquet")
     spec = ShardSpec("tiny", "gsm8k", 0, 2, 2, 0)
-    df = sample_shard(problems, backend, spec, "qwen-boxed", PARAMS, out, chunk_size=2, progress=False)
+    df = sample_shard(problems, backend, spec, "qwen-boxed", PARAMS, out, checkpoint_samples=4, progress=False)
     assert len(df) == 10 and read_parquet(out).equals(df)
 
 
-def test_prompt_plus_completion_must_fit_the_context(backend, problems, tmp_path):
-    too_long = SamplingParams(temperature=0.6, top_p=0.95, max_new_tokens=100_000)
-    spec = ShardSpec("tiny", "gsm8k", 0, 1, 1, 0)
-    with pytest.raises(ContextLengthError, match=r"max_new_tokens \(100000\) = \d+ tokens exceeds the model's context limit of 4096"):
-        sample_shard(problems, backend, spec, "qwen-boxed", too_long, tmp_path / "x.parquet", progress=False)
-    assert not (tmp_path / "x.parquet.partial" / "chunk-00000.parquet").exists()  # raised before generating
+@pytest.fixture(scope="module")
+def short_context_model(tmp_path_factory, problems):
+    """A tiny model whose whole context is 96 tokens."""
+    from rlvr_eval.tiny_models import TinyModelSpec, build_tiny_model
+
+    out = tmp_path_factory.mktemp("tiny-96")
+    build_tiny_model(out, TinyModelSpec(seed=0, max_position_embeddings=96), problems, "plain")
+    return out
+
+
+def test_long_prompts_are_capped_or_skipped_never_failing_the_shard(short_context_model, tmp_path):
+    """Prompts of 20 to 120 tokens against a 96-token context: each sample's budget is what the context leaves
+    (recorded, finish_reason "length" where it ran out); the one prompt that fills the context alone is recorded
+    as prompt_too_long; the shard completes, and the table counts both."""
+    from rlvr_eval.passk import per_problem_counts
+    from rlvr_eval.tables import sample_counts
+    from rlvr_eval.verify.driver import verify_samples
+
+    backend = load_backend("transformers", str(short_context_model))
+    assert backend.context_limit == 96
+    words = {"a": 1, "b": 30, "c": 55, "d": 70, "e": 100}  # question lengths, in words (one token each)
+    problems = pd.DataFrame({"problem_id": list(words), "question": [" ".join(["the"] * w) for w in words.values()],
+                             "reference": "7", "solution": "", "metadata": "{}"})
+    lengths = dict(zip(words, backend.prompt_lengths([render_prompt("plain", q) for q in problems["question"]])))
+    assert min(lengths.values()) >= 20 and max(lengths.values()) <= 130 and sum(n >= 96 for n in lengths.values()) == 1
+    params = SamplingParams(temperature=1.0, top_p=1.0, max_new_tokens=48)
+    spec = ShardSpec("tiny96", "synthetic", 0, 3, 3, 0)
+    df = sample_shard(problems, backend, spec, "plain", params, tmp_path / "shard-0000.parquet", progress=False)
+
+    budget = df.groupby("problem_id")["max_tokens"].first()
+    for pid, n in lengths.items():
+        assert budget[pid] == max(0, min(48, 96 - n)), (pid, n, budget[pid])
+    long = df[df["problem_id"] == "e"]
+    assert (long["finish_reason"] == "prompt_too_long").all() and (long["text"] == "").all()
+    sampled = df[df["problem_id"] != "e"]
+    assert (sampled["num_tokens"] <= sampled["max_tokens"]).all()
+    meta = read_parquet_metadata(tmp_path / "shard-0000.parquet")
+    capped = sum(0 < budget[p] < 48 for p in words)
+    assert capped == 3 and meta["capped_samples"] == 3 * capped and meta["prompt_too_long_samples"] == 3
+
+    verdicts = verify_samples(df, problems, "math_verify", timeout_s=10, workers=1, max_new_tokens=48)
+    assert (verdicts.loc[verdicts["problem_id"] == "e", "status"] == "prompt_too_long").all()
+    counts = sample_counts({"tiny96": per_problem_counts(verdicts)}).iloc[0]
+    assert (counts["samples"], counts["capped"], counts["prompt_too_long"]) == (15, 3 * capped, 3)
+
+
+def test_a_finished_shard_is_restored_not_resampled_after_its_output_is_deleted(backend, problems, tmp_path):
+    class NoGeneration:
+        tokenizer, context_limit, prompt_lengths = backend.tokenizer, backend.context_limit, backend.prompt_lengths
+
+        def generate(self, *args):
+            raise AssertionError("resampled")
+
+    spec = ShardSpec("tiny", "gsm8k", 0, 2, 2, 1)
+    out = tmp_path / "shard-0000.parquet"
+    first = sample_shard(problems, backend, spec, "qwen-boxed", PARAMS, out, progress=False)
+    out.unlink()  # as Snakemake does before rerunning a job whose params changed (and were changed back)
+    restored = sample_shard(problems, NoGeneration(), spec, "qwen-boxed", PARAMS, out, progress=False)
+    pd.testing.assert_frame_equal(first, restored)
+    # another configuration is not restored from it
+    with pytest.raises(AssertionError, match="resampled"):
+        sample_shard(problems, NoGeneration(), spec, "qwen-boxed", SamplingParams(0.7, 0.95, 8), out, progress=False)
+    # an archived shard whose content changed (a hard link edited in place) is never restored
+    out.unlink()
+    archived = next((tmp_path / ".archive" / "shard-0000").glob("*.parquet"))
+    archived.write_bytes(archived.read_bytes()[:100])
+    with pytest.raises(AssertionError, match="resampled"):
+        sample_shard(problems, NoGeneration(), spec, "qwen-boxed", PARAMS, out, progress=False)
+
+
+def _lock_holder(out):
+    """A separate process that takes the shard's lock and keeps it until killed or its stdin closes."""
+    code = ("import sys; from rlvr_eval.sampling import shard_lock\n"
+            f"with shard_lock(__import__('pathlib').Path({str(out)!r})):\n"
+            "    print('locked', flush=True); sys.stdin.read()")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_one_process_at_a_time_per_shard(tmp_path):
+    """E.g. `snakemake --unlock` and a rerun while an orphaned job of a killed Snakemake still samples the shard."""
+    out = tmp_path / "shard-0000.parquet"
+    holder = _lock_holder(out)
+    with pytest.raises(ShardLockedError, match=rf"another process is sampling this shard \(pid {holder.pid} on "):
+        with shard_lock(out):
+            pass
+    holder.communicate("")  # it finishes: the lock is free
+    with shard_lock(out):
+        pass
+    holder = _lock_holder(out)
+    holder.kill()  # a holder killed with SIGKILL releases it too
+    holder.wait()
+    with shard_lock(out):
+        pass
 
 
 def test_prompt_templates_render_the_question_verbatim():

@@ -52,8 +52,8 @@ def test_sampling_jobs_ask_for_the_models_tensor_parallel_gpus():
     from rlvr_eval.resources import JobResources
 
     paper = JobResources(load_config(REPO / "config.yaml"))
-    assert paper.sampling("qwen2.5-7b") == {"gpu": 1, "cpus_per_gpu": 8, "mem_mb": 64000, "runtime": 1440}
-    assert paper.sampling("dapo-qwen-32b") == {"gpu": 2, "cpus_per_gpu": 8, "mem_mb": 128000, "runtime": 2880}
+    assert paper.sampling("qwen2.5-7b") == {"gpu": 1, "cpus_per_gpu": 8, "mem_mb": 64000, "runtime": 1440, "nodes": 1}
+    assert paper.sampling("dapo-qwen-32b") == {"gpu": 2, "cpus_per_gpu": 8, "mem_mb": 128000, "runtime": 2880, "nodes": 1}
     assert paper.cpu("verify") == {"mem_mb": 8000, "runtime": 240}
     demo = JobResources(load_config(REPO / "config" / "demo.yaml"))
     assert demo.sampling("tiny-base")["gpu"] == 1 and demo.sampling("tiny-base")["mem_mb"] == 2000
@@ -83,6 +83,21 @@ def test_rules_declare_the_resources(tmp_path):
     assert "gpu=1" in resources["sample"] and "cpus_per_gpu=1" in resources["sample"]
     assert "mem_mb=2000" in resources["sample"] and "runtime=30" in resources["sample"]
     assert "gpu" not in resources["build_tiny_model"] and "mem_mb=2000" in resources["build_tiny_model"]
+
+
+def test_every_gpu_rule_is_routed_by_the_profiles_gpu_partition_template(tmp_path):
+    """The profile's (commented) set-resources block must name every rule whose jobs ask for a GPU, else a site
+    that uncomments it sends the others to the CPU partition; GPU jobs stay on one node."""
+    text = (REPO / "slurm" / "config.yaml").read_text()
+    block = text[text.index("# set-resources:"):]
+    template = yaml.safe_load("\n".join(line[2:] for line in block.splitlines() if line.startswith("# ")))
+    workdir = copy_workflow(tmp_path, demo_config())
+    proc = snakemake(workdir, "--dry-run", "--forceall")
+    resources = re.findall(r"rule (\w+):.*?resources: ([^\n]+)", proc.stdout + proc.stderr, flags=re.S)
+    gpu_rules = {rule for rule, res in resources if "gpu=" in res}
+    assert gpu_rules == {"sample", "perplexity"}
+    assert set(template["set-resources"]) == gpu_rules
+    assert all("nodes=1" in res for rule, res in resources if rule in gpu_rules)
 
 
 def test_profile_is_found_from_the_repository_root_and_is_site_neutral():

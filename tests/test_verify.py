@@ -191,6 +191,6 @@ def test_verify_shard_writes_verdicts_with_provenance(tmp_path):
     assert meta["grader"] == "math_verify" and meta["grader_version"] == GRADER_VERSIONS["math_verify"]
     assert meta["timeout_s"] == STARTUP_SLACK_S and meta["math_verify_version"]
     assert meta["samples_sha256"] == sha256_file(samples_path)
-    assert meta["status_counts"] == {"correct": 1, "wrong": 1, "no_answer": 0, "timeout": 0, "error": 0}
+    assert meta["status_counts"] == {"correct": 1, "wrong": 1, "no_answer": 0, "timeout": 0, "error": 0, "prompt_too_long": 0}
     assert meta["samples_spec"] == {"model": "m", "benchmark": "b", "shard": 0}
     assert [p.name for p in out.parent.iterdir()] == ["shard-0000.parquet"]  # no temporary file left behind

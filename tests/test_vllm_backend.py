@@ -8,28 +8,15 @@ import pandas as pd
 import pytest
 
 from rlvr_eval.backends import SamplingParams
-from rlvr_eval.backends.base import ContextLengthError, check_context
+from rlvr_eval.backends.base import token_budgets
 from rlvr_eval.backends.vllm_backend import stop_token_ids
 
 
 # --- runs everywhere ------------------------------------------------------------------------
-def test_context_check_names_model_prompt_length_max_new_tokens_and_limit():
-    # Qwen2.5-Math-7B: 4,096 tokens of context; the paper's 16,384 new tokens cannot fit.
-    with pytest.raises(ContextLengthError) as err:
-        check_context("resources/models/qwen2.5-math-7b", [120, 250, 90], 16384, 4096)
-    msg = str(err.value)
-    for part in ("resources/models/qwen2.5-math-7b", "250 tokens", "max_new_tokens (16384)", "limit of 4096 tokens",
-                 "3 of 3 prompts", "at most 3846"):
-        assert part in msg, (part, msg)
-
-
-def test_context_check_accepts_what_fits_and_unknown_limits():
-    check_context("m", [250], 3584, 4096)  # 250 + 3584 <= 4096
-    check_context("m", [512], 3584, 4096)  # exactly full
-    check_context("m", [10_000], 16384, None)  # limit unknown: nothing to check
-    check_context("m", [], 16384, 4096)
-    with pytest.raises(ContextLengthError, match=r"shorten the prompt"):
-        check_context("m", [5000], 1, 4096)  # the prompt alone is too long
+def test_token_budgets_cap_at_the_context_left_after_the_prompt():
+    # Qwen2.5-Math-7B: 4,096 tokens of context; 3,584 new tokens fit after a 512-token prompt, not after 700
+    assert token_budgets([120, 512, 700, 4096, 5000], 3584, 4096) == [3584, 3584, 3396, 0, 0]
+    assert token_budgets([10_000], 16384, None) == [16384]  # limit unknown: nothing to cap
 
 
 def test_single_token_stop_strings_become_stop_token_ids(tiny_model_dir):
@@ -95,9 +82,11 @@ def test_one_engine_and_one_generate_call_per_chunk_with_a_seed_per_prompt(tiny_
     assert [c.text for c in out[1]] == ["s6-0", "s6-1", "s6-2"]  # in sample order, stop string cut
     assert [c.finish_reason for c in out[0]] == ["length", "stop", "stop"]
     assert [c.num_tokens for c in out[0]] == [1, 2, 3]
-    with pytest.raises(ContextLengthError, match=r"max_new_tokens \(4096\)"):
+    backend.generate(["a b", "c"], 1, [5, 6], params, max_tokens=[3, 7])
+    assert [sp.max_tokens for sp in calls["generate"][1][1]] == [3, 7]  # a budget per prompt
+    with pytest.raises(ValueError, match=r"does not fit max_model_len 4096"):
         backend.generate(["a"], 1, [0], SamplingParams(0.6, 0.95, 4096, ()))
-    assert len(calls["generate"]) == 1  # refused before generating
+    assert len(calls["generate"]) == 2  # refused before generating
     assert backend.info()["vllm"] == "0.0-fake"
 
 
@@ -168,27 +157,15 @@ def test_vllm_generates_n_seeded_completions_per_prompt(engine, problems):
 
 @pytest.mark.vllm
 @needs_gpu
-def test_vllm_refuses_prompts_that_leave_no_room_before_generating(engine, problems, tmp_path):
-    from rlvr_eval.sampling import ShardSpec, sample_shard
-
-    too_long = SamplingParams(temperature=0.6, top_p=0.95, max_new_tokens=4096)
-    spec = ShardSpec("tiny", "gsm8k", 0, 2, 2, 0)
-    with pytest.raises(ContextLengthError, match=r"max_new_tokens \(4096\).*limit of 4096 tokens"):
-        sample_shard(problems, engine, spec, "qwen-boxed", too_long, tmp_path / "x.parquet", progress=False)
-    assert not list((tmp_path / "x.parquet.partial").glob("chunk-*"))  # nothing generated
-
-
-@pytest.mark.vllm
-@needs_gpu
 def test_vllm_sample_shard_writes_the_sample_schema_reproducibly(engine, problems, tmp_path):
     from rlvr_eval.io import read_parquet_metadata
     from rlvr_eval.sampling import SAMPLE_COLUMNS, ShardSpec, sample_shard
 
     spec = ShardSpec("tiny", "gsm8k", 1, 4, 4, 42)
-    a = sample_shard(problems, engine, spec, "qwen-boxed", PARAMS, tmp_path / "a.parquet", chunk_size=2, progress=False)
+    a = sample_shard(problems, engine, spec, "qwen-boxed", PARAMS, tmp_path / "a.parquet", checkpoint_samples=8, progress=False)
     assert list(a.columns) == SAMPLE_COLUMNS
     assert len(a) == len(problems) * 4 and sorted(set(a["sample_index"])) == [4, 5, 6, 7]
     meta = read_parquet_metadata(tmp_path / "a.parquet")
     assert meta["backend"]["backend"] == "vllm" and meta["resumed_chunks"] == 0
-    b = sample_shard(problems, engine, spec, "qwen-boxed", PARAMS, tmp_path / "b.parquet", chunk_size=2, progress=False)
+    b = sample_shard(problems, engine, spec, "qwen-boxed", PARAMS, tmp_path / "b.parquet", checkpoint_samples=8, progress=False)
     pd.testing.assert_frame_equal(a, b)

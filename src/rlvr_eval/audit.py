@@ -10,11 +10,13 @@ to the model manifests and benchmark source files. Findings:
 * stale      -- an input's current content differs from the hash recorded when the artifact was made, or
                 an input is itself missing, altered or stale (so everything downstream of a changed
                 sample is named);
+* outdated   -- made by code other than the code a rerun would use: its stage's logic stamp has changed (so
+                `snakemake -n` plans it too), or a manual stage's version does not accept the sources that
+                made it (rlvr_eval.provenance: manual stamps);
 * unrecorded -- an artifact under results/ has no provenance record (its script does not use
                 `with logged(snakemake):`) or a record points to an input record that is gone.
 
-Notes (reported, not findings unless --strict): an artifact made by code whose logic stamp has changed since
-(Snakemake will rerun it), or by a manual-version stage whose sources changed without the version being bumped.
+Everything downstream of a missing, altered or outdated artifact is stale.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from typing import Iterable, Iterator
 from . import provenance
 from .provenance import SIDECAR_SUFFIX, describe, is_sidecar, read_record, sidecar
 
-BAD = ("missing", "altered", "stale", "unrecorded")
-ORDER = {"missing": 0, "altered": 1, "stale": 2, "unrecorded": 3}
+BAD = ("missing", "altered", "outdated", "stale", "unrecorded")
+ORDER = {"missing": 0, "altered": 1, "outdated": 2, "stale": 3, "unrecorded": 4}
 
 
 @dataclass
@@ -41,7 +43,6 @@ class Node:
     inputs: list[str] = field(default_factory=list)
     source: bool = False  # a leaf without a record (benchmark source file)
     depth: int = 0
-    notes: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -133,7 +134,7 @@ class Auditor:
             node.problems.append(("stale", f"upstream {'; '.join(upstream[:3])}{more}"))
         node.depth = depth
         if self.check_code:
-            node.notes.extend(_code_notes(record))
+            node.problems.extend(("outdated", why) for why in _code_findings(record))
         return node
 
     def audit(self, paths: Iterable[str | os.PathLike]) -> list[Node]:
@@ -171,25 +172,31 @@ def _dir_diff(cur: dict, recorded: dict) -> str:
     return f"; files differing: {', '.join(changed[:5])}{' …' if len(changed) > 5 else ''}" if changed else ""
 
 
-def _code_notes(record: dict) -> list[str]:
+def _code_findings(record: dict) -> list[str]:
+    """Why the code that made this artifact is not the code a rerun would use (nothing if it is)."""
     logic = record.get("logic") or {}
     parsed = provenance.parse_stamp(logic.get("stamp", ""))
     if not parsed:
         return []
+    stage = parsed["stage"]
     try:
-        if parsed["kind"] == "auto":
-            now = provenance.logic_version(parsed["stage"], parsed["script"], parsed["grader"])
-            if now != logic["stamp"]:
-                return [f"made by older {parsed['stage']} code (logic {logic['stamp']}, now {now}): "
-                        "Snakemake will rerun it"]
-        elif logic.get("sources_digest"):
-            now = provenance.logic_details(parsed["stage"], parsed["script"], parsed["grader"])["digest"]
-            if now != logic["sources_digest"]:
-                return [f"the {parsed['stage']} code changed since this was made, but its manual version "
-                        f"({logic['stamp']}) did not: not rerun (bump provenance.MANUAL_VERSIONS[{parsed['stage']!r}] "
-                        "to recompute)"]
-    except (ValueError, OSError, SyntaxError) as e:
-        return [f"cannot check the code of stage {parsed['stage']}: {e}"]
+        now = provenance.logic_version(stage, parsed["script"], parsed["grader"])
+        if now != logic["stamp"]:
+            return [f"made by other {stage} code (logic {logic['stamp']}, now {now}): Snakemake will rerun it"]
+        if parsed["kind"] == "manual" and logic.get("sources_digest"):
+            accepted = provenance.manual_stamps()[stage]["accepts"]
+            current = provenance.logic_details(stage)["digest"]
+            if current not in accepted:
+                return [f"the {stage} code changed since this was made (sources {logic['sources_digest']}, now "
+                        f"{current}) but its version ({logic['stamp']}) does not say whether that changes it: "
+                        f"`rlvr-eval logic --bump {stage}` recomputes it, `rlvr-eval logic --accept {stage}` "
+                        "declares the edit output-neutral"]
+            if logic["sources_digest"] not in accepted:
+                return [f"made by {stage} code (sources {logic['sources_digest']}) that its version {logic['stamp']} "
+                        f"does not accept ({', '.join(accepted)}): recompute it (`rlvr-eval logic --bump {stage}`), "
+                        f"or accept that code if it made the same outputs (`rlvr-eval logic --accept {stage}` with it)"]
+    except (ValueError, OSError, SyntaxError, KeyError) as e:
+        return [f"cannot check the code of stage {stage}: {e}"]
     return []
 
 
@@ -228,16 +235,13 @@ def artifacts_under(directory: str | os.PathLike) -> Iterator[Path]:
 
 
 # --- reporting ---
-def format_findings(auditor: Auditor, strict: bool = False) -> list[str]:
+def format_findings(auditor: Auditor) -> list[str]:
     lines = []
     for n in auditor.findings():
         kind = n.status
         lines.append(f"{kind.upper():<11} {n.path}")
         for k, detail in sorted(n.problems, key=lambda kd: ORDER[kd[0]]):
             lines.append(f"{'':<11}   {k}: {detail}")
-    notes = [(n.path, note) for n in sorted(auditor.nodes.values(), key=lambda n: (n.depth, n.path)) for note in n.notes]
-    for path, note in notes:
-        lines.append(f"{'NOTE':<11} {path}\n{'':<11}   {note}")
     return lines
 
 
@@ -293,7 +297,7 @@ def format_chain(auditor: Auditor, starts: list[Node], max_depth: int | None = N
     return lines
 
 
-def run_audit(paths: list[str], workdir: str = ".", chain: bool = False, as_json: bool = False, strict: bool = False,
+def run_audit(paths: list[str], workdir: str = ".", chain: bool = False, as_json: bool = False,
               depth: int | None = None, workflow_dir: str | None = None, out=None) -> int:
     """The `rlvr-eval audit` command; returns the exit status (0: clean, 1: findings)."""
     import sys
@@ -307,14 +311,12 @@ def run_audit(paths: list[str], workdir: str = ".", chain: bool = False, as_json
         paths = [str(auditor.workdir / "results")]
     starts = auditor.audit(paths)
     findings = auditor.findings()
-    notes = [(n.path, note) for n in auditor.nodes.values() for note in n.notes]
-    failed = bool(findings) or (strict and bool(notes))
+    failed = bool(findings)
     if as_json:
         json.dump({
             "checked": len(auditor.nodes),
             "findings": [{"path": n.path, "status": n.status, "problems": [{"kind": k, "detail": d} for k, d in n.problems]}
                          for n in findings],
-            "notes": [{"path": p, "note": note} for p, note in notes],
             "roots": auditor.roots(),
             "chain": {n.path: n.inputs for n in auditor.nodes.values()} if chain else None,
         }, out, indent=2, default=str)
@@ -324,10 +326,10 @@ def run_audit(paths: list[str], workdir: str = ".", chain: bool = False, as_json
         for line in format_chain(auditor, starts, depth):
             print(line, file=out)
         print(file=out)
-    for line in format_findings(auditor, strict):
+    for line in format_findings(auditor):
         print(line, file=out)
     counts = {k: sum(n.status == k for n in findings) for k in BAD}
     summary = ", ".join(f"{v} {k}" for k, v in counts.items() if v) or "no findings"
     print(f"rlvr-eval audit: {len(auditor.nodes)} artifacts and sources checked: {summary}"
-          f"{f'; {len(notes)} notes' if notes else ''}", file=out)
+          , file=out)
     return 1 if failed else 0

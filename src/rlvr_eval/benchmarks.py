@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -23,6 +24,7 @@ import pandas as pd
 
 from .io import sha256_file
 
+log = logging.getLogger(__name__)
 CANONICAL_COLUMNS = ["problem_id", "question", "reference", "solution", "metadata"]
 
 
@@ -140,6 +142,48 @@ class BenchmarkError(ValueError):
     pass
 
 
+@dataclass(frozen=True)
+class KnownSource:
+    """The file the paper evaluated on (the Qwen2.5-Math evaluation data its repository ships, and the
+    benchmarks' own releases), to tell a truncated or different copy from the real one."""
+
+    sha256: str
+    rows: int
+    origin: str
+
+
+KNOWN_SOURCES: dict[str, KnownSource] = {
+    "gsm8k": KnownSource("3730d312f6e3440559ace48831e51066acaca737f6eabec99bccb9e4b3c39d14", 1319,
+                         "openai/grade-school-math@3101c7d5 grade_school_math/data/test.jsonl"),
+    "math500": KnownSource("35dc41080a3680858b27fa7e0533d2d547825316fc5dafe5d316f4ccc5a06132", 500,
+                           "hkust-nlp/simpleRL-reason@cf1c7858 examples/simplelr_math_eval/data/math500/test.jsonl"),
+    "minerva_math": KnownSource("0e656b430d3a0a1dab6aa853f453ba3805e28e2cabe4fc72486a897cc09d8ba2", 272,
+                                "QwenLM/Qwen2.5-Math@a45202bd evaluation/data/minerva_math/test.jsonl"),
+    "olympiadbench": KnownSource("bb8c1e38a16ea9eacb77530315a674d883f267fbff79183effc53681b4fcc416", 675,
+                                 "QwenLM/Qwen2.5-Math@a45202bd evaluation/data/olympiadbench/test.jsonl"),
+    "aime24": KnownSource("af2b8bd2aa911b6333ad0df32f3ca05c7ae8ed10f1731f4372c8ae26990bf7ac", 30,
+                          "QwenLM/Qwen2.5-Math@a45202bd evaluation/data/aime24/test.jsonl"),
+    "amc23": KnownSource("43707e1ca784602d8479de24ee8ce36609dbebc46dd152b0b12a46611aa898a4", 40,
+                         "QwenLM/Qwen2.5-Math@a45202bd evaluation/data/amc23/test.jsonl"),
+}
+
+
+def check_against_known(name: str, rows: int, sha256: str | list | None, where: str) -> str | None:
+    """Raise BenchmarkError if the source has fewer problems than the paper's file (a truncated copy); return a
+    warning if its content differs from it (None if it is the paper's file or none is known)."""
+    known = KNOWN_SOURCES.get(name)
+    if known is None:
+        return None
+    if rows < known.rows:
+        raise BenchmarkError(f"benchmark {name!r}: {where} has {rows} problems, the paper's file has {known.rows} "
+                             f"({known.origin}, sha256 {known.sha256[:12]}…): a truncated copy? Replace it, or set "
+                             "benchmark_source.check_known_files: false to use it as it is")
+    if sha256 != known.sha256:
+        return (f"benchmark {name!r}: {where} differs from the paper's file ({known.origin}, sha256 "
+                f"{known.sha256[:12]}…; {known.rows} problems, this source has {rows})")
+    return None
+
+
 def read_jsonl(path: str | Path) -> list[dict]:
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
@@ -180,8 +224,12 @@ def normalise_rows(name: str, rows: list[dict], source: str) -> pd.DataFrame:
 
 
 def load_benchmark(name: str, mirror_dir: str | Path | None = None, hub_revision: str | None = None,
-                   limit: int | None = None) -> tuple[pd.DataFrame, dict]:
-    """Return (canonical table, provenance) from `mirror_dir` if given, else from the hub."""
+                   limit: int | None = None, check_known_files: bool = True) -> tuple[pd.DataFrame, dict]:
+    """Return (canonical table, provenance) from `mirror_dir` if given, else from the hub.
+
+    check_known_files: refuse a source with fewer problems than the paper's file, and warn (in the log and
+    the provenance, key `warning`) when its content differs from it.
+    """
     spec = get_spec(name)
     if mirror_dir is not None:
         path = mirror_path(name, mirror_dir)
@@ -197,6 +245,13 @@ def load_benchmark(name: str, mirror_dir: str | Path | None = None, hub_revision
         source = {"kind": "hub", "path": spec.hub_path, "config": spec.hub_name, "split": spec.hub_split,
                   "revision": hub_revision, "fingerprint": ds._fingerprint, "rows": len(df),
                   "sha256": [sha256_file(f["filename"]) for f in ds.cache_files]}
+    warning = check_against_known(name, len(df), source["sha256"], f"{source['kind']} {source['path']}") \
+        if check_known_files else None
+    if warning:
+        log.warning(warning)
     if limit is not None:
+        if limit > len(df):
+            raise BenchmarkError(f"benchmarks.{name}.limit: {limit} is more than the {len(df)} problems of "
+                                 f"{source['path']}; leave `limit` out to use them all")
         df = df.head(limit).reset_index(drop=True)
-    return df, {"benchmark": name, "source": source, "limit": limit, "problems": len(df)}
+    return df, {"benchmark": name, "source": source, "limit": limit, "problems": len(df), "warning": warning}

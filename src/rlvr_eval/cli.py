@@ -9,7 +9,7 @@ import sys
 def _audit(args: argparse.Namespace) -> int:
     from .audit import run_audit
 
-    return run_audit(args.paths, workdir=args.directory, chain=args.chain, as_json=args.json, strict=args.strict,
+    return run_audit(args.paths, workdir=args.directory, chain=args.chain, as_json=args.json,
                      depth=args.depth, workflow_dir=args.workflow_dir)
 
 
@@ -17,6 +17,16 @@ def _logic(args: argparse.Namespace) -> int:
     from . import provenance
 
     provenance.set_workflow_dir(args.workflow_dir)
+    for stage in args.accept:
+        print(f"{stage}: version {provenance.manual_stamps()[stage]['version']} now also accepts sources "
+              f"{provenance.accept_manual_code(stage)}")
+    for stage in args.bump:
+        print(f"{stage}: new version {provenance.bump_manual_version(stage)}; Snakemake will recompute it")
+    if args.accept or args.bump:
+        return 0
+    problems = provenance.undeclared_manual_code()
+    for problem in problems:
+        print(f"UNDECLARED  {problem}", file=sys.stderr)
     for stage in provenance.STAGE_SCRIPTS:
         if stage == "verify":
             from .verify.graders import GRADERS
@@ -25,7 +35,7 @@ def _logic(args: argparse.Namespace) -> int:
                 print(provenance.logic_version(stage, grader=grader))
         else:
             print(provenance.logic_version(stage))
-    return 0
+    return 1 if problems else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,14 +57,22 @@ def build_parser() -> argparse.ArgumentParser:
                        help="print the lineage of each PATH down to model revisions and dataset hashes")
     audit.add_argument("--depth", type=int, default=None, help="with --chain: stop the tree at this depth")
     audit.add_argument("--json", action="store_true", help="machine-readable output")
-    audit.add_argument("--strict", action="store_true",
-                       help="also fail on notes (artifacts made by code that has changed since)")
     audit.add_argument("--workflow-dir", default=None,
                        help="where workflow/scripts lives, to compare code stamps (default: --directory)")
     audit.set_defaults(func=_audit)
 
-    logic = sub.add_parser("logic", help="print the current logic stamp of every stage (the rules' `logic` param)")
+    logic = sub.add_parser(
+        "logic", help="print the current logic stamp of every stage (the rules' `logic` param); exit 1 if a manual "
+                      "stage's code is not declared (see --accept, --bump)")
     logic.add_argument("--workflow-dir", default=".", help="the repository (holding workflow/scripts); default: .")
+    from .provenance import MANUAL_STAGES
+
+    logic.add_argument("--accept", action="append", default=[], choices=MANUAL_STAGES, metavar="STAGE",
+                       help="declare the current code of a manual stage output-neutral: its version stays, and now "
+                            "also accepts this code (nothing is recomputed)")
+    logic.add_argument("--bump", action="append", default=[], choices=MANUAL_STAGES, metavar="STAGE",
+                       help="give a manual stage a new version for its current code: Snakemake recomputes the stage "
+                            "and everything downstream")
     logic.set_defaults(func=_logic)
     return parser
 

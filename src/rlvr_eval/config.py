@@ -52,7 +52,11 @@ def _with_defaults(validator_cls):
                     instance[name] = copy.deepcopy(sub["default"])
         yield from validate_properties(validator, properties, instance, schema)
 
-    return jsonschema.validators.extend(validator_cls, {"properties": set_defaults})
+    # JSON Schema counts 8.0 as an integer; a float where a count belongs (n: 8.0) is a typo to report here,
+    # not a TypeError in some input function later.
+    strict_integers = validator_cls.TYPE_CHECKER.redefine(
+        "integer", lambda checker, value: isinstance(value, int) and not isinstance(value, bool))
+    return jsonschema.validators.extend(validator_cls, {"properties": set_defaults}, type_checker=strict_integers)
 
 
 def load_schema(path: str | Path = SCHEMA_PATH) -> dict:

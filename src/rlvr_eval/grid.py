@@ -76,6 +76,13 @@ class Grid:
             opts["max_model_len"] = m["max_model_len"]
         return opts
 
+    def perplexity_engine_options(self, model: str) -> dict:
+        """backend_options of `model` as a scoring engine (vLLM: the perplexity memory share)."""
+        opts = self.backend_options(model)
+        if self.backend(model) == "vllm":
+            opts["gpu_memory_utilization"] = self.analysis.get("perplexity", {}).get("gpu_memory_utilization", 0.8)
+        return opts
+
     def sample_file(self, model: str, benchmark: str, shard: str) -> str:
         return f"results/samples/{model}/{benchmark}/shard-{shard}.parquet"
 
@@ -134,10 +141,39 @@ class Grid:
         names = ["passk_grid", "accuracy_hist", "coverage"] + (["perplexity"] if self.perplexity_enabled() else [])
         return [f"results/figures/{pair}/{name}.{ext}" for name in names for ext in ("png", "pdf")]
 
+    def graders_used(self, benchmark: str) -> list[str]:
+        """The primary grader of the benchmark, then the compared ones."""
+        return list(dict.fromkeys([self.grader(benchmark), *self.compare_graders()]))
+
     def targets(self) -> list[str]:
-        out = [f"results/tables/passk/{b}.csv" for b in self.benchmarks]
-        out += ["results/figures/passk_curves.png"]
-        out += [f for p in self.pairs for f in self.analysis_figures(p["name"])]
+        """Every artifact of the grid, intermediates included: a deleted or corrupt-and-removed file anywhere is
+        rebuilt by a plain `snakemake`, and the default target covers all that `rlvr-eval audit` checks."""
+        out = [f"results/data/{b}.parquet" for b in self.benchmarks]
+        out += [f"results/models/{m}.json" for m in self.models]
+        out += [f"results/models/{m}" for m in self.models_of_kind("tiny")]
+        for m in self.models:
+            for b in self.benchmarks:
+                out += self.sample_files(m, b)
+                for g in self.graders_used(b):
+                    out += self.verdict_files(m, b, g)
+                metrics = self.metrics_file(m, b)
+                out += [metrics, metrics.replace("per_problem.parquet", "passk.csv")]
+        for b in self.benchmarks:
+            out += [f"results/tables/passk/{b}.csv", f"results/tables/passk/{b}.md", f"results/tables/samples/{b}.csv"]
+        out += ["results/figures/passk_curves.png", "results/figures/passk_curves.pdf"]
+        for p in self.pairs:
+            name = p["name"]
+            for b in self.benchmarks:
+                out += [f"results/analysis/coverage/{name}/{b}.csv", f"results/analysis/coverage/{name}/{b}.json",
+                        f"results/analysis/accuracy_hist/{name}/{b}.csv"]
+                out += [f"results/analysis/bootstrap/{name}/{b}/{f}" for f in ("passk.csv", "difference.csv", "crossover.json")]
+                if self.perplexity_enabled():
+                    out += [f"results/analysis/perplexity/{name}/{b}/{m}.parquet" for m in self.perplexity_response_models(name)]
+            out += self.analysis_figures(name)
         if len(self.compare_graders()) >= 2:
-            out += [f"results/grader_agreement/{m}/{b}/summary.md" for m in self.models for b in self.benchmarks]
-        return out
+            for m in self.models:
+                for b in self.benchmarks:
+                    d = f"results/grader_agreement/{m}/{b}"
+                    out += [f"{d}/{f}" for f in ("summary.md", "disagreements.csv", "summary.csv", "status_crosstab.csv",
+                                                 "pass_at_k.csv", "coverage.csv")]
+        return list(dict.fromkeys(out))

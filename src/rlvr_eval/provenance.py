@@ -29,12 +29,14 @@ Logic stamps
 ``logic_version(stage)`` is a short string that the rules pass as the param ``logic``; Snakemake's params
 trigger reruns a job when it changes. Two kinds:
 
-* ``manual`` for the expensive, upstream stages (data, models, sampling): the constant in
-  ``MANUAL_VERSIONS``. Editing the sampling code never resamples by itself; bump the constant to resample.
-  The records still carry the digest of the stage's sources, and ``rlvr-eval audit`` notes artifacts whose
-  sources changed since they were made without the constant being bumped.
-* ``auto`` for everything computed from samples: a digest of the stage's script and every ``rlvr_eval``
-  module it imports (transitively, including imports inside functions), each normalised to its AST without
+* ``manual`` for the expensive stages (``MANUAL_STAGES``: model staging, sampling, perplexity): a version
+  declared in ``manual_stamps.yaml`` together with the source digests it accepts. Editing the sampling code
+  never resamples by itself, but the Snakefile refuses to run until the edit is declared output-neutral
+  (``rlvr-eval logic --accept sampling``) or the version bumped (``rlvr-eval logic --bump sampling``). The
+  records carry the digest of the stage's sources, and ``rlvr-eval audit`` flags an artifact whose digest its
+  version does not accept.
+* ``auto`` for the cheap stages (data preparation, tiny models) and everything computed from samples: a
+  digest of the stage's script and every ``rlvr_eval`` module it imports (transitively, including imports inside functions), each normalised to its AST without
   docstrings, so comments, docstrings and formatting do not count. For verification it also covers the
   grader's own module (loaded by name from ``verify.graders.GRADERS``), its manual ``GRADER_VERSIONS`` entry
   and the versions of the third-party libraries the grader module imports (math-verify, sympy, ...): a
@@ -61,30 +63,54 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
-from .io import read_json, read_parquet_metadata, sha256_file, write_json
+from .io import read_json, read_parquet_metadata, sha256_file, write_json, write_text
 
 SCHEMA_VERSION = 1
 SIDECAR_SUFFIX = ".prov.json"
 
-# Bump one of these to recompute that stage (and, through Snakemake, everything downstream of it).
-MANUAL_VERSIONS: dict[str, str] = {
-    "data": "1",  # prepare_benchmark: benchmarks.py loaders and normalisers
-    "models": "1",  # build_tiny_model, stage_model: tiny_models.py, staging.py
-    "sampling": "1",  # sample: sampling.py, backends/, prompts.py -- resampling costs GPU days on the paper grid
-    "perplexity": "1",  # perplexity.py: log-probs of samples under a model, GPU work on the scale of sampling
-}
+# Stages whose work is expensive (downloads, GPU days) carry a version declared by hand in manual_stamps.yaml,
+# {stage: {version, accepts: [sources digests]}}: editing their code never recomputes by itself. The Snakefile
+# refuses to run when a manual stage's code matches none of the digests its version accepts, so nobody can
+# produce samples with new code under an old stamp: `rlvr-eval logic --accept STAGE` declares the edit
+# output-neutral, `rlvr-eval logic --bump STAGE` starts a new version (Snakemake then recomputes the stage).
+MANUAL_STAGES = ("staging", "sampling", "perplexity")
+
+
+def manual_stamps_path() -> Path:
+    return PACKAGE_ROOT / "manual_stamps.yaml"
+
+
+def manual_stamps() -> dict[str, dict]:
+    import yaml
+
+    stamps = yaml.safe_load(manual_stamps_path().read_text()) or {}
+    missing = [s for s in MANUAL_STAGES if s not in stamps]
+    if missing:
+        raise ValueError(f"{manual_stamps_path()}: no entry for stage(s) {missing}")
+    return {s: {"version": str(stamps[s]["version"]), "accepts": list(stamps[s].get("accepts") or [])}
+            for s in MANUAL_STAGES}
+
+
+def write_manual_stamps(stamps: dict[str, dict]) -> None:
+    import yaml
+
+    header = ("# Declared versions of the expensive stages (rlvr_eval.provenance.MANUAL_STAGES) and the source digests\n"
+              "# each version accepts. Edit with `rlvr-eval logic --accept STAGE` or `rlvr-eval logic --bump STAGE`.\n")
+    write_text(manual_stamps_path(), header + yaml.safe_dump(stamps, sort_keys=True))
+    logic_version.cache_clear()
+
 
 # stage -> the rule script whose imports define the stage's code (paths relative to workflow/scripts).
 STAGE_SCRIPTS: dict[str, tuple[str, ...]] = {
     "data": ("prepare_benchmark.py",),
-    "models": ("build_tiny_model.py", "stage_model.py"),
+    "tiny_models": ("build_tiny_model.py",),
+    "staging": ("stage_model.py",),
     "sampling": ("sample.py",),
     "verify": ("verify_samples.py",),
     "agreement": ("grader_agreement.py",),
     "metrics": ("passk_metrics.py",),
     "tables": ("passk_table.py",),
     "figures": ("passk_figure.py",),
-    # stages whose scripts are being written: a rule passes e.g. logic=logic_version("coverage")
     "coverage": ("coverage.py",),
     "bootstrap": ("bootstrap_passk.py",),
     "perplexity": ("perplexity.py",),
@@ -187,7 +213,9 @@ def _strip_docstrings(tree: ast.AST) -> ast.AST:
 def normalised_source_digest(source: str) -> str:
     """sha256 of the source's AST without docstrings: comments, docstrings and layout do not count."""
     tree = _strip_docstrings(ast.parse(source))
-    return hashlib.sha256(ast.dump(tree, annotate_fields=True, include_attributes=False).encode()).hexdigest()
+    # ast.unparse, not ast.dump: the dump lists every node field, and fields are added across Python versions
+    # (3.12: type_params), which would change every stamp (and rerun everything) on a Python upgrade.
+    return hashlib.sha256(ast.unparse(tree).encode()).hexdigest()
 
 
 def module_file(module: str) -> Path | None:
@@ -333,9 +361,44 @@ def logic_version(stage: str, script: str | None = None, grader: str | None = No
     """
     args = ",".join(f"{k}={v}" for k, v in (("script", script), ("grader", grader)) if v)
     head = f"{stage}[{args}]" if args else stage
-    if stage in MANUAL_VERSIONS:
-        return f"{head}:manual-{MANUAL_VERSIONS[stage]}"
+    if stage in MANUAL_STAGES:
+        return f"{head}:manual-{manual_stamps()[stage]['version']}"
     return f"{head}:auto-{logic_details(stage, script, grader)['digest']}"
+
+
+def undeclared_manual_code() -> list[str]:
+    """One message per manual stage whose current code digest its declared version does not accept."""
+    problems = []
+    for stage, entry in manual_stamps().items():
+        details = logic_details(stage)
+        if details["digest"] not in entry["accepts"]:
+            files = ", ".join(details["sources"])
+            problems.append(
+                f"the {stage} code differs from every version of it that {stage}:manual-{entry['version']} accepts "
+                f"(sources digest {details['digest']}; code: {files}). Its outputs would carry a stamp that "
+                f"describes other code. Run `rlvr-eval logic --accept {stage}` if the edit cannot change any "
+                f"{stage} output, or `rlvr-eval logic --bump {stage}` to recompute the stage (and all downstream).")
+    return problems
+
+
+def accept_manual_code(stage: str) -> str:
+    """Declare the current code of `stage` equivalent to its current version; returns the accepted digest."""
+    stamps = manual_stamps()
+    digest = logic_details(stage)["digest"]
+    if digest not in stamps[stage]["accepts"]:
+        stamps[stage]["accepts"].append(digest)
+    write_manual_stamps(stamps)
+    return digest
+
+
+def bump_manual_version(stage: str) -> str:
+    """A new version for `stage` that accepts only its current code; returns the new version."""
+    stamps = manual_stamps()
+    old = stamps[stage]["version"]
+    new = str(int(old) + 1) if old.isdigit() else f"{old}.1"
+    stamps[stage] = {"version": new, "accepts": [logic_details(stage)["digest"]]}
+    write_manual_stamps(stamps)
+    return new
 
 
 def parse_stamp(stamp: str) -> dict | None:

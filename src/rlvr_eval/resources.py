@@ -85,13 +85,14 @@ class JobResources:
                                           f"but its jobs would get {self.sampling(model)['gpu']} GPU(s)")
 
     def sampling(self, model: str) -> dict:
-        """gpu, cpus_per_gpu, mem_mb, runtime of one sampling job of `model`."""
+        """gpu, cpus_per_gpu, mem_mb, runtime, nodes of one job that runs `model` (sampling, perplexity)."""
         s = {**self.settings["sampling"], **self.settings["sampling"]["models"].get(model, {})}
         gpus = s["gpus_per_job"]
         if gpus is None:
             gpus = self.config["models"][model].get("tensor_parallel_size", 1)
         mem = s["mem_mb"] if s["mem_mb"] is not None else s["mem_mb_per_gpu"] * max(gpus, 1)
-        return {"gpu": gpus, "cpus_per_gpu": s["cpus_per_gpu"], "mem_mb": mem, "runtime": s["runtime"]}
+        # nodes=1: tensor-parallel ranks share one engine, which cannot span nodes (sbatch --nodes=1)
+        return {"gpu": gpus, "cpus_per_gpu": s["cpus_per_gpu"], "mem_mb": mem, "runtime": s["runtime"], "nodes": 1}
 
     def cpu(self, stage: str) -> dict:
         """mem_mb and runtime of a CPU job: stage is one of CPU_STAGES."""

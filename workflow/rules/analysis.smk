@@ -113,13 +113,14 @@ rule perplexity:
         seed=config["analysis"]["perplexity"]["seed"],
         backend=lambda w: GRID.backend(GRID.pair(w.pair)["base"]),
         batch_size=config["analysis"]["perplexity"]["batch_size"],
-        engine_kwargs=lambda w: GRID.backend_options(GRID.pair(w.pair)["base"]),
+        engine_kwargs=lambda w: GRID.perplexity_engine_options(GRID.pair(w.pair)["base"]),
         logic=logic_version("perplexity"),
     resources:
         gpu=lambda w: RESOURCES.sampling(GRID.pair(w.pair)["base"])["gpu"],
         cpus_per_gpu=lambda w: RESOURCES.sampling(GRID.pair(w.pair)["base"])["cpus_per_gpu"],
         mem_mb=lambda w: RESOURCES.sampling(GRID.pair(w.pair)["base"])["mem_mb"],
         runtime=lambda w: RESOURCES.sampling(GRID.pair(w.pair)["base"])["runtime"],
+        nodes=lambda w: RESOURCES.sampling(GRID.pair(w.pair)["base"])["nodes"],
     conda:
         lambda w: f"../../envs/sampling-{GRID.backend(GRID.pair(w.pair)['base'])}.yaml"
     log:

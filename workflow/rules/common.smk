@@ -5,8 +5,15 @@ import sys
 
 from snakemake.utils import validate
 
+# The plan and the jobs must run the same code: this workflow's own src/ comes first, for the Snakefile here
+# and (PYTHONPATH, below) for every job, whatever rlvr_eval the running Python has installed.
+SRC_DIR = os.path.join(workflow.basedir, "src")
+if os.path.isdir(SRC_DIR):
+    sys.path.insert(0, SRC_DIR)
+
 from rlvr_eval import provenance
 from rlvr_eval.config import SCHEMA_PATH, ConfigError, validate_config
+from rlvr_eval.preflight import check_before_jobs
 from rlvr_eval.grid import Grid
 from rlvr_eval.provenance import logic_version
 from rlvr_eval.resources import JobResources, ResourceConfigError
@@ -14,20 +21,22 @@ from rlvr_eval.resources import JobResources, ResourceConfigError
 try:
     config.update(validate_config(config))
     RESOURCES = JobResources(config)  # per-job cluster resources (config `resources:`)
+    GRID = Grid(config)
+    check_before_jobs(GRID)  # local model paths, limits, max_new_tokens against staged models' contexts
 except (ConfigError, ResourceConfigError) as e:
     sys.exit(f"Config error: {e}")
 validate(config, SCHEMA_PATH, set_default=True)
-
-GRID = Grid(config)
 
 # Provenance (rlvr_eval.provenance): every rule passes `logic=logic_version(<stage>)`, a stamp of its code that
 # also sees the modules its script imports, so Snakemake's params trigger reruns what a code change invalidates.
 # The workflow profile (profiles/default/config.yaml) turns off Snakemake's own code trigger (a script's mtime)
 # and checksums inputs up to 10 GB, so a touched but unchanged file reruns nothing.
 provenance.set_workflow_dir(workflow.basedir)
+for problem in provenance.undeclared_manual_code():
+    sys.exit(f"Code error: {problem}")
 
 # Jobs in the conda environments of envs/ (--use-conda) import rlvr_eval from this source tree.
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [os.path.join(workflow.basedir, "src"), os.environ.get("PYTHONPATH")]))
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC_DIR, os.environ.get("PYTHONPATH")]))
 
 
 def regex_of(names):

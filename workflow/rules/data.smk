@@ -19,6 +19,7 @@ rule prepare_benchmark:
         mirror_dir=config["benchmark_source"]["mirror_dir"],
         hub_revision=lambda w: config["benchmark_source"]["hub_revisions"].get(w.benchmark),
         limit=lambda w: config["benchmarks"][w.benchmark].get("limit"),
+        check_known_files=config["benchmark_source"]["check_known_files"],
         logic=logic_version("data"),
     conda:
         "../../envs/cpu.yaml"

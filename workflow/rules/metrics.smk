@@ -3,12 +3,14 @@
 
 rule passk_metrics:
     input:
-        lambda w: GRID.verdict_files(w.model, w.benchmark, w.grader),
+        verdicts=lambda w: GRID.verdict_files(w.model, w.benchmark, w.grader),
+        problems="results/data/{benchmark}.parquet",
     output:
         per_problem="results/metrics/{model}/{benchmark}/{grader}/per_problem.parquet",
         mean="results/metrics/{model}/{benchmark}/{grader}/passk.csv",
     params:
         ks=lambda w: GRID.ks(w.benchmark),
+        n=lambda w: GRID.n(w.benchmark),
         logic=logic_version("metrics"),
     resources:
         mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
@@ -33,6 +35,12 @@ rule passk_table:
             caption="../report/passk_table.rst",
         ),
         md="results/tables/passk/{benchmark}.md",
+        samples=report(
+            "results/tables/samples/{benchmark}.csv",
+            category="pass@k",
+            subcategory="samples capped or not generated",
+            labels={"benchmark": "{benchmark}"},
+        ),
     params:
         models=GRID.models,
         logic=logic_version("tables"),

@@ -21,7 +21,7 @@ rule build_tiny_model:
     params:
         spec=lambda w: {k: v for k, v in GRID.model(w.model)["tiny"].items() if k not in ("init_from", "train_benchmarks")},
         template=lambda w: GRID.model(w.model)["prompt_template"],
-        logic=logic_version("models"),
+        logic=logic_version("tiny_models"),
     resources:
         mem_mb=RESOURCES.cpu("build_tiny_model")["mem_mb"],
         runtime=RESOURCES.cpu("build_tiny_model")["runtime"],
@@ -41,7 +41,7 @@ rule stage_model:
     params:
         model=lambda w: GRID.model(w.model),
         local_dir=lambda w: f"resources/models/{w.model}",
-        logic=logic_version("models"),
+        logic=logic_version("staging"),
     conda:
         "../../envs/cpu.yaml"
     log:

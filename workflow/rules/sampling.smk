@@ -13,7 +13,6 @@ rule sample:
         num_samples=lambda w: GRID.shard_num_samples(w.benchmark, w.shard),
         shard_size=GRID.shard_size,
         seed=config["sampling"]["seed"],
-        chunk_size=config["sampling"]["chunk_size"],
         backend=lambda w: GRID.backend(w.model),
         backend_options=lambda w: GRID.backend_options(w.model),
         logic=logic_version("sampling"),  # manual: editing the sampling code never resamples by itself
@@ -22,6 +21,7 @@ rule sample:
         cpus_per_gpu=lambda w: RESOURCES.sampling(w.model)["cpus_per_gpu"],
         mem_mb=lambda w: RESOURCES.sampling(w.model)["mem_mb"],
         runtime=lambda w: RESOURCES.sampling(w.model)["runtime"],
+        nodes=lambda w: RESOURCES.sampling(w.model)["nodes"],
     conda:
         lambda w: f"../../envs/sampling-{GRID.backend(w.model)}.yaml"
     log:

@@ -1,6 +1,7 @@
 import pandas as pd
 
 from rlvr_eval.io import read_json, read_parquet, write_json
+from rlvr_eval.provenance import describe
 from rlvr_eval.scriptlog import logged
 from rlvr_eval.tiny_models import TinyModelSpec, build_tiny_model
 
@@ -12,6 +13,8 @@ with logged(snakemake) as prov:
     spec = TinyModelSpec(**snakemake.params.spec)
     manifest = build_tiny_model(snakemake.output.weights, spec, problems, snakemake.params.template, init_from)
     print(manifest)
-    manifest = {"path": snakemake.output.weights, "revision": None, "source": "tiny", **manifest}
+    # revision: the content hash of the weights directory, as a commit hash pins a hub model
+    revision = "sha256:" + describe(snakemake.output.weights)["sha256"]
+    manifest = {"path": snakemake.output.weights, "revision": revision, "source": "tiny", **manifest}
     write_json(snakemake.output.manifest, manifest)
     prov.add_model(snakemake.wildcards.model, manifest, snakemake.output.manifest, weights=snakemake.output.weights)

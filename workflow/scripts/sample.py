@@ -16,6 +16,8 @@ with logged(snakemake) as prov:
     spec = ShardSpec(w.model, w.benchmark, int(w.shard), p.shard_size, p.num_samples, p.seed)
     prov.seeds["problem_seed"] = "derive_seed(seed, model, benchmark, shard, problem_id)"
     params = SamplingParams(**{**p.sampling, "stop": tuple(p.sampling["stop"])})
+    # how often to checkpoint is read from the config, not a param: it never changes a sample
     sample_shard(read_parquet(snakemake.input.problems), backend, spec, p.template, params, snakemake.output[0],
-                 chunk_size=p.chunk_size, extra_metadata={"model_manifest": model})
+                 checkpoint_samples=snakemake.config["sampling"]["checkpoint_samples"],
+                 extra_metadata={"model_manifest": model, "logic": p.logic})
     prov.notes["backend"] = backend.info()

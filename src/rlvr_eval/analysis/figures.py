@@ -193,8 +193,12 @@ def plot_perplexity_boxes(perplexity: pd.DataFrame, out_prefix: str | Path, resp
     """
     _require(perplexity, ["problem_id", "scored_model", "response_model", "perplexity"], "perplexity")
     data = perplexity.dropna(subset=["perplexity"])
-    if data.empty:
-        raise ValueError("every perplexity is NaN (empty responses): nothing to plot")
+    if data.empty:  # e.g. every response beyond the scoring model's context: say so on the figure
+        fig, axes = _panels(1)
+        skipped = perplexity["status"].value_counts().to_dict() if "status" in perplexity else {}
+        axes[0].text(0.5, 0.5, f"no response could be scored\n{skipped}", ha="center", va="center", wrap=True)
+        axes[0].axis("off")
+        return save_figure(fig, out_prefix)
     response_models = _ordered(data["response_model"], response_models)
     panel_keys = ["benchmark", "scored_model"] if "benchmark" in data.columns else ["scored_model"]
     panels = list(dict.fromkeys(map(tuple, data[panel_keys].to_numpy())))

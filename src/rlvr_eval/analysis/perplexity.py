@@ -15,8 +15,14 @@ mean_logprob/perplexity.
 Two backends compute the same numbers: transformers (batched forward pass, right padding, CPU or
 GPU) and vLLM (prompt log-probs of prompt + response, `SamplingParams(max_tokens=1, prompt_logprobs=0)`).
 
-Output schema, one row per scored response (PERPLEXITY_COLUMNS): problem_id, sample_index,
-scored_model, response_model, num_tokens, mean_logprob, perplexity (plus any label columns).
+A response that does not fit the scoring model's context with its prompt (e.g. a 16k-token R1-Distill
+response scored by a 4k-context base model) is skipped, never truncated: its row has status "too_long" and
+NaN mean_logprob/perplexity, and the job goes on. Samples that were never generated (finish_reason
+prompt_too_long) are not selected at all.
+
+Output schema, one row per selected response (PERPLEXITY_COLUMNS): problem_id, sample_index, scored_model,
+response_model, status ("scored" or "too_long"), num_tokens (response tokens), mean_logprob, perplexity
+(plus any label columns).
 """
 
 from __future__ import annotations
@@ -30,8 +36,9 @@ import pandas as pd
 from ..io import derive_seed
 from ..prompts import render_prompt
 
-PERPLEXITY_COLUMNS = ["problem_id", "sample_index", "scored_model", "response_model", "num_tokens", "mean_logprob",
-                      "perplexity"]
+PERPLEXITY_COLUMNS = ["problem_id", "sample_index", "scored_model", "response_model", "status", "num_tokens",
+                      "mean_logprob", "perplexity"]
+SCORED, TOO_LONG = "scored", "too_long"
 
 
 def select_responses(samples: pd.DataFrame, num_problems: int | None = None, responses_per_problem: int | None = None,
@@ -49,6 +56,8 @@ def select_responses(samples: pd.DataFrame, num_problems: int | None = None, res
     if missing:
         raise ValueError(f"samples lack columns {sorted(missing)}")
     df = samples.astype({"problem_id": str, "sample_index": int})
+    if "finish_reason" in df:  # never generated: nothing to score
+        df = df[df["finish_reason"] != "prompt_too_long"]
     problems = sorted(df["problem_id"].unique(), key=lambda p: (derive_seed(seed, "problem", p), p))
     chosen = set(problems[:num_problems] if num_problems is not None else problems)
     df = df[df["problem_id"].isin(chosen)]
@@ -99,9 +108,9 @@ def response_logprobs_transformers(model, tokenizer, prompts: Sequence[str], res
     lengths = [len(p) + len(r) for p, r in encoded]
     context = getattr(model.config, "max_position_embeddings", None)
     if context is not None and lengths and max(lengths) > context:
-        i = int(np.argmax(lengths))
+        i = int(np.argmax(lengths))  # callers skip these (score_responses): scoring them would mean truncating
         raise ValueError(f"prompt + response #{i} is {lengths[i]} tokens, beyond the scoring model's context of "
-                         f"{context} tokens ({sum(n > context for n in lengths)} of {len(lengths)} responses are)")
+                         f"{context} tokens")
     device = next(model.parameters()).device
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0  # masked out either way
     results: list[np.ndarray | None] = [None] * len(encoded)
@@ -188,7 +197,8 @@ def score_responses(model_dir: str | Path, responses: pd.DataFrame, problems: pd
     select_responses) to the `problems` (canonical benchmark table: problem_id, question).
 
     template: the prompt template the responses were sampled with. Returns PERPLEXITY_COLUMNS rows in
-    the order of `responses`; `labels` (e.g. {"benchmark": …}) are prepended as constant columns.
+    the order of `responses` (those too long for the model's context: status "too_long", not scored);
+    `labels` (e.g. {"benchmark": …}) are prepended as constant columns.
     """
     questions = problems.astype({"problem_id": str}).set_index("problem_id")["question"]
     ids = responses["problem_id"].astype(str)
@@ -198,21 +208,33 @@ def score_responses(model_dir: str | Path, responses: pd.DataFrame, problems: pd
     texts = responses["text"].fillna("").astype(str).tolist()
     if backend == "transformers":
         model, tokenizer = load_transformers_scorer(model_dir, device, dtype)
-        prompts = [render_prompt(template, questions[p], tokenizer) for p in ids]
-        logprobs = response_logprobs_transformers(model, tokenizer, prompts, texts, batch_size, max_batch_tokens)
+        context = getattr(model.config, "max_position_embeddings", None)
     elif backend == "vllm":
         llm = load_vllm_scorer(model_dir, **(engine_kwargs or {}))
         tokenizer = llm.get_tokenizer()
-        prompts = [render_prompt(template, questions[p], tokenizer) for p in ids]
-        logprobs = response_logprobs_vllm(llm, prompts, texts, tokenizer)
+        context = int(llm.llm_engine.model_config.max_model_len)
     else:
         raise ValueError(f"unknown perplexity backend {backend!r}; known: transformers, vllm")
-    summary = [summarise_logprobs(lp) for lp in logprobs]
+    prompts = [render_prompt(template, questions[p], tokenizer) for p in ids]
+    response_tokens = [len(encode_prompt_response(tokenizer, p, r)[1]) for p, r in zip(prompts, texts)]
+    prompt_tokens = {p: len(encode_prompt_response(tokenizer, p, "")[0]) for p in set(prompts)}
+    reserve = 1 if backend == "vllm" else 0  # vLLM generates one token after the scored prompt
+    fits = [context is None or prompt_tokens[p] + n + reserve <= context for p, n in zip(prompts, response_tokens)]
+    todo = [i for i, ok in enumerate(fits) if ok]
+    if backend == "transformers":
+        scored = response_logprobs_transformers(model, tokenizer, [prompts[i] for i in todo], [texts[i] for i in todo],
+                                                batch_size, max_batch_tokens)
+    else:
+        scored = response_logprobs_vllm(llm, [prompts[i] for i in todo], [texts[i] for i in todo], tokenizer)
+    by_row = dict(zip(todo, scored))
+    summary = [summarise_logprobs(by_row[i]) if i in by_row else (response_tokens[i], float("nan"), float("nan"))
+               for i in range(len(texts))]
     table = pd.DataFrame({
         "problem_id": ids.to_numpy(),
         "sample_index": responses["sample_index"].astype(int).to_numpy(),
         "scored_model": scored_model,
         "response_model": response_model,
+        "status": [SCORED if ok else TOO_LONG for ok in fits],
         "num_tokens": np.array([s[0] for s in summary], dtype=int),
         "mean_logprob": np.array([s[1] for s in summary], dtype=float),
         "perplexity": np.array([s[2] for s in summary], dtype=float),

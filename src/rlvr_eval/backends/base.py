@@ -1,4 +1,4 @@
-"""The interface every sampling backend implements (transformers on CPU/GPU, vLLM on GPU)."""
+"""The interface every sampling backend implements (transformers on CPU/GPU, vLLM on GPU or CPU)."""
 
 from __future__ import annotations
 
@@ -22,46 +22,40 @@ class SamplingParams:
 class Completion:
     text: str
     num_tokens: int
-    finish_reason: str  # "stop" (EOS or a stop string) or "length" (hit max_new_tokens)
+    finish_reason: str  # "stop" (EOS or a stop string) or "length" (hit its token budget)
 
 
-class ContextLengthError(ValueError):
-    """Prompt + max_new_tokens exceeds the model's context: completions would be cut short."""
+def token_budgets(prompt_lengths: Sequence[int], max_new_tokens: int, context: int | None) -> list[int]:
+    """Each prompt's budget of new tokens: min(max_new_tokens, context - prompt tokens).
 
-
-def check_context(model: str, prompt_lengths: Sequence[int], max_new_tokens: int, limit: int | None) -> None:
-    """Raise ContextLengthError unless every prompt plus `max_new_tokens` fits in `limit` tokens.
-
-    model: a name for the message (the model directory); limit: the engine's max_model_len (None:
-    unknown, nothing to check).
+    A budget below max_new_tokens is a cap (the completion may end at the context, finish_reason "length");
+    a budget of 0 means the prompt alone fills the context: it is not sampled (status prompt_too_long).
+    context None: unknown, every prompt gets max_new_tokens.
     """
-    if limit is None or not prompt_lengths:
-        return
-    longest = max(prompt_lengths)
-    if longest + max_new_tokens > limit:
-        too_long = sum(n + max_new_tokens > limit for n in prompt_lengths)
-        raise ContextLengthError(
-            f"model {model}: the longest prompt ({longest} tokens) + max_new_tokens ({max_new_tokens}) "
-            f"= {longest + max_new_tokens} tokens exceeds the model's context limit of {limit} tokens "
-            f"(max_model_len; {too_long} of {len(prompt_lengths)} prompts do not fit). Refusing to sample "
-            f"rather than silently truncating completions: "
-            + (f"lower sampling.max_new_tokens for this model to at most {limit - longest}, " if longest < limit else
-               "shorten the prompt (template), ")
-            + "or raise models.<name>.max_model_len if the model supports a longer context."
-        )
+    if context is None:
+        return [max_new_tokens] * len(prompt_lengths)
+    return [max(0, min(max_new_tokens, context - n)) for n in prompt_lengths]
 
 
 class Backend(Protocol):
-    def generate(self, prompts: list[str], n: int, seeds: list[int], params: SamplingParams) -> list[list[Completion]]:
-        """Return `n` completions for each prompt; prompt i is sampled from seed `seeds[i]`.
+    def generate(self, prompts: list[str], n: int, seeds: list[int], params: SamplingParams,
+                 max_tokens: list[int] | None = None) -> list[list[Completion]]:
+        """Return `n` completions for each prompt; prompt i is sampled from seed `seeds[i]` with at most
+        `max_tokens[i]` new tokens (default: params.max_new_tokens; every budget is >= 1).
 
-        A prompt's completions depend only on (model, prompt, seed, params), never on which other
-        prompts share the call, so a resumed job reproduces an uninterrupted one.
+        A prompt's completions depend only on (model, prompt, seed, params, budget), never on which other
+        prompts share the call, so a resumed job reproduces an uninterrupted one (vLLM: see the README on
+        what its batching allows).
         """
         ...
 
-    def check_prompts(self, prompts: Sequence[str], params: SamplingParams) -> None:
-        """Raise ContextLengthError, before anything is generated, if some prompt + max_new_tokens won't fit."""
+    def prompt_lengths(self, prompts: Sequence[str]) -> list[int]:
+        """Tokens of each prompt as the backend feeds it (no special tokens added: templates carry theirs)."""
+        ...
+
+    @property
+    def context_limit(self) -> int | None:
+        """Tokens of prompt + completion the engine accepts (max_model_len); None if unknown."""
         ...
 
     def info(self) -> dict:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import platform
 
-from .base import Completion, SamplingParams, check_context
+from .base import Completion, SamplingParams
 
 
 class TransformersBackend:
@@ -44,14 +44,19 @@ class TransformersBackend:
         return {"backend": "transformers", "transformers": transformers.__version__, "torch": torch.__version__,
                 "device": self.device, "gpu": gpu, "gpu_count": torch.cuda.device_count(), "host": platform.node()}
 
-    def check_prompts(self, prompts: list[str], params: SamplingParams) -> None:
-        lengths = [len(self._tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
-        check_context(self.model.name_or_path, lengths, params.max_new_tokens, self.max_model_len)
+    @property
+    def context_limit(self) -> int | None:
+        return self.max_model_len
 
-    def generate(self, prompts: list[str], n: int, seeds: list[int], params: SamplingParams) -> list[list[Completion]]:
-        return [self._generate_one(p, n, s, params) for p, s in zip(prompts, seeds)]
+    def prompt_lengths(self, prompts) -> list[int]:
+        return [len(self._tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
 
-    def _generate_one(self, prompt: str, n: int, seed: int, params: SamplingParams) -> list[Completion]:
+    def generate(self, prompts: list[str], n: int, seeds: list[int], params: SamplingParams,
+                 max_tokens: list[int] | None = None) -> list[list[Completion]]:
+        budgets = max_tokens or [params.max_new_tokens] * len(prompts)
+        return [self._generate_one(p, n, s, params, b) for p, s, b in zip(prompts, seeds, budgets)]
+
+    def _generate_one(self, prompt: str, n: int, seed: int, params: SamplingParams, budget: int) -> list[Completion]:
         torch = self._torch
         enc = self._tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.device)
         prompt_len = enc["input_ids"].shape[1]
@@ -63,7 +68,7 @@ class TransformersBackend:
             with torch.no_grad():
                 seqs = self.model.generate(
                     **enc, do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=0,
-                    max_new_tokens=params.max_new_tokens, num_return_sequences=batch, pad_token_id=self.pad_id,
+                    max_new_tokens=budget, num_return_sequences=batch, pad_token_id=self.pad_id,
                     stop_strings=list(params.stop) or None, tokenizer=self._tokenizer if params.stop else None,
                 )
             for row in seqs[:, prompt_len:].tolist():

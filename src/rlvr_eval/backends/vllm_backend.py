@@ -5,9 +5,8 @@ call, each prompt with its own `vllm.SamplingParams(n=..., seed=...)`, so vLLM b
 chunk while a prompt's completions still depend only on (model, prompt, seed, params).
 
 Prompt plus completion must fit the engine's context (`max_model_len`, by default the model's own
-limit). vLLM would otherwise end a completion silently at the context limit (an early version of the
-paper's evaluation code capped prompt + completion at 4,096 tokens this way), so a prompt that cannot
-hold `max_new_tokens` more tokens is an error raised before anything is generated.
+limit): each prompt comes with its own budget of new tokens (`rlvr_eval.sampling` caps it at the context
+left after the prompt and records the cap with the samples), so one long prompt never fails a shard.
 
 `vllm` is imported only when a `VLLMBackend` is created: this module imports without it.
 """
@@ -18,7 +17,7 @@ import os
 import platform
 from collections.abc import Sequence
 
-from .base import Completion, SamplingParams, check_context
+from .base import Completion, SamplingParams
 
 
 def stop_token_ids(tokenizer, stops: Sequence[str]) -> list[int]:
@@ -119,21 +118,29 @@ class VLLMBackend:
         # The prompt text carries its own special tokens (templates): add none.
         return list(self._tokenizer.encode(prompt, add_special_tokens=False))
 
-    def check_prompts(self, prompts: Sequence[str], params: SamplingParams) -> None:
-        """Fail before any generation if some prompt + max_new_tokens exceeds the context."""
-        check_context(self.model_dir, [len(self.encode(p)) for p in prompts], params.max_new_tokens, self.max_model_len)
+    @property
+    def context_limit(self) -> int:
+        return self.max_model_len
 
-    def generate(self, prompts: list[str], n: int, seeds: list[int], params: SamplingParams) -> list[list[Completion]]:
+    def prompt_lengths(self, prompts: Sequence[str]) -> list[int]:
+        return [len(self.encode(p)) for p in prompts]
+
+    def generate(self, prompts: list[str], n: int, seeds: list[int], params: SamplingParams,
+                 max_tokens: list[int] | None = None) -> list[list[Completion]]:
         token_ids = [self.encode(p) for p in prompts]
-        check_context(self.model_dir, [len(t) for t in token_ids], params.max_new_tokens, self.max_model_len)
+        budgets = max_tokens or [params.max_new_tokens] * len(prompts)
+        for ids, budget in zip(token_ids, budgets):  # vLLM would reject the whole call
+            if budget < 1 or len(ids) + budget > self.max_model_len:
+                raise ValueError(f"a prompt of {len(ids)} tokens with a budget of {budget} new tokens does not fit "
+                                 f"max_model_len {self.max_model_len} (sampling.token_budgets caps budgets)")
         stop_ids = stop_token_ids(self._tokenizer, params.stop)
         per_prompt = [
             self._vllm.SamplingParams(
-                n=n, temperature=params.temperature, top_p=params.top_p, max_tokens=params.max_new_tokens, seed=seed,
+                n=n, temperature=params.temperature, top_p=params.top_p, max_tokens=budget, seed=seed,
                 stop=list(params.stop) or None, stop_token_ids=stop_ids or None,
                 skip_special_tokens=False, spaces_between_special_tokens=False,  # decoded as the transformers backend does
             )
-            for seed in seeds
+            for seed, budget in zip(seeds, budgets)
         ]
         outputs = self._llm.generate([{"prompt_token_ids": t} for t in token_ids], per_prompt, use_tqdm=self.use_tqdm)
         if len(outputs) != len(prompts):

@@ -13,6 +13,7 @@ import logging
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..io import read_parquet, read_parquet_metadata, sha256_file, write_parquet
@@ -21,13 +22,25 @@ from .sandbox import Outcome, run_with_deadline
 
 log = logging.getLogger(__name__)
 
+
+class CorruptSamplesError(RuntimeError):
+    """A sample file that cannot be read: the way back is to resample it."""
+
+
 GRADER_STATUSES = ("correct", "wrong", "no_answer")  # what a grader itself may return
+# The sample files' finish_reason (and verdict status) of a sample never generated (rlvr_eval.sampling schema);
+# spelled out, not imported, so that verification does not depend on the sampling code.
+PROMPT_TOO_LONG = "prompt_too_long"
 _MAX_LOGGED_FAILURES = 50  # per status: enough to diagnose, without flooding the log
 
 
 def verify_samples(samples: pd.DataFrame, problems: pd.DataFrame, grader: str, timeout_s: float,
-                   workers: int) -> pd.DataFrame:
-    """Grade every sample against its problem's reference; one verdict row per sample, in sample order."""
+                   workers: int, max_new_tokens: int | None = None) -> pd.DataFrame:
+    """Grade every sample against its problem's reference; one verdict row per sample, in sample order.
+
+    Samples never generated (finish_reason prompt_too_long) get that status without grading; max_new_tokens
+    (the sampling parameter) marks the samples whose budget was capped below it.
+    """
     if grader not in GRADERS:
         raise ValueError(f"unknown grader {grader!r}; known: {', '.join(sorted(GRADERS))}")
     for name, df, cols in (("samples", samples, ["problem_id", "sample_index", "text"]),
@@ -46,10 +59,12 @@ def verify_samples(samples: pd.DataFrame, problems: pd.DataFrame, grader: str, t
                          f"{unknown[:10]}{' …' if len(unknown) > 10 else ''}")
 
     texts = ["" if t is None or (isinstance(t, float) and pd.isna(t)) else str(t) for t in samples["text"]]
+    not_sampled = (samples["finish_reason"] == PROMPT_TOO_LONG).to_numpy() if "finish_reason" in samples else \
+        [False] * len(samples)
     pairs = [(text, references[pid]) for text, pid in zip(texts, problem_ids)]
     # Identical responses to the same problem (common for short answers at large n) are graded once;
     # their rows share the verdict, including `seconds`.
-    unique_pairs = list(dict.fromkeys(pairs))
+    unique_pairs = list(dict.fromkeys(p for p, skip in zip(pairs, not_sampled) if not skip))
     position = {pair: i for i, pair in enumerate(unique_pairs)}
 
     failures = {"timeout": 0, "error": 0}
@@ -73,7 +88,8 @@ def verify_samples(samples: pd.DataFrame, problems: pd.DataFrame, grader: str, t
     log.info("graded %d samples (%d distinct) with %s in %.1f s", len(pairs), len(unique_pairs), grader,
              time.monotonic() - started)
 
-    verdicts = [_verdict(outcomes[position[pair]]) for pair in pairs]
+    verdicts = [(PROMPT_TOO_LONG, None, 0.0) if skip else _verdict(outcomes[position[pair]])
+                for pair, skip in zip(pairs, not_sampled)]
     out = pd.DataFrame({
         "problem_id": problem_ids,
         "sample_index": samples["sample_index"].astype("int64").to_numpy(),
@@ -83,7 +99,16 @@ def verify_samples(samples: pd.DataFrame, problems: pd.DataFrame, grader: str, t
         "seconds": pd.Series([v[2] for v in verdicts], dtype="float64"),
     })
     out["correct"] = out["status"] == "correct"
+    out["capped"] = capped_mask(samples, max_new_tokens)
     return out[VERDICT_COLUMNS]
+
+
+def capped_mask(samples: pd.DataFrame, max_new_tokens: int | None) -> np.ndarray:
+    """Samples whose token budget the context cut below max_new_tokens (sampling's `max_tokens` column)."""
+    if max_new_tokens is None or "max_tokens" not in samples:
+        return np.zeros(len(samples), dtype=bool)
+    budget = samples["max_tokens"].to_numpy()
+    return (budget > 0) & (budget < max_new_tokens)
 
 
 def _verdict(outcome: Outcome) -> tuple[str, str | None, float]:
@@ -102,11 +127,18 @@ def verify_shard(samples_path: str | Path, problems_path: str | Path, out_path: 
                  timeout_s: float, workers: int) -> pd.DataFrame:
     """Verify one sample file and write its verdict file (atomically, with provenance metadata)."""
     started = time.time()
-    samples = read_parquet(samples_path)
+    try:
+        samples = read_parquet(samples_path)
+        sample_meta = read_parquet_metadata(samples_path)
+    except (OSError, ValueError) as e:  # pyarrow: "Parquet magic bytes not found" for a truncated file
+        raise CorruptSamplesError(
+            f"{samples_path} cannot be read ({type(e).__name__}: {e}): the sample file is corrupt or truncated. "
+            f"Delete it and rerun Snakemake to resample that shard; `rlvr-eval audit` lists what was made from it."
+        ) from None
     problems = read_parquet(problems_path)
-    verdicts = verify_samples(samples, problems, grader, timeout_s, workers)
+    max_new_tokens = (sample_meta.get("params") or {}).get("max_new_tokens")
+    verdicts = verify_samples(samples, problems, grader, timeout_s, workers, max_new_tokens)
     counts = verdicts["status"].value_counts()
-    sample_meta = read_parquet_metadata(samples_path)
     metadata = {
         "grader": grader,
         "grader_version": GRADER_VERSIONS.get(grader),

@@ -16,6 +16,10 @@ Verdict file schema (`results/verdicts/{model}/{benchmark}/{grader}/shard-XXXX.p
 | extracted    | str\|None | the answer the grader extracted                              |
 | reference    | str       | the benchmark's reference answer                             |
 | seconds      | float     | grading time of this sample                                  |
+| capped       | bool      | the sample's token budget was below max_new_tokens (context) |
+
+Status "prompt_too_long" marks a sample that was never generated (its prompt fills the model's context); it
+counts as not correct, and the tables report how many there are.
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ from __future__ import annotations
 import importlib
 from typing import Callable
 
-STATUSES = ("correct", "wrong", "no_answer", "timeout", "error")
-VERDICT_COLUMNS = ["problem_id", "sample_index", "status", "correct", "extracted", "reference", "seconds"]
+STATUSES = ("correct", "wrong", "no_answer", "timeout", "error", "prompt_too_long")
+VERDICT_COLUMNS = ["problem_id", "sample_index", "status", "correct", "extracted", "reference", "seconds", "capped"]
 
 # name -> "module:function"; imported lazily inside the worker processes.
 GRADERS: dict[str, str] = {

@@ -1,0 +1,160 @@
+"""No wrong number with exit 0, no finished work lost: the scenarios of a user's edits, deletions, crashes and typos,
+each reproduced for real on a copy of the finished demo (conftest's `demo_run`) with the real Snakemake."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rlvr_eval.io import read_parquet, read_parquet_metadata, sha256_file, write_parquet
+from workflow_helpers import MIRROR, executed_rules, planned_outputs, read_config, snakemake, write_config
+
+pytestmark = pytest.mark.slow
+
+SHARD = "results/samples/tiny-rl/gsm8k/shard-0000.parquet"
+METRICS = "results/metrics/tiny-base/gsm8k/math_verify/per_problem.parquet"
+
+
+def rlvr_eval(work: Path, *args: str) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).with_name("rlvr-eval")
+    return subprocess.run([str(exe), *args], cwd=work, capture_output=True, text=True, timeout=600)
+
+
+def config_error(work: Path) -> str:
+    proc = snakemake(work, "--dry-run", check=False)
+    assert proc.returncode != 0, proc.stdout[-2000:]
+    return "\n".join(line for line in proc.stderr.splitlines() if line.startswith(("Config error", "Code error")))
+
+
+def test_tiny_model_code_is_stamped_automatically_and_plan_and_audit_agree(demo_copy):
+    """The same commit and config give the same numbers whatever results/ held: a change to how the tiny
+    models are built rebuilds them (and what follows), and the audit says so too."""
+    with open(demo_copy / "src" / "rlvr_eval" / "tiny_models.py", "a") as f:
+        f.write("\n_PROVENANCE_PROBE = 1\n")
+    planned = planned_outputs(demo_copy)
+    assert planned["build_tiny_model"] == ["results/models/tiny-base", "results/models/tiny-base.json",
+                                           "results/models/tiny-rl", "results/models/tiny-rl.json"]
+    proc = rlvr_eval(demo_copy, "audit", "results/models")
+    assert proc.returncode == 1 and "OUTDATED    results/models/tiny-base.json" in proc.stdout, proc.stdout[-2000:]
+
+
+def test_a_deleted_intermediate_is_rebuilt(demo_copy):
+    table = (demo_copy / "results/tables/passk/gsm8k.csv").read_bytes()
+    (demo_copy / METRICS).unlink()
+    assert rlvr_eval(demo_copy, "audit").returncode == 1
+    proc = snakemake(demo_copy)
+    assert executed_rules(proc).get("passk_metrics") == 1, proc.stdout[-3000:]
+    assert (demo_copy / "results/tables/passk/gsm8k.csv").read_bytes() == table
+    proc = rlvr_eval(demo_copy, "audit")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+def test_a_typo_in_max_new_tokens_stops_before_any_shard_is_deleted(demo_copy):
+    before = sha256_file(demo_copy / SHARD)
+    config = read_config(demo_copy)
+    config["sampling"]["max_new_tokens"] = 1_000_000_000
+    write_config(demo_copy, config)
+    assert config_error(demo_copy) == ("Config error: sampling.max_new_tokens: 1000000000 new tokens cannot fit model "
+                                       "tiny-base's context of 4096 tokens (prompt included); at most 4095")
+    assert sha256_file(demo_copy / SHARD) == before
+
+
+def test_a_reverted_config_restores_finished_shards_instead_of_resampling(demo_copy):
+    original = (demo_copy / SHARD).read_bytes()
+    config = read_config(demo_copy)
+    config["models"]["tiny-rl"]["sampling"] = {"temperature": 1.3}
+    write_config(demo_copy, config)
+    snakemake(demo_copy, SHARD)  # Snakemake deletes the old shard before the job resamples it
+    assert (demo_copy / SHARD).read_bytes() != original
+    del config["models"]["tiny-rl"]["sampling"]
+    write_config(demo_copy, config)
+    snakemake(demo_copy, SHARD)
+    assert (demo_copy / SHARD).read_bytes() == original
+    assert "restored from" in (demo_copy / "logs/sample/tiny-rl/gsm8k/shard-0000.log").read_text()
+
+
+def test_checkpoint_granularity_is_not_a_sampling_parameter(demo_copy):
+    config = read_config(demo_copy)
+    config["sampling"]["checkpoint_samples"] = 1
+    write_config(demo_copy, config)
+    assert "Nothing to be done" in snakemake(demo_copy, "--dry-run").stdout
+
+
+def test_the_plan_uses_the_workflows_own_code_whatever_python_has_installed(demo_copy, monkeypatch):
+    """The copy has its own src/; with no PYTHONPATH the interpreter's rlvr_eval is another checkout's (this repo's)."""
+    monkeypatch.delenv("PYTHONPATH")
+    assert "Nothing to be done" in snakemake(demo_copy, "--dry-run").stdout
+    with open(demo_copy / "src" / "rlvr_eval" / "verify" / "math_verify_grader.py", "a") as f:
+        f.write("\n_PROVENANCE_PROBE = 1\n")
+    planned = planned_outputs(demo_copy)
+    assert len(planned["verify"]) == 8 and all("/math_verify/" in o for o in planned["verify"])
+
+
+def test_a_corrupt_shard_says_how_to_recover_and_recovers(demo_copy):
+    shard = demo_copy / SHARD
+    with open(shard, "r+b") as f:  # truncated in place (the archived hard link shares the damage)
+        f.truncate(shard.stat().st_size // 2)
+    proc = snakemake(demo_copy, check=False)
+    assert proc.returncode != 0
+    log = (demo_copy / "logs/verify/tiny-rl/gsm8k/math_verify/shard-0000.log").read_text()
+    assert "the sample file is corrupt or truncated. Delete it and rerun Snakemake to resample" in log
+    shard.unlink()
+    proc = snakemake(demo_copy)
+    assert executed_rules(proc).get("sample") == 1
+    assert "content changed since it was archived" in (demo_copy / "logs/sample/tiny-rl/gsm8k/shard-0000.log").read_text()
+    assert rlvr_eval(demo_copy, "audit").returncode == 0
+
+
+def test_a_problem_missing_from_the_samples_stops_the_tables(demo_copy):
+    df = read_parquet(demo_copy / SHARD)
+    missing = df["problem_id"].iloc[0]
+    write_parquet(demo_copy / SHARD, df[df["problem_id"] != missing], read_parquet_metadata(demo_copy / SHARD))
+    table = (demo_copy / "results/tables/passk/gsm8k.csv").read_bytes()
+    proc = snakemake(demo_copy, "--keep-going", check=False)
+    assert proc.returncode != 0
+    log = (demo_copy / "logs/metrics/tiny-rl/gsm8k/math_verify.log").read_text()
+    assert f"1 of 8 problems have no samples, e.g. ['{missing}']" in log
+    assert (demo_copy / "results/tables/passk/gsm8k.csv").read_bytes() == table  # not remade from 7 problems
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda c: c["benchmarks"]["gsm8k"].update(n=8.0), "Config error: benchmarks.gsm8k.n: 8.0 is not of type 'integer'"),
+    (lambda c: c["benchmarks"]["gsm8k"].update(limit=100000),
+     "Config error: benchmarks.gsm8k.limit: 100000 is more than the 1319 problems of gsm8k; leave `limit` out to use "
+     "them all"),
+    (lambda c: c["models"]["tiny-rl"].update(path="/nonexistent/model", tiny=None) or c["models"]["tiny-rl"].pop("tiny"),
+     "Config error: models.tiny-rl.path: /nonexistent/model does not exist (or is not a directory)"),
+])
+def test_short_or_wrong_inputs_stop_the_plan(demo_copy, mutate, message):
+    config = read_config(demo_copy)
+    mutate(config)
+    write_config(demo_copy, config)
+    assert config_error(demo_copy) == message
+
+
+def test_a_truncated_benchmark_file_is_refused(demo_copy, tmp_path):
+    mirror = tmp_path / "mirror"
+    shutil.copytree(MIRROR / "gsm8k", mirror / "gsm8k")
+    lines = (mirror / "gsm8k" / "test.jsonl").read_text().splitlines(keepends=True)
+    (mirror / "gsm8k" / "test.jsonl").write_text("".join(lines[:5]))  # cut on a line boundary
+    config = read_config(demo_copy)
+    config["benchmark_source"]["mirror_dir"] = str(mirror)
+    config["benchmarks"] = {"gsm8k": config["benchmarks"]["gsm8k"]}
+    write_config(demo_copy, config)
+    proc = snakemake(demo_copy, "results/data/gsm8k.parquet", check=False)
+    assert proc.returncode != 0
+    assert "has 5 problems, the paper's file has 1319" in (demo_copy / "logs/data/gsm8k.log").read_text()
+
+
+def test_results_are_written_with_the_users_umask(demo_run):
+    umask = os.umask(0o022)
+    os.umask(umask)
+    modes = {stat.S_IMODE(p.stat().st_mode) for p in (demo_run / "results").rglob("*") if p.is_file()}
+    assert modes == {0o666 & ~umask}, sorted(oct(m) for m in modes)

@@ -139,6 +139,17 @@ def test_too_long_and_unknown_problems_are_errors(model_dir, scorer, problems):
                         TEMPLATE, "a", "b", backend="onnx")
 
 
+def test_responses_beyond_the_scorers_context_are_skipped_never_truncated(model_dir, problems):
+    """E.g. a 16k-token R1-Distill response under the 4k-context Qwen2.5-Math-7B: counted, not scored, no abort."""
+    long_response = "18 " * 5000  # beyond the tiny model's 4,096 tokens
+    samples = samples_of(problems["problem_id"].tolist()[:2], 2, lambda p, i: long_response if i == 0 else RESPONSES[0])
+    table = score_responses(model_dir, samples, problems, TEMPLATE, "tiny-base", "r1-distill", device="cpu")
+    assert table["status"].tolist() == ["too_long", "scored"] * 2
+    skipped = table[table["status"] == "too_long"]
+    assert skipped["perplexity"].isna().all() and (skipped["num_tokens"] > 4096).all()
+    assert (table.loc[table["status"] == "scored", "perplexity"] > 1).all()
+
+
 def test_perplexity_box_figure(tmp_path):
     rng = np.random.default_rng(0)
     rows = [{"problem_id": f"p{p}", "sample_index": i, "scored_model": "base", "response_model": model,

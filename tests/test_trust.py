@@ -99,7 +99,7 @@ def test_the_plan_uses_the_workflows_own_code_whatever_python_has_installed(demo
 
 def test_a_corrupt_shard_says_how_to_recover_and_recovers(demo_copy):
     shard = demo_copy / SHARD
-    with open(shard, "r+b") as f:  # truncated in place (the archived hard link shares the damage)
+    with open(shard, "r+b") as f:  # truncated in place
         f.truncate(shard.stat().st_size // 2)
     proc = snakemake(demo_copy, check=False)
     assert proc.returncode != 0
@@ -107,8 +107,7 @@ def test_a_corrupt_shard_says_how_to_recover_and_recovers(demo_copy):
     assert "the sample file is corrupt or truncated. Delete it and rerun Snakemake to resample" in log
     shard.unlink()
     proc = snakemake(demo_copy)
-    assert executed_rules(proc).get("sample") == 1
-    assert "content changed since it was archived" in (demo_copy / "logs/sample/tiny-rl/gsm8k/shard-0000.log").read_text()
+    assert executed_rules(proc).get("sample") == 1  # restored from the archive if intact, else resampled
     assert rlvr_eval(demo_copy, "audit").returncode == 0
 
 
@@ -120,7 +119,8 @@ def test_a_problem_missing_from_the_samples_stops_the_tables(demo_copy):
     proc = snakemake(demo_copy, "--keep-going", check=False)
     assert proc.returncode != 0
     log = (demo_copy / "logs/metrics/tiny-rl/gsm8k/math_verify.log").read_text()
-    assert f"1 of 8 problems have no samples, e.g. ['{missing}']" in log
+    assert f"1 problems do not have exactly the samples 0…7, e.g. problem {missing}: 4 samples, missing indices " \
+           "[0, 1, 2, 3]" in log
     assert (demo_copy / "results/tables/passk/gsm8k.csv").read_bytes() == table  # not remade from 7 problems
 
 
@@ -141,12 +141,11 @@ def test_short_or_wrong_inputs_stop_the_plan(demo_copy, mutate, message):
 
 def test_a_truncated_benchmark_file_is_refused(demo_copy, tmp_path):
     mirror = tmp_path / "mirror"
-    shutil.copytree(MIRROR / "gsm8k", mirror / "gsm8k")
+    shutil.copytree(MIRROR, mirror)
     lines = (mirror / "gsm8k" / "test.jsonl").read_text().splitlines(keepends=True)
     (mirror / "gsm8k" / "test.jsonl").write_text("".join(lines[:5]))  # cut on a line boundary
     config = read_config(demo_copy)
     config["benchmark_source"]["mirror_dir"] = str(mirror)
-    config["benchmarks"] = {"gsm8k": config["benchmarks"]["gsm8k"]}
     write_config(demo_copy, config)
     proc = snakemake(demo_copy, "results/data/gsm8k.parquet", check=False)
     assert proc.returncode != 0

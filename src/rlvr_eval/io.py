@@ -48,6 +48,14 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+def apply_umask(directory: str | os.PathLike) -> None:
+    """Give every file under `directory` the user's usual mode: libraries that write model weights
+    (safetensors) create them 0600, unreadable by colleagues on a shared filesystem."""
+    for root, _, files in os.walk(directory):
+        for name in files:
+            os.chmod(os.path.join(root, name), FILE_MODE)
+
+
 def write_text(path: str | os.PathLike, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text)

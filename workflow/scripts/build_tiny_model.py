@@ -1,6 +1,6 @@
 import pandas as pd
 
-from rlvr_eval.io import read_json, read_parquet, write_json
+from rlvr_eval.io import apply_umask, read_json, read_parquet, write_json
 from rlvr_eval.provenance import describe
 from rlvr_eval.scriptlog import logged
 from rlvr_eval.tiny_models import TinyModelSpec, build_tiny_model
@@ -12,6 +12,7 @@ with logged(snakemake) as prov:
         prov.add_input(init_from)  # the weights it starts from (the manifest is the Snakemake input)
     spec = TinyModelSpec(**snakemake.params.spec)
     manifest = build_tiny_model(snakemake.output.weights, spec, problems, snakemake.params.template, init_from)
+    apply_umask(snakemake.output.weights)
     print(manifest)
     # revision: the content hash of the weights directory, as a commit hash pins a hub model
     revision = "sha256:" + describe(snakemake.output.weights)["sha256"]

@@ -9,18 +9,20 @@ from workflow_helpers import copy_workflow, planned_rules, snakemake
 def test_paper_grid_plans_every_job(tmp_path):
     workdir = copy_workflow(tmp_path)
     rules = planned_rules(workdir, configfile="config.yaml")
-    # 7 models; GSM8K, MATH500, Minerva, OlympiadBench at n=128 (2 shards of 64), AIME24 and AMC23 at n=1024 (16 shards)
+    # 14 model entries: 13 staged from the hub, one (DAPO's prompt on Qwen2.5-32B) a variant of another's weights
     assert rules["prepare_benchmark"] == 6
-    assert rules["stage_model"] == 7
-    assert rules["sample"] == 7 * (4 * 2 + 2 * 16) == 280
-    assert rules["verify"] == 280 * 2  # math_verify and qwen_math (compare_graders)
-    assert rules["passk_metrics"] >= 7 * 6
-    assert rules["passk_table"] == 6
-    assert rules["passk_figure"] == 1
-    # 4 pairs x 6 benchmarks; perplexity: the base model on its own and its partner's responses
-    assert rules["coverage"] == rules["accuracy_hist"] == rules["bootstrap_passk"] == 24
-    assert rules["perplexity"] == 48
-    assert rules["analysis_figures"] == 4
+    assert rules["stage_model"] == 13 and rules["variant_model"] == 1
+    # GSM8K, MATH500, Minerva, OlympiadBench at n=128 (2 shards of 64), AIME24 and AMC23 at n=1024 (16 shards);
+    # the Llama pair samples OlympiadBench at n=1024 too (14 more shards each)
+    assert rules["sample"] == 14 * (4 * 2 + 2 * 16) + 2 * 14 == 588
+    assert rules["verify"] == 588 * 2  # math_verify and qwen_math (compare_graders)
+    assert rules["passk_metrics"] == 14 * 6
+    assert rules["passk_table"] == 6 and rules["passk_figure"] == 1 and rules["delta_se"] == 1
+    # 8 pairs x 6 benchmarks
+    assert rules["coverage"] == rules["accuracy_hist"] == rules["bootstrap_passk"] == 48
+    assert rules["analysis_figures"] == 8
+    # perplexity: each pair's two models on both models' responses, one job per (benchmark, scorer, responses)
+    assert rules["perplexity"] == 6 * 30
 
 
 def test_demo_produces_passk_tables_and_figure(demo_run):
@@ -55,7 +57,7 @@ def test_demo_produces_the_pair_analyses(demo_run):
         boot = pd.read_csv(results / f"analysis/bootstrap/tiny-zero/{benchmark}/passk.csv")
         assert ((boot["ci_low"] <= boot["pass@k"] + 1e-12) & (boot["pass@k"] <= boot["ci_high"] + 1e-12)).all()
         for model in ("tiny-base", "tiny-rl"):
-            ppl = read_parquet(results / f"analysis/perplexity/tiny-zero/{benchmark}/{model}.parquet")
+            ppl = read_parquet(results / f"analysis/perplexity/{benchmark}/tiny-base/{model}.parquet")
             assert len(ppl) == 16 and (ppl["scored_model"] == "tiny-base").all() and (ppl["perplexity"] >= 1).all()
     for name in ("passk_grid", "accuracy_hist", "coverage", "perplexity"):
         assert (results / f"figures/tiny-zero/{name}.png").stat().st_size > 10_000

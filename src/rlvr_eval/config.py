@@ -37,7 +37,7 @@ def _schema_error_message(err: jsonschema.ValidationError) -> str:
     if err.validator == "required":
         return f"{where}: {err.message}"
     if err.validator == "oneOf" and "models" in list(err.absolute_path)[:1]:
-        return f"{where}: give exactly one of 'hf_id', 'path' or 'tiny'"
+        return f"{where}: give exactly one of 'hf_id', 'path', 'tiny', 'variant_of' or 'responses'"
     return f"{where}: {err.message}"
 
 
@@ -82,6 +82,19 @@ def _check_references(config: dict) -> None:
         if m["prompt_template"] not in templates:
             raise ConfigError(f"models.{name}.prompt_template: unknown template {m['prompt_template']!r} "
                               f"(known: {', '.join(templates)})")
+        source = m.get("variant_of")
+        if source is not None and (source not in models or "variant_of" in models[source]):
+            raise ConfigError(f"models.{name}.variant_of: {source!r} is not a model of this config with weights of its "
+                              f"own (hf_id, path or tiny)")
+        for b in m.get("responses", {}):
+            if b not in config["benchmarks"]:
+                raise ConfigError(f"models.{name}.responses.{b}: {b!r} is not in benchmarks")
+        missing = [b for b in config["benchmarks"] if "responses" in m and b not in m["responses"]]
+        if missing:
+            raise ConfigError(f"models.{name}.responses: no file for benchmark(s) {missing}")
+        for b in m.get("n", {}):
+            if b not in config["benchmarks"]:
+                raise ConfigError(f"models.{name}.n.{b}: {b!r} is not in benchmarks")
         init = m.get("tiny", {}).get("init_from")
         if init is not None and "tiny" not in models.get(init, {}):
             raise ConfigError(f"models.{name}.tiny.init_from: {init!r} is not a tiny model of this config")
@@ -101,9 +114,15 @@ def _check_references(config: dict) -> None:
             if tb != tr:
                 raise ConfigError(f"pairs[{i}] ({pair['name']}): base and RL models must share a prompt template, "
                                   f"got {tb!r} and {tr!r}")
-    for m in config.get("analysis", {}).get("perplexity", {}).get("response_models", []):
-        if m not in models:
-            raise ConfigError(f"analysis.perplexity.response_models: unknown model {m!r} (known: {', '.join(models)})")
+    imported = {n for n, m in models.items() if "responses" in m}
+    perplexity = config.get("analysis", {}).get("perplexity", {})
+    for key, names, allowed in (("response_models", perplexity.get("response_models", []), set(models)),
+                                ("scored_by", perplexity.get("scored_by", []), set(models) | {"base", "rl"})):
+        for m in names:
+            if m not in allowed:
+                raise ConfigError(f"analysis.perplexity.{key}: unknown model {m!r} (known: {', '.join(sorted(allowed))})")
+            if key == "scored_by" and m in imported:
+                raise ConfigError(f"analysis.perplexity.scored_by: {m!r} has imported responses and no weights to score with")
     graders = sorted(GRADERS)
     verification = config.get("verification", {})
     for key, grader in [("verification.grader", verification.get("grader", "math_verify"))] + [

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from .backends import SamplingParams
 from .passk import default_ks
-from .prompts import stop_strings
+from .prompts import stop_strings, template_fingerprint
 from .sampling import shard_sizes
 from .verify.graders import GRADER_VERSIONS
 
@@ -28,7 +28,8 @@ class Grid:
         return self.config["models"][name]
 
     def models_of_kind(self, kind: str) -> list[str]:
-        """kind: 'tiny' (built locally), 'path' (a local directory) or 'hf_id' (staged from the hub)."""
+        """kind: 'tiny' (built locally), 'path' (a local directory), 'hf_id' (staged from the hub) or 'variant_of'
+        (another model's weights)."""
         return [m for m, spec in self.config["models"].items() if kind in spec]
 
     @property
@@ -39,28 +40,45 @@ class Grid:
     def pairs(self) -> list[dict]:
         return self.config["pairs"]
 
-    def n(self, benchmark: str) -> int:
-        return self.config["benchmarks"][benchmark]["n"]
+    def n(self, model: str, benchmark: str) -> int:
+        """Samples per problem of `model` on `benchmark` (models.<m>.n overrides benchmarks.<b>.n)."""
+        return self.model(model).get("n", {}).get(benchmark, self.config["benchmarks"][benchmark]["n"])
+
+    def weights_model(self, model: str) -> str:
+        """The model whose weights `model` uses (itself, unless it is a variant_of another)."""
+        return self.model(model).get("variant_of", model)
 
     # --- sampling -------------------------------------------------------------------------
     @property
     def shard_size(self) -> int:
         return self.config["sampling"].get("shard_size", 64)
 
-    def shards(self, benchmark: str) -> list[str]:
-        return [f"{i:04d}" for i in range(len(shard_sizes(self.n(benchmark), self.shard_size)))]
+    def shards(self, model: str, benchmark: str) -> list[str]:
+        return [f"{i:04d}" for i in range(len(shard_sizes(self.n(model, benchmark), self.shard_size)))]
 
-    def shard_num_samples(self, benchmark: str, shard: str) -> int:
-        sizes = shard_sizes(self.n(benchmark), self.shard_size)
+    def shard_num_samples(self, model: str, benchmark: str, shard: str) -> int:
+        sizes = shard_sizes(self.n(model, benchmark), self.shard_size)
         i = int(shard)
         if i >= len(sizes):
-            raise ValueError(f"shard {shard} is beyond n={self.n(benchmark)} for {benchmark}")
+            raise ValueError(f"shard {shard} is beyond n={self.n(model, benchmark)} for {model} on {benchmark}")
         return sizes[i]
 
     def sampling_params(self, model: str) -> SamplingParams:
         s = {**self.config["sampling"], **self.model(model).get("sampling", {})}
         return SamplingParams(s["temperature"], s["top_p"], s["max_new_tokens"],
                               tuple(stop_strings(self.model(model)["prompt_template"])))
+
+    @property
+    def sampled_models(self) -> list[str]:
+        """Models whose samples are generated here (not imported)."""
+        return [m for m in self.models if "responses" not in self.model(m)]
+
+    def import_entry(self, model: str, benchmark: str) -> str:
+        return self.model(model)["responses"][benchmark]
+
+    def prompt_params(self, model: str) -> dict:
+        template = self.model(model)["prompt_template"]
+        return {"template": template, "fingerprint": template_fingerprint(template)}
 
     def backend(self, model: str) -> str:
         return self.model(model).get("backend", self.config["sampling"].get("backend", "vllm"))
@@ -87,7 +105,7 @@ class Grid:
         return f"results/samples/{model}/{benchmark}/shard-{shard}.parquet"
 
     def sample_files(self, model: str, benchmark: str) -> list[str]:
-        return [self.sample_file(model, benchmark, s) for s in self.shards(benchmark)]
+        return [self.sample_file(model, benchmark, s) for s in self.shards(model, benchmark)]
 
     # --- verification ---------------------------------------------------------------------
     def grader(self, benchmark: str) -> str:
@@ -105,11 +123,11 @@ class Grid:
         return GRADER_VERSIONS[grader]
 
     def verdict_files(self, model: str, benchmark: str, grader: str) -> list[str]:
-        return [f"results/verdicts/{model}/{benchmark}/{grader}/shard-{s}.parquet" for s in self.shards(benchmark)]
+        return [f"results/verdicts/{model}/{benchmark}/{grader}/shard-{s}.parquet" for s in self.shards(model, benchmark)]
 
     # --- metrics and reports --------------------------------------------------------------
-    def ks(self, benchmark: str) -> list[int]:
-        return default_ks(self.n(benchmark), self.config.get("passk", {}).get("every_k", False))
+    def ks(self, model: str, benchmark: str) -> list[int]:
+        return default_ks(self.n(model, benchmark), self.config.get("passk", {}).get("every_k", False))
 
     def metrics_file(self, model: str, benchmark: str, grader: str | None = None) -> str:
         return f"results/metrics/{model}/{benchmark}/{grader or self.grader(benchmark)}/per_problem.parquet"
@@ -125,14 +143,43 @@ class Grid:
     def analysis(self) -> dict:
         return self.config.get("analysis", {})
 
-    def coverage_ks(self, benchmark: str) -> list[int]:
-        n = self.n(benchmark)
+    def pair_n(self, pair: str, benchmark: str) -> int:
+        """The samples per problem both models of a pair have (the smaller n): coverage and crossovers compare
+        the models at the same k."""
+        p = self.pair(pair)
+        return min(self.n(p["base"], benchmark), self.n(p["rl"], benchmark))
+
+    def coverage_ks(self, pair: str, benchmark: str) -> list[int]:
+        n = self.pair_n(pair, benchmark)
         return sorted({k for k in self.analysis.get("coverage_ks", []) if k <= n} | {n})
+
+    def rl_pairs(self) -> list[dict]:
+        return [p for p in self.pairs if p.get("kind", "rl") == "rl"]
+
+    def delta_se_entries(self) -> list[dict]:
+        """One entry per (RL pair, benchmark): the models, k = the pair's n, and the metrics files."""
+        return [{"pair": p["name"], "benchmark": b, "base": p["base"], "rl": p["rl"], "k": self.pair_n(p["name"], b),
+                 "base_file": self.metrics_file(p["base"], b), "rl_file": self.metrics_file(p["rl"], b)}
+                for p in self.rl_pairs() for b in self.benchmarks]
 
     def perplexity_response_models(self, pair: str) -> list[str]:
         p = self.pair(pair)
         extra = self.analysis.get("perplexity", {}).get("response_models", [])
         return list(dict.fromkeys([p["base"], p["rl"], *extra]))
+
+    def perplexity_scorers(self, pair: str) -> list[str]:
+        """The models that score the pair's response sets: analysis.perplexity.scored_by, "base" and "rl" standing
+        for the pair's models (the paper's PPL_base(Y_RL) and PPL_RL(Y_RL))."""
+        p = self.pair(pair)
+        named = self.analysis.get("perplexity", {}).get("scored_by", ["base", "rl"])
+        scorers = [p.get(s, s) if s in ("base", "rl") else s for s in named]
+        return list(dict.fromkeys(m for m in scorers if "responses" not in self.model(m)))  # imported: no weights
+
+    def perplexity_files(self, pair: str) -> list[str]:
+        if not self.perplexity_enabled():
+            return []
+        return [f"results/analysis/perplexity/{b}/{scorer}/{m}.parquet" for b in self.benchmarks
+                for scorer in self.perplexity_scorers(pair) for m in self.perplexity_response_models(pair)]
 
     def perplexity_enabled(self) -> bool:
         return self.analysis.get("perplexity", {}).get("enabled", True)
@@ -149,7 +196,7 @@ class Grid:
         """Every artifact of the grid, intermediates included: a deleted or corrupt-and-removed file anywhere is
         rebuilt by a plain `snakemake`, and the default target covers all that `rlvr-eval audit` checks."""
         out = [f"results/data/{b}.parquet" for b in self.benchmarks]
-        out += [f"results/models/{m}.json" for m in self.models]
+        out += [f"results/models/{m}.json" for m in self.models if "responses" not in self.model(m)]
         out += [f"results/models/{m}" for m in self.models_of_kind("tiny")]
         for m in self.models:
             for b in self.benchmarks:
@@ -167,9 +214,9 @@ class Grid:
                 out += [f"results/analysis/coverage/{name}/{b}.csv", f"results/analysis/coverage/{name}/{b}.json",
                         f"results/analysis/accuracy_hist/{name}/{b}.csv"]
                 out += [f"results/analysis/bootstrap/{name}/{b}/{f}" for f in ("passk.csv", "difference.csv", "crossover.json")]
-                if self.perplexity_enabled():
-                    out += [f"results/analysis/perplexity/{name}/{b}/{m}.parquet" for m in self.perplexity_response_models(name)]
-            out += self.analysis_figures(name)
+            out += self.perplexity_files(name) + self.analysis_figures(name)
+        if self.rl_pairs():
+            out += ["results/tables/delta_se.csv", "results/tables/delta_se.md"]
         if len(self.compare_graders()) >= 2:
             for m in self.models:
                 for b in self.benchmarks:

@@ -1,8 +1,9 @@
 """The paper's zero-shot prompt templates. Both models of a base/RL pair use the same template.
 
-Texts follow the released evaluation code of each RL recipe (SimpleRL-Zoo's `qwen-boxed`,
-Qwen2.5-Math's `qwen25-math-cot` used by Oat-Zero, DAPO's `Answer:` prompt, DeepSeek-R1's distilled
-models' `<think>` prompt).
+Texts follow the released evaluation code of each RL recipe, byte for byte (tests/test_prompts.py):
+SimpleRL-Zoo's `qwen-boxed` (Qwen2.5 base models) and `simple` (Llama-3.1-8B), Qwen2.5-Math's
+`qwen25-math-cot` (Oat-Zero), DAPO's plain-text `dapo` prompt, and `chat`, the tokenizer's own chat template
+(R1-Distill). Each template lists the strings that end a response besides the tokenizer's EOS.
 """
 
 from __future__ import annotations
@@ -18,28 +19,40 @@ class PromptTemplate:
 
 
 _BOXED = "Please reason step by step, and put your final answer within \\boxed{}."
+# DAPO's plain-text prompt for the revision the paper pins (no chat markup). The paper's evaluation code also
+# stops generation at the string "Answer:", so the answer line DAPO was trained to write is never produced there;
+# this project does not stop there (README, "Prompts").
 _DAPO = (
-    "Solve the following math problem step by step. The last line of your response should be of the form "
-    "Answer: $Answer (without quotes) where $Answer is the answer to the problem.\n\n{question}\n\n"
-    'Remember to put your answer on its own line after "Answer:".'
+    "A conversation between user and assistant. The user asks a question, and the assistant solves it. The time "
+    "limit is set to 20,480 tokens. If the assistant's response exceeds this limit, a progressively increasing "
+    "penalty with the number of tokens exceeded will be applied.\nuser\nSolve the following math problem step by "
+    "step. The last line of your response should be of the form Answer: $Answer (without quotes) where $Answer is "
+    "the answer to the problem.\n{question}\nRemember to put your answer on its own line after \"Answer:\".\n"
+    "assistant"
 )
 _QWEN_STOP = ("<|im_end|>", "<|endoftext|>")
+_LLAMA_STOP = ("<|end_of_text|>", "<|eot_id|>")
 
 TEMPLATES: dict[str, PromptTemplate] = {
     t.name: t
     for t in [
+        # SimpleRL-Zoo (Qwen2.5 base models): Qwen's chat markup, the question, the boxed instruction.
         PromptTemplate(
             "qwen-boxed",
             "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
             "<|im_start|>user\n{question}\n" + _BOXED + "<|im_end|>\n<|im_start|>assistant\n",
             _QWEN_STOP,
         ),
+        # Qwen2.5-Math's evaluation prompt (Oat-Zero and the Qwen2.5-Math models).
         PromptTemplate(
             "qwen25-math-cot",
             "<|im_start|>system\n" + _BOXED + "<|im_end|>\n<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n",
             _QWEN_STOP,
         ),
-        PromptTemplate("dapo", "<|im_start|>user\n" + _DAPO + "<|im_end|>\n<|im_start|>assistant\n", _QWEN_STOP),
+        PromptTemplate("dapo", _DAPO, _QWEN_STOP),
+        # SimpleRL-Zoo's prompt for weaker base models (Llama-3.1-8B): plain text, no chat markup.
+        PromptTemplate("simple", "Question:\n{question}\nAnswer:\nLet's think step by step.\n",
+                       ("\n\nQuestion:", *_LLAMA_STOP)),
         PromptTemplate(
             "r1-think",
             "<｜begin▁of▁sentence｜><｜User｜>{question}\n" + _BOXED + "<｜Assistant｜><think>\n",
@@ -70,3 +83,14 @@ def render_prompt(template: str, question: str, tokenizer=None) -> str:
 
 def stop_strings(template: str) -> list[str]:
     return list(TEMPLATES[template].stop) if template in TEMPLATES else []
+
+
+def template_fingerprint(template: str) -> str:
+    """A digest of the template's text and stop strings ("chat": the tokenizer's, covered by the model revision):
+    a sampling parameter, so that editing one template resamples only the models that use it."""
+    import hashlib
+    import json
+
+    t = TEMPLATES.get(template)
+    payload = {"name": template} if t is None else {"name": t.name, "text": t.text, "stop": list(t.stop)}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]

@@ -105,7 +105,9 @@ STAGE_SCRIPTS: dict[str, tuple[str, ...]] = {
     "data": ("prepare_benchmark.py",),
     "tiny_models": ("build_tiny_model.py",),
     "staging": ("stage_model.py",),
+    "variants": ("variant_model.py",),
     "sampling": ("sample.py",),
+    "import": ("import_samples.py",),
     "verify": ("verify_samples.py",),
     "agreement": ("grader_agreement.py",),
     "metrics": ("passk_metrics.py",),
@@ -116,6 +118,7 @@ STAGE_SCRIPTS: dict[str, tuple[str, ...]] = {
     "perplexity": ("perplexity.py",),
     "accuracy_hist": ("accuracy_hist.py",),
     "analysis_figures": ("analysis_figures.py",),
+    "delta_se": ("delta_se.py",),
 }
 
 # Modules that record or report but never compute a result: their edits must not rerun anything.

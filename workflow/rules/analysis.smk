@@ -35,7 +35,7 @@ rule coverage:
         ids="results/analysis/coverage/{pair}/{benchmark}.json",
     params:
         **pair_params(),
-        ks=lambda w: GRID.coverage_ks(w.benchmark),
+        ks=lambda w: GRID.coverage_ks(w.pair, w.benchmark),
         logic=logic_version("coverage"),
     resources:
         mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
@@ -94,37 +94,61 @@ rule bootstrap_passk:
         "../scripts/bootstrap_passk.py"
 
 
+rule delta_se:
+    input:
+        lambda w: [f for e in GRID.delta_se_entries() for f in (e["base_file"], e["rl_file"])],
+    output:
+        csv=report("results/tables/delta_se.csv", category="pass@k", subcategory="sampling-efficiency gap"),
+        md="results/tables/delta_se.md",
+    params:
+        entries=GRID.delta_se_entries(),
+        num_resamples=config["analysis"]["bootstrap"]["resamples"],
+        seed=config["analysis"]["bootstrap"]["seed"],
+        confidence=config["analysis"]["bootstrap"]["confidence"],
+        logic=logic_version("delta_se"),
+    resources:
+        mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
+        runtime=RESOURCES.cpu("metrics")["runtime"],
+    conda:
+        "../../envs/cpu.yaml"
+    log:
+        "logs/tables/delta_se.log",
+    script:
+        "../scripts/delta_se.py"
+
+
 rule perplexity:
     input:
-        model=lambda w: f"results/models/{GRID.pair(w.pair)['base']}.json",
+        model="results/models/{scored_model}.json",
         samples=lambda w: GRID.sample_files(w.response_model, w.benchmark),
         problems="results/data/{benchmark}.parquet",
     output:
-        "results/analysis/perplexity/{pair}/{benchmark}/{response_model}.parquet",
+        "results/analysis/perplexity/{benchmark}/{scored_model}/{response_model}.parquet",
     wildcard_constraints:
+        scored_model=regex_of(GRID.models),
         response_model=regex_of(GRID.models),
     params:
-        scored_model=lambda w: GRID.pair(w.pair)["base"],
+        scored_model="{scored_model}",
         response_model="{response_model}",
         benchmark="{benchmark}",
-        template=lambda w: GRID.model(GRID.pair(w.pair)["base"])["prompt_template"],
+        template=lambda w: GRID.model(w.scored_model)["prompt_template"],
         num_problems=config["analysis"]["perplexity"]["problems"],
         responses_per_problem=config["analysis"]["perplexity"]["responses_per_problem"],
         seed=config["analysis"]["perplexity"]["seed"],
-        backend=lambda w: GRID.backend(GRID.pair(w.pair)["base"]),
+        backend=lambda w: GRID.backend(w.scored_model),
         batch_size=config["analysis"]["perplexity"]["batch_size"],
-        engine_kwargs=lambda w: GRID.perplexity_engine_options(GRID.pair(w.pair)["base"]),
+        engine_kwargs=lambda w: GRID.perplexity_engine_options(w.scored_model),
         logic=logic_version("perplexity"),
     resources:
-        gpu=lambda w: RESOURCES.sampling(GRID.pair(w.pair)["base"])["gpu"],
-        cpus_per_gpu=lambda w: RESOURCES.sampling(GRID.pair(w.pair)["base"])["cpus_per_gpu"],
-        mem_mb=lambda w: RESOURCES.sampling(GRID.pair(w.pair)["base"])["mem_mb"],
-        runtime=lambda w: RESOURCES.sampling(GRID.pair(w.pair)["base"])["runtime"],
-        nodes=lambda w: RESOURCES.sampling(GRID.pair(w.pair)["base"])["nodes"],
+        gpu=lambda w: RESOURCES.sampling(w.scored_model)["gpu"],
+        cpus_per_gpu=lambda w: RESOURCES.sampling(w.scored_model)["cpus_per_gpu"],
+        mem_mb=lambda w: RESOURCES.sampling(w.scored_model)["mem_mb"],
+        runtime=lambda w: RESOURCES.sampling(w.scored_model)["runtime"],
+        nodes=lambda w: RESOURCES.sampling(w.scored_model)["nodes"],
     conda:
-        lambda w: f"../../envs/sampling-{GRID.backend(GRID.pair(w.pair)['base'])}.yaml"
+        lambda w: f"../../envs/sampling-{GRID.backend(w.scored_model)}.yaml"
     log:
-        "logs/analysis/perplexity/{pair}/{benchmark}/{response_model}.log",
+        "logs/analysis/perplexity/{benchmark}/{scored_model}/{response_model}.log",
     script:
         "../scripts/perplexity.py"
 
@@ -147,15 +171,7 @@ rule analysis_figures:
         passk=lambda w: expand("results/analysis/bootstrap/{pair}/{benchmark}/passk.csv", pair=w.pair, benchmark=GRID.benchmarks),
         accuracy_hist=lambda w: expand("results/analysis/accuracy_hist/{pair}/{benchmark}.csv", pair=w.pair, benchmark=GRID.benchmarks),
         coverage=lambda w: expand("results/analysis/coverage/{pair}/{benchmark}.csv", pair=w.pair, benchmark=GRID.benchmarks),
-        perplexity=lambda w: (
-            [
-                f"results/analysis/perplexity/{w.pair}/{b}/{m}.parquet"
-                for b in GRID.benchmarks
-                for m in GRID.perplexity_response_models(w.pair)
-            ]
-            if GRID.perplexity_enabled()
-            else []
-        ),
+        perplexity=lambda w: GRID.perplexity_files(w.pair),
     output:
         **figure_outputs(["passk_grid", "accuracy_hist", "coverage"] + (["perplexity"] if GRID.perplexity_enabled() else [])),
     params:

@@ -9,8 +9,8 @@ rule passk_metrics:
         per_problem="results/metrics/{model}/{benchmark}/{grader}/per_problem.parquet",
         mean="results/metrics/{model}/{benchmark}/{grader}/passk.csv",
     params:
-        ks=lambda w: GRID.ks(w.benchmark),
-        n=lambda w: GRID.n(w.benchmark),
+        ks=lambda w: GRID.ks(w.model, w.benchmark),
+        n=lambda w: GRID.n(w.model, w.benchmark),
         logic=logic_version("metrics"),
     resources:
         mem_mb=RESOURCES.cpu("metrics")["mem_mb"],

@@ -49,3 +49,22 @@ rule stage_model:
     localrule: True  # downloads on the login node; compute nodes read resources/ only
     script:
         "../scripts/stage_model.py"
+
+
+rule variant_model:
+    input:
+        source=lambda w: f"results/models/{GRID.weights_model(w.model)}.json",
+    output:
+        manifest="results/models/{model}.json",
+    wildcard_constraints:
+        model=regex_of(GRID.models_of_kind("variant_of")),
+    params:
+        source=lambda w: GRID.weights_model(w.model),
+        logic=logic_version("variants"),
+    conda:
+        "../../envs/cpu.yaml"
+    log:
+        "logs/models/{model}.log",
+    localrule: True  # copies a manifest: the weights are the source model's, staged once
+    script:
+        "../scripts/variant_model.py"

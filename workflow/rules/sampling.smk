@@ -1,4 +1,5 @@
-# (model, benchmark, shard) -> samples (schema: rlvr_eval.sampling).
+# (model, benchmark, shard) -> samples (schema: rlvr_eval.sampling): generated (rule sample) or, for a model
+# with `responses:`, imported from a file generated elsewhere (rule import_samples; rlvr_eval.importing).
 
 
 rule sample:
@@ -7,10 +8,13 @@ rule sample:
         model="results/models/{model}.json",
     output:
         "results/samples/{model}/{benchmark}/shard-{shard}.parquet",
+    wildcard_constraints:
+        model=regex_of(GRID.sampled_models),
     params:
         template=lambda w: GRID.model(w.model)["prompt_template"],
+        prompt=lambda w: GRID.prompt_params(w.model),  # the template's text: editing it resamples its models only
         sampling=lambda w: GRID.sampling_params(w.model).to_dict(),
-        num_samples=lambda w: GRID.shard_num_samples(w.benchmark, w.shard),
+        num_samples=lambda w: GRID.shard_num_samples(w.model, w.benchmark, w.shard),
         shard_size=GRID.shard_size,
         seed=config["sampling"]["seed"],
         backend=lambda w: GRID.backend(w.model),
@@ -28,3 +32,26 @@ rule sample:
         "logs/sample/{model}/{benchmark}/shard-{shard}.log",
     script:
         "../scripts/sample.py"
+
+
+rule import_samples:
+    input:
+        responses=lambda w: GRID.import_entry(w.model, w.benchmark),
+        problems="results/data/{benchmark}.parquet",
+    output:
+        "results/samples/{model}/{benchmark}/shard-{shard}.parquet",
+    wildcard_constraints:
+        model=regex_of(GRID.models_of_kind("responses")),
+    params:
+        n=lambda w: GRID.n(w.model, w.benchmark),
+        shard_size=GRID.shard_size,
+        logic=logic_version("import"),
+    resources:
+        mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
+        runtime=RESOURCES.cpu("metrics")["runtime"],
+    conda:
+        "../../envs/cpu.yaml"
+    log:
+        "logs/import/{model}/{benchmark}/shard-{shard}.log",
+    script:
+        "../scripts/import_samples.py"

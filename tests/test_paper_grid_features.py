@@ -1,0 +1,87 @@
+"""The paper grid's evaluation features on tiny models, with the real Snakemake: a variant of a model at another
+temperature (its weights staged once) with its own n, responses generated elsewhere, perplexity scored by both
+models of a pair, and the ΔSE table."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from rlvr_eval.io import read_json, read_parquet, read_parquet_metadata
+from workflow_helpers import copy_workflow, demo_config, snakemake
+
+pytestmark = pytest.mark.slow
+
+
+def features_config(responses_file: str) -> dict:
+    config = demo_config()
+    config["models"] = {
+        "tiny-base": {"tiny": {"seed": 0, "train_benchmarks": ["gsm8k"]}, "role": "base", "prompt_template": "qwen-boxed",
+                      "backend": "transformers"},
+        "tiny-rl": {"tiny": {"seed": 1, "init_from": "tiny-base", "train_benchmarks": ["gsm8k"]}, "role": "rl",
+                    "prompt_template": "qwen-boxed", "backend": "transformers"},
+        "tiny-base-hot": {"variant_of": "tiny-base", "role": "base", "prompt_template": "qwen-boxed",
+                          "backend": "transformers", "sampling": {"temperature": 1.5}, "n": {"gsm8k": 8}},
+        "elsewhere": {"responses": {"gsm8k": responses_file}, "role": "rl", "prompt_template": "qwen-boxed"},
+    }
+    config["pairs"] = [{"name": "tiny-zero", "base": "tiny-base", "rl": "tiny-rl"},
+                       {"name": "imported", "base": "tiny-base-hot", "rl": "elsewhere"}]
+    config["benchmarks"] = {"gsm8k": {"n": 4, "limit": 4}}
+    config["sampling"].update(max_new_tokens=12, shard_size=4)
+    config["verification"]["compare_graders"] = []
+    config["analysis"]["perplexity"].update(problems=2, responses_per_problem=2, scored_by=["base", "rl"])
+    return config
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, mirror):
+    from rlvr_eval.benchmarks import load_benchmark
+
+    work = tmp_path_factory.mktemp("features")
+    problems = load_benchmark("gsm8k", mirror, limit=4)[0]
+    # the paper code's output format: one row per problem, its responses listed; right on the first two problems
+    rows = [{"idx": i, "question": q, "code": [f"The answer is \\boxed{{{ref if i < 2 else 0}}}."] * 4}
+            for i, (q, ref) in enumerate(zip(problems["question"], problems["reference"]))]
+    responses = work / "elsewhere.jsonl"
+    responses.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    copy_workflow(work / "wf", features_config(str(responses)))
+    snakemake(work / "wf")
+    return work / "wf"
+
+
+def test_a_variant_uses_the_same_weights_with_its_own_sampling_and_n(run):
+    base, hot = read_json(run / "results/models/tiny-base.json"), read_json(run / "results/models/tiny-base-hot.json")
+    assert hot["path"] == base["path"] and hot["revision"] == base["revision"] and hot["variant_of"] == "tiny-base"
+    assert not (run / "results/models/tiny-base-hot").exists()  # nothing built or staged twice
+    samples = read_parquet(run / "results/samples/tiny-base-hot/gsm8k/shard-0001.parquet")
+    assert sorted(set(samples["sample_index"])) == [4, 5, 6, 7]  # n = 8 for this variant only
+    assert read_parquet_metadata(run / "results/samples/tiny-base-hot/gsm8k/shard-0000.parquet")["params"]["temperature"] == 1.5
+    table = pd.read_csv(run / "results/tables/passk/gsm8k.csv")
+    assert table.loc[table["k"] == 8, "tiny-base-hot"].notna().all() and table.loc[table["k"] == 8, "tiny-base"].isna().all()
+
+
+def test_imported_responses_are_verified_like_sampled_ones(run):
+    per_problem = read_parquet(run / "results/metrics/elsewhere/gsm8k/math_verify/per_problem.parquet")
+    assert per_problem.sort_values("problem_id")["c"].tolist() == [4, 4, 0, 0]
+    record = json.loads((run / "results/samples/elsewhere/gsm8k/shard-0000.parquet.prov.json").read_text())
+    assert any(path.endswith("elsewhere.jsonl") for path in record["inputs"])  # hashed into provenance
+
+
+def test_perplexity_is_scored_by_both_models_of_each_pair(run):
+    for scorer in ("tiny-base", "tiny-rl"):
+        for responses in ("tiny-base", "tiny-rl"):
+            table = read_parquet(run / f"results/analysis/perplexity/gsm8k/{scorer}/{responses}.parquet")
+            assert (table["scored_model"] == scorer).all() and (table["status"] == "scored").all()
+    imported = read_parquet(run / "results/analysis/perplexity/gsm8k/tiny-base-hot/elsewhere.parquet")
+    assert len(imported) == 4 and (imported["perplexity"] > 1).all()  # a model's perplexity on imported responses
+    assert not (run / "results/analysis/perplexity/gsm8k/elsewhere").exists()  # no weights: it scores nothing
+
+
+def test_the_sampling_efficiency_gap_of_every_rl_pair(run):
+    table = pd.read_csv(run / "results/tables/delta_se.csv")
+    assert table[["pair", "benchmark", "k"]].values.tolist() == [["tiny-zero", "gsm8k", 4], ["imported", "gsm8k", 4]]
+    imported = table[table["pair"] == "imported"].iloc[0]
+    assert imported["rl_pass@1"] == 0.5 and imported["delta_se"] == pytest.approx(imported["base_pass@k"] - 0.5)
+    assert (table["ci_low"] <= table["delta_se"]).all() and (table["delta_se"] <= table["ci_high"]).all()

@@ -1,0 +1,43 @@
+"""Each template renders exactly as the paper's evaluation code does (byte for byte), with its stop strings."""
+
+import pytest
+
+from rlvr_eval.prompts import render_prompt, stop_strings
+
+Q = "What is $1+1$?"
+
+
+@pytest.mark.parametrize("template, expected, stops", [
+    ("qwen-boxed",
+     "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nWhat is $1+1$?\nPlease reason step "
+     "by step, and put your final answer within \\boxed{}.<|im_end|>\n<|im_start|>assistant\n",
+     ["<|im_end|>", "<|endoftext|>"]),
+    ("qwen25-math-cot",
+     "<|im_start|>system\nPlease reason step by step, and put your final answer within \\boxed{}.<|im_end|>\n"
+     "<|im_start|>user\nWhat is $1+1$?<|im_end|>\n<|im_start|>assistant\n",
+     ["<|im_end|>", "<|endoftext|>"]),
+    ("dapo",
+     "A conversation between user and assistant. The user asks a question, and the assistant solves it. The time limit "
+     "is set to 20,480 tokens. If the assistant's response exceeds this limit, a progressively increasing penalty with "
+     "the number of tokens exceeded will be applied.\nuser\nSolve the following math problem step by step. The last "
+     "line of your response should be of the form Answer: $Answer (without quotes) where $Answer is the answer to the "
+     "problem.\nWhat is $1+1$?\nRemember to put your answer on its own line after \"Answer:\".\nassistant",
+     ["<|im_end|>", "<|endoftext|>"]),  # not "Answer:", unlike the paper's code (README)
+    ("simple", "Question:\nWhat is $1+1$?\nAnswer:\nLet's think step by step.\n",
+     ["\n\nQuestion:", "<|end_of_text|>", "<|eot_id|>"]),
+])
+def test_templates_render_byte_for_byte(template, expected, stops):
+    assert render_prompt(template, Q) == expected
+    assert stop_strings(template) == stops
+
+
+def test_chat_uses_the_tokenizers_own_template(tiny_model_dir):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    expected = tokenizer.apply_chat_template(
+        [{"role": "user", "content": f"{Q}\nPlease reason step by step, and put your final answer within \\boxed{{}}."}],
+        tokenize=False, add_generation_prompt=True)
+    assert render_prompt("chat", Q, tokenizer) == expected
+    with pytest.raises(ValueError, match="needs a tokenizer with a chat template"):
+        render_prompt("chat", Q)

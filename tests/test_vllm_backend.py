@@ -1,4 +1,5 @@
-"""The vLLM backend: the context check everywhere, the real engine where vllm and a GPU exist."""
+"""The vLLM backend: the context check everywhere; the real engine where vllm imports (vLLM's CPU build in
+.venv-vllm, `make test-vllm`, or a GPU build). One engine for the module: it takes about 30 s to start on 2 cores."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def test_backend_module_imports_without_vllm_and_says_what_is_missing(tmp_path):
 
 
 def test_one_engine_and_one_generate_call_per_chunk_with_a_seed_per_prompt(tiny_model_dir, monkeypatch):
-    """The wiring against a stand-in `vllm` module (the real engine is tested below, on a GPU)."""
+    """The wiring against a stand-in `vllm` module (the real engine is tested below)."""
     import sys
     import types
 
@@ -101,19 +102,35 @@ def test_one_engine_and_one_generate_call_per_chunk_with_a_seed_per_prompt(tiny_
     assert backend.info()["vllm"] == "0.0-fake"
 
 
-# --- the real engine: needs vllm and a GPU ---------------------------------------------------
-def _gpu_reason() -> str | None:
-    if importlib.util.find_spec("vllm") is None:
-        return "vllm is not installed (it needs a CUDA machine: envs/sampling-vllm.yaml)"
-    import torch
-
-    if not torch.cuda.is_available():
-        return "no CUDA GPU visible"
-    return None
-
-
-needs_gpu = pytest.mark.skipif(_gpu_reason() is not None, reason=f"vLLM backend on a GPU: {_gpu_reason()}")
+# --- the real engine: vLLM's CPU build (.venv-vllm) or a GPU -------------------------------------
 PARAMS = SamplingParams(temperature=0.6, top_p=0.95, max_new_tokens=16, stop=("<|im_end|>", "<|endoftext|>"))
+
+# A kill-and-resume run in its own process. A script that builds a vllm.LLM needs the __main__ guard: the engine
+# starts in a spawned process, which imports the main module again.
+SAMPLING_SCRIPT = """
+import json, sys
+from rlvr_eval.backends import SamplingParams, load_backend
+from rlvr_eval.benchmarks import load_benchmark
+from rlvr_eval.sampling import ShardSpec, sample_shard
+
+if __name__ == "__main__":
+    model_dir, mirror, out, args = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+    backend = load_backend("vllm", model_dir, **args["engine"])
+    problems = load_benchmark("gsm8k", mirror, limit=args["problems"])[0]
+    params = SamplingParams(**{**args["params"], "stop": tuple(args["params"]["stop"])})
+    sample_shard(problems, backend, ShardSpec(**args["spec"]), "qwen-boxed", params, out, chunk_size=1, progress=False)
+"""
+
+
+def engine_options() -> dict:
+    """vllm.LLM options for the tests: on vLLM's CPU build gpu_memory_utilization is the share of RAM for the KV
+    cache (the default 0.9 fails), enforce_eager skips torch.compile (engine start 27 s instead of 46 s) and
+    float32 keeps the transformers backend's precision (the CPU build would run float32 weights in bfloat16)."""
+    from vllm.platforms import current_platform
+
+    if current_platform.is_cpu():
+        return {"gpu_memory_utilization": 0.1, "enforce_eager": True, "dtype": "float32"}
+    return {"gpu_memory_utilization": 0.3, "enforce_eager": True}
 
 
 @pytest.fixture(scope="module")
@@ -133,8 +150,7 @@ def vllm_model_dir(tmp_path_factory, mirror):
 def engine(vllm_model_dir):
     from rlvr_eval.backends import load_backend
 
-    return load_backend("vllm", str(vllm_model_dir), tensor_parallel_size=1, gpu_memory_utilization=0.3,
-                        enforce_eager=True)
+    return load_backend("vllm", str(vllm_model_dir), tensor_parallel_size=1, **engine_options())
 
 
 @pytest.fixture(scope="module")
@@ -144,9 +160,7 @@ def problems(mirror):
     return load_benchmark("gsm8k", mirror, limit=6)[0]
 
 
-
 @pytest.mark.vllm
-@needs_gpu
 def test_vllm_generates_n_seeded_completions_per_prompt(engine, problems):
     from rlvr_eval.prompts import render_prompt
 
@@ -158,37 +172,131 @@ def test_vllm_generates_n_seeded_completions_per_prompt(engine, problems):
             assert c.finish_reason in ("stop", "length") and 1 <= c.num_tokens <= PARAMS.max_new_tokens
             assert "<|im_end|>" not in c.text
     again = engine.generate(prompts, 4, [11, 12, 13], PARAMS)
-    assert again == out  # same seeds, same chunk: same samples
+    assert again == out  # same seeds, same engine: same samples
     other = engine.generate(prompts, 4, [21, 22, 23], PARAMS)
     assert other != out
     info = engine.info()
-    assert info["backend"] == "vllm" and info["vllm"] and info["gpu_count"] >= 1 and info["gpu"]
-    assert info["max_model_len"] == 4096  # the tiny model's own context
+    assert info["backend"] == "vllm" and info["vllm"] and info["max_model_len"] == 4096  # the tiny model's own context
+    if info["device"] == "cpu":
+        assert info["gpu_count"] == 0 and info["gpu_memory_utilization"] == 0.1 and info["dtype"] == "torch.float32"
+    else:
+        assert info["gpu_count"] >= 1 and info["gpu"]
 
 
 @pytest.mark.vllm
-@needs_gpu
-def test_vllm_refuses_prompts_that_leave_no_room_before_generating(engine, problems, tmp_path):
-    from rlvr_eval.sampling import ShardSpec, sample_shard
+def test_the_n_samples_of_a_prompt_are_the_draws_of_seeds_seed_to_seed_plus_n_minus_1(engine, problems):
+    """What the project relies on: vLLM splits a request with n > 1 and seed s into n requests with seeds
+    s, s+1, ..., s+n-1 (vllm/v1/engine/parallel_sampling.py), each sampled from its own torch.Generator seeded
+    with that seed. So the n samples of a prompt are n different draws, never copies of one."""
+    from rlvr_eval.prompts import render_prompt
 
-    too_long = SamplingParams(temperature=0.6, top_p=0.95, max_new_tokens=4096)
-    spec = ShardSpec("tiny", "gsm8k", 0, 2, 2, 0)
-    with pytest.raises(ContextLengthError, match=r"max_new_tokens \(4096\).*limit of 4096 tokens"):
-        sample_shard(problems, engine, spec, "qwen-boxed", too_long, tmp_path / "x.parquet", progress=False)
-    assert not list((tmp_path / "x.parquet.partial").glob("chunk-*"))  # nothing generated
+    prompts = [render_prompt("qwen-boxed", q) for q in problems["question"][:3]]
+    together = engine.generate(prompts, 4, [100, 200, 300], PARAMS)
+    for j in range(4):
+        alone = engine.generate(prompts, 1, [100 + j, 200 + j, 300 + j], PARAMS)
+        assert [a[0] for a in alone] == [t[j] for t in together]
+    assert any(len({c.text for c in comps}) > 1 for comps in together)
 
 
 @pytest.mark.vllm
-@needs_gpu
+def test_vllm_check_prompts_counts_prompt_tokens_as_the_transformers_backend(engine, vllm_model_dir, problems):
+    """Both backends judge the same prompts the same way, at the edge of the context and past it."""
+    from rlvr_eval.backends import load_backend
+    from rlvr_eval.prompts import render_prompt
+
+    hf = load_backend("transformers", str(vllm_model_dir))
+    prompts = [render_prompt("qwen-boxed", q) for q in problems["question"]]
+    assert [engine.encode(p) for p in prompts] == [hf.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+    longest = max(len(engine.encode(p)) for p in prompts)
+
+    def outcome(backend, max_new_tokens):
+        try:
+            return backend.check_prompts(prompts, SamplingParams(0.6, 0.95, max_new_tokens))
+        except Exception as e:  # whatever the context policy does with a prompt that does not fit
+            return type(e).__name__, str(e)
+
+    for max_new_tokens in (16, engine.max_model_len - longest, engine.max_model_len - longest + 1):
+        assert outcome(engine, max_new_tokens) == outcome(hf, max_new_tokens), max_new_tokens
+
+
+@pytest.mark.vllm
 def test_vllm_sample_shard_writes_the_sample_schema_reproducibly(engine, problems, tmp_path):
     from rlvr_eval.io import read_parquet_metadata
     from rlvr_eval.sampling import SAMPLE_COLUMNS, ShardSpec, sample_shard
 
     spec = ShardSpec("tiny", "gsm8k", 1, 4, 4, 42)
     a = sample_shard(problems, engine, spec, "qwen-boxed", PARAMS, tmp_path / "a.parquet", chunk_size=2, progress=False)
-    assert list(a.columns) == SAMPLE_COLUMNS
+    assert list(a.columns)[: len(SAMPLE_COLUMNS)] == SAMPLE_COLUMNS
     assert len(a) == len(problems) * 4 and sorted(set(a["sample_index"])) == [4, 5, 6, 7]
     meta = read_parquet_metadata(tmp_path / "a.parquet")
     assert meta["backend"]["backend"] == "vllm" and meta["resumed_chunks"] == 0
     b = sample_shard(problems, engine, spec, "qwen-boxed", PARAMS, tmp_path / "b.parquet", chunk_size=2, progress=False)
     pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.vllm
+def test_a_vllm_sampling_process_killed_mid_shard_resumes_from_its_checkpoints(engine, vllm_model_dir, mirror,
+                                                                               tmp_path):
+    """A real process (and its engine processes) SIGKILLed after its first checkpoint; the rerun completes the
+    shard from the checkpoints and equals an uninterrupted run (same engine options, same machine)."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from rlvr_eval.benchmarks import load_benchmark
+    from rlvr_eval.io import read_parquet_metadata
+    from rlvr_eval.sampling import ShardSpec, sample_shard
+
+    num_problems = 48
+    spec = ShardSpec("tiny", "gsm8k", 0, 4, 4, 7)
+    params = SamplingParams(0.6, 0.95, 32, ("<|im_end|>", "<|endoftext|>"))
+    out = tmp_path / "shard-0000.parquet"
+    partial = out.with_name(out.name + ".partial")
+    script = tmp_path / "sample_one_shard.py"
+    script.write_text(SAMPLING_SCRIPT)
+    args = {"engine": engine_options(), "problems": num_problems, "spec": spec.__dict__, "params": params.to_dict()}
+    log = tmp_path / "killed.log"
+    with open(log, "w") as f:
+        proc = subprocess.Popen([sys.executable, str(script), str(vllm_model_dir), str(mirror), str(out), json.dumps(args)],
+                                start_new_session=True, stdout=f, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 300
+        while not (partial / "chunk-00000.parquet").exists():
+            assert proc.poll() is None, f"the sampling process ended before its first checkpoint:\n{log.read_text()[-3000:]}"
+            assert time.time() < deadline, "no checkpoint after 300 s"
+            time.sleep(0.005)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the script and vLLM's engine processes: no cleanup runs
+        proc.wait()
+    done = sorted(partial.glob("chunk-*.parquet"))
+    assert not out.exists(), "the shard finished before it could be killed"
+    assert 1 <= len(done) < num_problems
+
+    problems = load_benchmark("gsm8k", mirror, limit=num_problems)[0]
+    resumed = sample_shard(problems, engine, spec, "qwen-boxed", params, out, chunk_size=1, progress=False)
+    assert read_parquet_metadata(out)["resumed_chunks"] >= len(done)
+    assert not partial.exists() and len(resumed) == num_problems * 4
+    fresh = sample_shard(problems, engine, spec, "qwen-boxed", params, tmp_path / "fresh.parquet", chunk_size=1,
+                         progress=False)
+    pd.testing.assert_frame_equal(resumed, fresh)
+
+
+@pytest.mark.vllm
+def test_vllm_prompt_logprob_perplexity_equals_the_transformers_backends(engine, vllm_model_dir, problems):
+    from rlvr_eval.analysis.perplexity import score_responses
+    from rlvr_eval.prompts import render_prompt
+
+    prompts = [render_prompt("qwen-boxed", q) for q in problems["question"]]
+    sampled = engine.generate(prompts, 2, list(range(len(prompts))), PARAMS)
+    rows = [(pid, j, c.text) for pid, comps in zip(problems["problem_id"], sampled) for j, c in enumerate(comps)]
+    rows += [(pid, 2, text) for pid, text in zip(problems["problem_id"], problems["solution"])]  # longer, other text
+    responses = pd.DataFrame(rows, columns=["problem_id", "sample_index", "text"])
+    kw = dict(responses=responses, problems=problems, template="qwen-boxed", scored_model="tiny", response_model="tiny")
+    hf = score_responses(vllm_model_dir, backend="transformers", **kw)
+    vl = score_responses(vllm_model_dir, backend="vllm", engine_kwargs=engine_options(), **kw)
+    assert (hf["num_tokens"] == vl["num_tokens"]).all() and (hf["num_tokens"] > 0).all()
+    assert vl["mean_logprob"].to_numpy() == pytest.approx(hf["mean_logprob"].to_numpy(), rel=1e-3)
+    assert vl["perplexity"].to_numpy() == pytest.approx(hf["perplexity"].to_numpy(), rel=1e-3)

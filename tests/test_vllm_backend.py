@@ -81,6 +81,8 @@ def test_one_engine_and_one_generate_call_per_chunk_with_a_seed_per_prompt(tiny_
     fake.LLM = FakeLLM
     fake.SamplingParams = lambda **kw: types.SimpleNamespace(**kw)
     monkeypatch.setitem(sys.modules, "vllm", fake)
+    monkeypatch.setitem(sys.modules, "vllm.platforms",
+                        types.SimpleNamespace(current_platform=types.SimpleNamespace(device_type="cuda")))
     from rlvr_eval.backends import load_backend
 
     backend = load_backend("vllm", str(tiny_model_dir), tensor_parallel_size=2, gpu_memory_utilization=0.8)
@@ -99,7 +101,7 @@ def test_one_engine_and_one_generate_call_per_chunk_with_a_seed_per_prompt(tiny_
     with pytest.raises(ContextLengthError, match=r"max_new_tokens \(4096\)"):
         backend.generate(["a"], 1, [0], SamplingParams(0.6, 0.95, 4096, ()))
     assert len(calls["generate"]) == 1  # refused before generating
-    assert backend.info()["vllm"] == "0.0-fake"
+    assert backend.info()["vllm"] == "0.0-fake" and backend.info()["device"] == "cuda"
 
 
 # --- the real engine: vLLM's CPU build (.venv-vllm) or a GPU -------------------------------------

@@ -49,6 +49,26 @@ def test_backend_module_imports_without_vllm_and_says_what_is_missing(tmp_path):
         load_backend("vllm", str(tmp_path), tensor_parallel_size=1)
 
 
+def test_the_demo_vllm_overlay_sets_the_engine_options_of_vllms_cpu_build():
+    """config/demo-vllm.yaml merged on the demo as Snakemake merges `--configfile a b`."""
+    import yaml
+    from snakemake.utils import update_config
+
+    from rlvr_eval.config import validate_config
+    from rlvr_eval.grid import Grid
+    from workflow_helpers import REPO, demo_config
+
+    config = demo_config()
+    update_config(config, yaml.safe_load((REPO / "config" / "demo-vllm.yaml").read_text()))
+    grid = Grid(validate_config(config))
+    for model in ("tiny-base", "tiny-rl"):
+        assert grid.backend(model) == "vllm"
+        assert grid.backend_options(model) == {"tensor_parallel_size": 1, "gpu_memory_utilization": 0.1,
+                                               "enforce_eager": True, "dtype": "float32"}
+    assert grid.shards("gsm8k") == ["0000"]  # one engine start per model and benchmark
+    assert config["models"]["tiny-rl"]["tiny"]["init_from"] == "tiny-base"  # the demo's models, untouched
+
+
 def test_one_engine_and_one_generate_call_per_chunk_with_a_seed_per_prompt(tiny_model_dir, monkeypatch):
     """The wiring against a stand-in `vllm` module (the real engine is tested below)."""
     import sys

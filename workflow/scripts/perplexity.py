@@ -7,21 +7,23 @@ from rlvr_eval.analysis.perplexity import score_responses, select_responses
 from rlvr_eval.io import read_json, read_parquet, write_parquet
 from rlvr_eval.scriptlog import logged
 
-with logged(snakemake) as prov:
-    p = snakemake.params
-    model = read_json(snakemake.input.model)
-    if model.get("source") == "tiny":
-        prov.add_input(model["path"])  # weights built by the workflow: hash them (staged models: their revision)
-    samples = pd.concat([read_parquet(f, columns=["problem_id", "sample_index", "text", "finish_reason"]) for f in snakemake.input.samples],
-                        ignore_index=True)
-    chosen = select_responses(samples, p.num_problems, p.responses_per_problem, p.seed)
-    table = score_responses(model["path"], chosen, read_parquet(snakemake.input.problems), p.template, p.scored_model,
-                            p.response_model, backend=p.backend, batch_size=p.batch_size,
-                            engine_kwargs=p.engine_kwargs, labels={"benchmark": p.benchmark})
-    write_parquet(snakemake.output[0], table, {"scored_model_manifest": model, "template": p.template,
-                                              "num_problems": p.num_problems, "responses_per_problem": p.responses_per_problem,
-                                              "seed": p.seed, "backend": p.backend,
-                                              "status_counts": table["status"].value_counts().to_dict()})
-    print(table.groupby("response_model")["perplexity"].describe().to_string())
-    print("responses by status (too_long: beyond the scoring model's context, skipped):",
-          table["status"].value_counts().to_dict())
+# The guard: with the vLLM backend the engine starts in a spawned process, which imports this script again.
+if __name__ == "__main__":
+    with logged(snakemake) as prov:
+        p = snakemake.params
+        model = read_json(snakemake.input.model)
+        if model.get("source") == "tiny":
+            prov.add_input(model["path"])  # weights built by the workflow: hash them (staged models: their revision)
+        columns = ["problem_id", "sample_index", "text", "finish_reason"]
+        samples = pd.concat([read_parquet(f, columns=columns) for f in snakemake.input.samples], ignore_index=True)
+        chosen = select_responses(samples, p.num_problems, p.responses_per_problem, p.seed)
+        table = score_responses(model["path"], chosen, read_parquet(snakemake.input.problems), p.template, p.scored_model,
+                                p.response_model, backend=p.backend, batch_size=p.batch_size,
+                                engine_kwargs=p.engine_kwargs, labels={"benchmark": p.benchmark})
+        write_parquet(snakemake.output[0], table, {"scored_model_manifest": model, "template": p.template,
+                                                  "num_problems": p.num_problems, "responses_per_problem": p.responses_per_problem,
+                                                  "seed": p.seed, "backend": p.backend,
+                                                  "status_counts": table["status"].value_counts().to_dict()})
+        print(table.groupby("response_model")["perplexity"].describe().to_string())
+        print("responses by status (too_long: beyond the scoring model's context, skipped):",
+              table["status"].value_counts().to_dict())

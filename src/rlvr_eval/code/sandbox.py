@@ -1,0 +1,197 @@
+"""Code-execution sandbox: run one untrusted program's tests in a fresh, limited, isolated process.
+
+(Not the answer-grading deadline pool of rlvr_eval.verify.sandbox: that one runs *our* grader code with a
+deadline; this one runs *model-written programs*, which may be hostile.)
+
+Each run starts `python -I -S sandbox_stub.py` (rlvr_eval/code/sandbox_stub.py) with vfork+exec, so the
+cost of a start does not grow with the memory of the process that holds the dataset, in its own process
+group, with a scrubbed environment and these limits (`Limits`): CPU time, address space, file size,
+process count, wall clock (enforced here: at the deadline the whole group is killed).
+
+Isolation (`detect_isolation`, recorded in every result):
+
+- "namespaces" (Linux with user namespaces, or root): no network (a new network namespace), its own PID
+  namespace (it cannot see or signal any process outside; when its first process ends, all end), its own
+  root filesystem holding only the interpreter, system libraries and /etc, read-only, and a private /tmp
+  of `tmp_bytes`; the user's home, the results and the expected outputs are not there. Root drops to
+  nobody; others drop every capability.
+- "rlimits" (fallback where namespaces are refused): the limits, a process group, a fresh temporary
+  directory as working directory and a scrubbed environment only. WEAKER: the program can open network
+  connections, read and write whatever the user running the workflow can, and signal the user's other
+  processes; a child that leaves the process group (setsid) outlives the deadline until its CPU limit.
+  Use it only for programs you would run yourself.
+"""
+
+from __future__ import annotations
+
+import ast
+import marshal
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+STUB = str(Path(__file__).with_name("sandbox_stub.py"))
+ISOLATIONS = ("namespaces", "rlimits")
+_SCRUBBED_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
+
+
+def interpreter() -> str:
+    """The base interpreter (not a virtualenv's): with -I -S, programs see its standard library only."""
+    return os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+
+
+def environment() -> dict:
+    """What a verdict depends on besides the program and the tests (recorded with every result)."""
+    return {"interpreter": interpreter(), "python": sys.version.split()[0], "flags": "-I -S",
+            "packages": "standard library only"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    wall_s: float = 10.0
+    cpu_s: int = 10
+    memory_bytes: int = 4 << 30
+    file_bytes: int = 16 << 20
+    processes: int = 256
+    tmp_bytes: int = 64 << 20
+    max_output_bytes: int = 8 << 20  # result channel; a program printing without end is cut off
+
+
+@dataclass
+class RunResult:
+    lines: list[dict]  # what the stub reported, in order (header first)
+    isolation: str
+    timed_out: bool = False  # killed at the wall-clock deadline
+    stopped: bool = False  # killed early because on_line asked for it (the verdict was known)
+    output_overflow: bool = False
+    returncode: int | None = None
+    stderr_tail: str = ""
+    seconds: float = 0.0
+    sandbox_error: str | None = None  # the sandbox could not be set up: the program never ran
+    extra: dict = field(default_factory=dict)
+
+
+def run(job: dict, limits: Limits, isolation: str, on_line: Callable[[dict], bool] | None = None) -> RunResult:
+    """Run one job in the sandbox. `on_line(obj)` sees each reported object; True stops the run.
+
+    job: {"mode": "functional", "code", "entry_point", "groups": [{"name", "inputs"}]}
+      or {"mode": "stdio", "code", "stdin": [str], "per_test_timeout_s"}
+    """
+    if isolation not in ISOLATIONS:
+        raise ValueError(f"isolation must be one of {ISOLATIONS}, got {isolation!r}")
+    workdir = tempfile.mkdtemp(prefix="rlvr-sandbox-")
+    if os.getuid() == 0:  # the program runs as nobody
+        os.chown(workdir, 65534, 65534)
+    payload = marshal.dumps({**job, "isolation": isolation, "workdir": workdir, "max_output_bytes": limits.max_output_bytes,
+                          "limits": {k: v for k, v in asdict(limits).items() if k != "wall_s"}})
+    started = time.monotonic()
+    proc = subprocess.Popen([interpreter(), "-I", "-S", STUB], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=_SCRUBBED_ENV, cwd="/", process_group=0, close_fds=True)
+    result = RunResult(lines=[], isolation=isolation)
+    try:
+        _feed_and_read(proc, payload, started + limits.wall_s, limits.max_output_bytes, result, on_line)
+    finally:
+        _kill_group(proc)
+        result.returncode = proc.wait()
+        result.seconds = time.monotonic() - started
+        shutil.rmtree(workdir, ignore_errors=True)
+    for line in result.lines:
+        if line.get("kind") == "sandbox_error":
+            result.sandbox_error = line.get("error")
+    return result
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _feed_and_read(proc, payload: bytes, deadline: float, max_bytes: int, result: RunResult, on_line) -> None:
+    try:
+        proc.stdin.write(payload)
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    sel = selectors.DefaultSelector()
+    for f in (proc.stdout, proc.stderr):
+        os.set_blocking(f.fileno(), False)
+        sel.register(f, selectors.EVENT_READ)
+    buf, err, total = b"", b"", 0
+    try:
+        while sel.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                result.timed_out = True
+                return
+            for key, _ in sel.select(timeout=left):
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    sel.unregister(key.fileobj)
+                    continue
+                total += len(chunk)
+                if total > max_bytes:
+                    result.output_overflow = True
+                    return
+                if key.fileobj is proc.stderr:
+                    err = (err + chunk)[-2000:]
+                    continue
+                buf += chunk
+                *complete, buf = buf.split(b"\n")
+                for raw in complete:
+                    try:  # a literal, never eval: the program can write here too
+                        obj = ast.literal_eval(raw.decode("utf-8", "replace"))
+                    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                        obj = {"kind": "garbage", "text": raw[:200].decode("utf-8", "replace")}
+                    if not isinstance(obj, dict):
+                        obj = {"kind": "garbage", "text": raw[:200].decode("utf-8", "replace")}
+                    result.lines.append(obj)
+                    if on_line is not None and on_line(obj):
+                        result.stopped = True
+                        return
+    finally:
+        sel.close()
+        result.stderr_tail = err.decode("utf-8", "replace")
+        for f in (proc.stdout, proc.stderr):
+            f.close()
+
+
+_DETECTED: str | None = None
+
+
+def detect_isolation(requested: str = "auto") -> str:
+    """'namespaces' if a probe program runs isolated here, else 'rlimits' (with a warning); cached.
+
+    requested="namespaces" raises instead of falling back; "rlimits" skips the probe.
+    """
+    global _DETECTED
+    if requested == "rlimits":
+        return "rlimits"
+    if _DETECTED is None:
+        probe = run({"mode": "functional", "code": "def f():\n    return 1\n", "entry_point": "f",
+                     "groups": [{"name": "probe", "inputs": [[]]}]}, Limits(wall_s=30), "namespaces")
+        ok = any(line.get("kind") == "value" and line.get("value") == 1 for line in probe.lines)
+        _DETECTED = "namespaces" if ok else "rlimits"
+        if not ok:
+            _DETECTED_REASON["namespaces"] = probe.sandbox_error or probe.stderr_tail[-300:]
+            if requested == "auto":
+                import logging
+
+                logging.getLogger(__name__).warning(
+                    "code sandbox: namespaces unavailable (%s); falling back to 'rlimits', which does NOT "
+                    "isolate network, files or other processes", _DETECTED_REASON["namespaces"])
+    if requested == "namespaces" and _DETECTED != "namespaces":
+        raise RuntimeError(f"code sandbox: namespace isolation unavailable: {_DETECTED_REASON.get('namespaces')}")
+    return _DETECTED
+
+
+_DETECTED_REASON: dict[str, str | None] = {}

@@ -71,6 +71,7 @@ class RunResult:
     isolation: str
     timed_out: bool = False  # killed at the wall-clock deadline
     stopped: bool = False  # killed early because on_line asked for it (the verdict was known)
+    line_timeout: bool = False  # killed because a line on_line asked for did not come in time
     output_overflow: bool = False
     returncode: int | None = None
     stderr_tail: str = ""
@@ -79,8 +80,11 @@ class RunResult:
     extra: dict = field(default_factory=dict)
 
 
-def run(job: dict, limits: Limits, isolation: str, on_line: Callable[[dict], bool] | None = None) -> RunResult:
-    """Run one job in the sandbox. `on_line(obj)` sees each reported object; True stops the run.
+def run(job: dict, limits: Limits, isolation: str, on_line: Callable[[dict], bool | float | None] | None = None
+        ) -> RunResult:
+    """Run one job in the sandbox. `on_line(obj)` sees each reported object and returns True to stop the
+    run (the verdict is known), a number of seconds within which the next line must come (a per-test time
+    limit; `line_timeout` says it was missed), or None.
 
     job: {"mode": "functional", "code", "entry_point", "groups": [{"name", "inputs"}]}
       or {"mode": "stdio", "code", "stdin": [str], "per_test_timeout_s"}
@@ -127,12 +131,17 @@ def _feed_and_read(proc, payload: bytes, deadline: float, max_bytes: int, result
         os.set_blocking(f.fileno(), False)
         sel.register(f, selectors.EVENT_READ)
     buf, err, total = b"", b"", 0
+    line_deadline = float("inf")
     try:
         while sel.get_map():
-            left = deadline - time.monotonic()
-            if left <= 0:
+            now = time.monotonic()
+            if now >= deadline:
                 result.timed_out = True
                 return
+            if now >= line_deadline:
+                result.line_timeout = True
+                return
+            left = min(deadline, line_deadline) - now
             for key, _ in sel.select(timeout=left):
                 chunk = os.read(key.fd, 65536)
                 if not chunk:
@@ -155,9 +164,12 @@ def _feed_and_read(proc, payload: bytes, deadline: float, max_bytes: int, result
                     if not isinstance(obj, dict):
                         obj = {"kind": "garbage", "text": raw[:200].decode("utf-8", "replace")}
                     result.lines.append(obj)
-                    if on_line is not None and on_line(obj):
+                    answer = on_line(obj) if on_line is not None else None
+                    if answer is True:
                         result.stopped = True
                         return
+                    if answer is not None:
+                        line_deadline = time.monotonic() + float(answer)
     finally:
         sel.close()
         result.stderr_tail = err.decode("utf-8", "replace")

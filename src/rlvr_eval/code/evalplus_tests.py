@@ -175,7 +175,7 @@ def run_canonical(dataset: str, row: dict, isolation: str, wall_s: float = 600.0
     inputs = test_inputs(dataset, row)
     job = {"mode": "functional", "code": row["prompt"] + row["canonical_solution"], "entry_point": row["entry_point"],
            "groups": [{"name": g, "inputs": inputs[g]} for g in ("base", "plus")]}
-    r = sandbox.run(job, sandbox.Limits(wall_s=wall_s, cpu_s=int(wall_s), max_output_bytes=1 << 30), isolation)
+    r = sandbox.run(job, sandbox.Limits(wall_s=wall_s, cpu_s=int(wall_s), max_line_bytes=1 << 30), isolation)
     out: dict = {"base": [], "base_seconds": [], "plus": [], "plus_seconds": []}
     for line in r.lines:
         if line.get("kind") == "value":

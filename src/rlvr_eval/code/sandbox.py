@@ -24,7 +24,7 @@ Isolation (`detect_isolation`, recorded in every result):
 
 from __future__ import annotations
 
-import ast
+import json
 import marshal
 import os
 import selectors
@@ -62,7 +62,7 @@ class Limits:
     file_bytes: int = 16 << 20
     processes: int = 256
     tmp_bytes: int = 64 << 20
-    max_output_bytes: int = 8 << 20  # result channel; a program printing without end is cut off
+    max_line_bytes: int = 64 << 20  # one reported value; a program printing without end is cut off
 
 
 @dataclass
@@ -80,11 +80,12 @@ class RunResult:
     extra: dict = field(default_factory=dict)
 
 
-def run(job: dict, limits: Limits, isolation: str, on_line: Callable[[dict], bool | float | None] | None = None
-        ) -> RunResult:
+def run(job: dict, limits: Limits, isolation: str, on_line: Callable[[dict], bool | float | None] | None = None,
+        keep_lines: bool = True) -> RunResult:
     """Run one job in the sandbox. `on_line(obj)` sees each reported object and returns True to stop the
     run (the verdict is known), a number of seconds within which the next line must come (a per-test time
-    limit; `line_timeout` says it was missed), or None.
+    limit; `line_timeout` says it was missed), or None. With keep_lines=False only the stub's own lines
+    (header, sandbox_error, runner_exit) are kept in the result.
 
     job: {"mode": "functional", "code", "entry_point", "groups": [{"name", "inputs"}]}
       or {"mode": "stdio", "code", "stdin": [str], "per_test_timeout_s"}
@@ -94,14 +95,14 @@ def run(job: dict, limits: Limits, isolation: str, on_line: Callable[[dict], boo
     workdir = tempfile.mkdtemp(prefix="rlvr-sandbox-")
     if os.getuid() == 0:  # the program runs as nobody
         os.chown(workdir, 65534, 65534)
-    payload = marshal.dumps({**job, "isolation": isolation, "workdir": workdir, "max_output_bytes": limits.max_output_bytes,
+    payload = marshal.dumps({**job, "isolation": isolation, "workdir": workdir, "max_output_bytes": limits.max_line_bytes,
                           "limits": {k: v for k, v in asdict(limits).items() if k != "wall_s"}})
     started = time.monotonic()
     proc = subprocess.Popen([interpreter(), "-I", "-S", STUB], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=_SCRUBBED_ENV, cwd="/", process_group=0, close_fds=True)
     result = RunResult(lines=[], isolation=isolation)
     try:
-        _feed_and_read(proc, payload, started + limits.wall_s, limits.max_output_bytes, result, on_line)
+        _feed_and_read(proc, payload, started + limits.wall_s, limits.max_line_bytes, result, on_line, keep_lines)
     finally:
         _kill_group(proc)
         result.returncode = proc.wait()
@@ -120,7 +121,8 @@ def _kill_group(proc: subprocess.Popen) -> None:
         pass
 
 
-def _feed_and_read(proc, payload: bytes, deadline: float, max_bytes: int, result: RunResult, on_line) -> None:
+def _feed_and_read(proc, payload: bytes, deadline: float, max_line: int, result: RunResult, on_line,
+                   keep_lines: bool) -> None:
     try:
         proc.stdin.write(payload)
         proc.stdin.close()
@@ -130,7 +132,7 @@ def _feed_and_read(proc, payload: bytes, deadline: float, max_bytes: int, result
     for f in (proc.stdout, proc.stderr):
         os.set_blocking(f.fileno(), False)
         sel.register(f, selectors.EVENT_READ)
-    buf, err, total = b"", b"", 0
+    pending, err = bytearray(), b""  # pending: a line not yet complete
     line_deadline = float("inf")
     try:
         while sel.get_map():
@@ -143,27 +145,31 @@ def _feed_and_read(proc, payload: bytes, deadline: float, max_bytes: int, result
                 return
             left = min(deadline, line_deadline) - now
             for key, _ in sel.select(timeout=left):
-                chunk = os.read(key.fd, 65536)
+                chunk = os.read(key.fd, 1 << 20)
                 if not chunk:
                     sel.unregister(key.fileobj)
                     continue
-                total += len(chunk)
-                if total > max_bytes:
-                    result.output_overflow = True
-                    return
                 if key.fileobj is proc.stderr:
                     err = (err + chunk)[-2000:]
                     continue
-                buf += chunk
-                *complete, buf = buf.split(b"\n")
+                if b"\n" not in chunk:  # (splitting only here keeps a long line linear to read)
+                    pending += chunk
+                    if len(pending) > max_line:
+                        result.output_overflow = True
+                        return
+                    continue
+                *complete, rest = chunk.split(b"\n")
+                complete[0] = bytes(pending) + complete[0]
+                pending = bytearray(rest)
                 for raw in complete:
-                    try:  # a literal, never eval: the program can write here too
-                        obj = ast.literal_eval(raw.decode("utf-8", "replace"))
-                    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                    try:  # the program can write here too: only ever parsed as JSON
+                        obj = json.loads(raw)
+                    except (ValueError, RecursionError):
                         obj = {"kind": "garbage", "text": raw[:200].decode("utf-8", "replace")}
                     if not isinstance(obj, dict):
                         obj = {"kind": "garbage", "text": raw[:200].decode("utf-8", "replace")}
-                    result.lines.append(obj)
+                    if keep_lines or obj.get("kind") in _STUB_KINDS:
+                        result.lines.append(obj)
                     answer = on_line(obj) if on_line is not None else None
                     if answer is True:
                         result.stopped = True
@@ -177,6 +183,7 @@ def _feed_and_read(proc, payload: bytes, deadline: float, max_bytes: int, result
             f.close()
 
 
+_STUB_KINDS = ("header", "sandbox_error", "runner_exit")
 _DETECTED: str | None = None
 
 

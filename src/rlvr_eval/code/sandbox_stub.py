@@ -12,14 +12,15 @@ in its own process group, with a scrubbed environment. It reads one job (marshal
 2. forks the runner (PID 1 of the new PID namespace: when it ends, every process it left behind dies),
    which sets resource limits, drops privileges (root: to nobody; otherwise all capabilities) and runs
    the program;
-3. reports on its stdout (the result channel; the program's own stdout goes elsewhere) one Python
-   literal (a dict, read back with ast.literal_eval, never eval or unpickling) per line: a header with the isolation used, then what the program returned for each test input.
+3. reports on its stdout (the result channel; the program's own stdout goes elsewhere) one JSON object
+   per line: a header with the isolation used, then what the program returned for each test input.
 
 Nothing the program does here can make a test pass: the parent compares the reported values with
 expected outputs the sandbox never sees. Values are encoded with exact types (a tuple is not a list, 1 is
 not True), see `encode`; anything else is reported as unsupported and cannot equal an expected value.
 """
 
+import _json
 import marshal
 import math
 import os
@@ -186,6 +187,26 @@ def encode(x, depth=0):
     return {"unsupported": t.__module__ + "." + t.__qualname__}
 
 
+def to_json(x):
+    """JSON text of an encoded value or a report (the C string escaper of _json; `json` itself imports `re`)."""
+    if x is None:
+        return "null"
+    if x is True:
+        return "true"
+    if x is False:
+        return "false"
+    t = type(x)
+    if t is str:
+        return _json.encode_basestring_ascii(x)
+    if t is int:
+        return str(x)
+    if t is float:
+        return repr(x)
+    if t is list or t is tuple:
+        return "[" + ",".join([to_json(v) for v in x]) + "]"
+    return "{" + ",".join([_json.encode_basestring_ascii(str(k)) + ":" + to_json(v) for k, v in x.items()]) + "}"
+
+
 # --- the runner ------------------------------------------------------------------------------------
 
 def run_functional(job, report):
@@ -245,7 +266,7 @@ def runner(job, result_fd, workdir):
     drop_privileges(os.getuid() == 0)
     libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # changing credentials cleared it
     out = os.fdopen(result_fd, "w", buffering=1)
-    report = lambda obj: out.write(repr(obj) + "\n")  # noqa: E731
+    report = lambda obj: out.write(to_json(obj) + "\n")  # noqa: E731
     report({"kind": "started"})
     (run_functional if job["mode"] == "functional" else run_stdio)(job, report)
     report({"kind": "finished"})
@@ -262,7 +283,7 @@ def main():
     result_fd = os.dup(1)
     header = {"kind": "header", "isolation": job["isolation"], "python": sys.version.split()[0],
               "uid": _sandbox_ids()[0] if job["isolation"] == "namespaces" or os.getuid() == 0 else os.getuid()}
-    os.write(result_fd, (repr(header) + "\n").encode())
+    os.write(result_fd, (to_json(header) + "\n").encode())
     workdir = job["workdir"]
     if job["isolation"] == "namespaces":
         enter_namespaces(os.getuid() == 0)
@@ -272,10 +293,10 @@ def main():
             libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
             runner(job, result_fd, workdir)
         except BaseException as e:  # noqa: BLE001 - setup failed: say so, never run the program
-            os.write(result_fd, (repr({"kind": "sandbox_error", "error": f"{type(e).__name__}: {e}"}) + "\n").encode())
+            os.write(result_fd, (to_json({"kind": "sandbox_error", "error": f"{type(e).__name__}: {e}"}) + "\n").encode())
             os._exit(70)
     _, status = os.waitpid(pid, 0)
-    os.write(result_fd, (repr({"kind": "runner_exit", "status": status}) + "\n").encode())
+    os.write(result_fd, (to_json({"kind": "runner_exit", "status": status}) + "\n").encode())
     sys.exit(0)
 
 

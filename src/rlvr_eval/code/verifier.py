@@ -99,7 +99,7 @@ def check_functional(code: str, tests: FunctionalTests, limits: sandbox.Limits, 
            "groups": [{"name": g, "inputs": tests.groups[g]} for g in order]}
     wall = sum(tests.group_wall_s.get(g, sum(tests.limits_s[g]) + 1) for g in order) + 2.0
     limits = sandbox.Limits(**{**limits.__dict__, "wall_s": min(limits.wall_s, wall)})
-    r = sandbox.run(job, limits, isolation, on_line)
+    r = sandbox.run(job, limits, isolation, on_line, keep_lines=False)
     common = dict(seconds=r.seconds, groups_passed=tuple(state["passed"]), isolation=r.isolation)
     if r.sandbox_error:
         return CodeVerdict("error", f"sandbox: {r.sandbox_error}", **common)
@@ -116,7 +116,7 @@ def check_functional(code: str, tests: FunctionalTests, limits: sandbox.Limits, 
     if r.timed_out:
         return CodeVerdict("timeout", f"killed at the {limits.wall_s:g} s deadline at {where}", **common)
     if r.output_overflow:
-        return CodeVerdict("failed", f"{where}: more than {limits.max_output_bytes} bytes of output", **common)
+        return CodeVerdict("failed", f"{where}: a value of more than {limits.max_line_bytes} bytes", **common)
     return CodeVerdict("failed", f"{where}: the program ended before this test ({r.stderr_tail[-200:].strip()})",
                        **common)
 

@@ -104,7 +104,7 @@ def main() -> None:
     tests = {r["task_id"]: et.functional_tests(dataset, r, expected[r["task_id"]]) for r in rows}
     t = time.monotonic()
     verdicts = run_many([(s["solution"], tests[s["task_id"]]) for s in samples],
-                        lambda code, tt: check_functional(code, tt, sandbox.Limits(wall_s=200), isolation), args.workers)
+                        lambda code, tt: check_functional(code, tt, et.limits(), isolation), args.workers)
     ours_s = time.monotonic() - t
 
     # --- compare -------------------------------------------------------------------------------------

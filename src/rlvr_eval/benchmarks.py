@@ -113,6 +113,16 @@ def _answer_field(row: dict, i: int) -> dict:
                 solution=row.get("solution") or "", metadata=_rest(row, ["problem", "question", "answer", "solution", "id"]))
 
 
+def _evalplus(row: dict, i: int) -> dict:
+    """HumanEval+ and MBPP+: the prompt is the question; the tests (inputs, atol, entry point) stay in metadata.
+
+    `reference` holds the entry point; expected outputs come from running the canonical solution
+    (rlvr_eval.code.evalplus_tests, rule code_expected_outputs).
+    """
+    return dict(problem_id=row["task_id"], question=row["prompt"], reference=row["entry_point"],
+                solution=row["canonical_solution"], metadata=_rest(row, ["task_id", "prompt", "canonical_solution"]))
+
+
 @dataclass(frozen=True)
 class BenchmarkSpec:
     name: str
@@ -132,8 +142,13 @@ BENCHMARKS: dict[str, BenchmarkSpec] = {
         BenchmarkSpec("olympiadbench", "olympiadbench/test.jsonl", "Hothan/OlympiadBench", "OE_TO_maths_en_COMP", "train", _olympiadbench),
         BenchmarkSpec("aime24", "aime24/test.jsonl", "HuggingFaceH4/aime_2024", None, "train", _answer_field),
         BenchmarkSpec("amc23", "amc23/test.jsonl", "math-ai/amc23", None, "test", _answer_field),
+        BenchmarkSpec("humanevalplus", "humanevalplus/HumanEvalPlus-v0.1.10.jsonl.gz", "evalplus/humanevalplus",
+                      None, "test", _evalplus),
+        BenchmarkSpec("mbppplus", "mbppplus/MbppPlus-v0.2.0.jsonl.gz", "evalplus/mbppplus", None, "test", _evalplus),
     ]
 }
+# Benchmarks verified by running programs (rlvr_eval.code) rather than by comparing answers.
+CODE_BENCHMARKS = frozenset({"humanevalplus", "mbppplus"})
 
 
 class BenchmarkError(ValueError):

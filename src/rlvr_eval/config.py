@@ -14,6 +14,7 @@ import yaml
 
 from .benchmarks import BENCHMARKS
 from .prompts import template_names
+from .code.driver import CODE_GRADERS
 from .verify.graders import GRADERS
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
@@ -100,7 +101,7 @@ def _check_references(config: dict) -> None:
     for m in config.get("analysis", {}).get("perplexity", {}).get("response_models", []):
         if m not in models:
             raise ConfigError(f"analysis.perplexity.response_models: unknown model {m!r} (known: {', '.join(models)})")
-    graders = sorted(GRADERS)
+    graders = sorted([*GRADERS, *CODE_GRADERS])
     verification = config.get("verification", {})
     for key, grader in [("verification.grader", verification.get("grader", "math_verify"))] + [
         (f"verification.compare_graders[{i}]", g) for i, g in enumerate(verification.get("compare_graders", []))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .backends import SamplingParams
+from .benchmarks import CODE_BENCHMARKS
 from .passk import default_ks
 from .prompts import stop_strings
 from .sampling import shard_sizes
@@ -85,6 +86,8 @@ class Grid:
     # --- verification ---------------------------------------------------------------------
     def grader(self, benchmark: str) -> str:
         """The grader whose verdicts feed pass@k, tables and figures for this benchmark."""
+        if benchmark in CODE_BENCHMARKS:
+            return self.config["benchmarks"][benchmark].get("grader", "code_exec")
         return self.config["benchmarks"][benchmark].get("grader", self.config.get("verification", {}).get("grader", "math_verify"))
 
     def compare_graders(self) -> list[str]:
@@ -139,5 +142,6 @@ class Grid:
         out += ["results/figures/passk_curves.png"]
         out += [f for p in self.pairs for f in self.analysis_figures(p["name"])]
         if len(self.compare_graders()) >= 2:
-            out += [f"results/grader_agreement/{m}/{b}/summary.md" for m in self.models for b in self.benchmarks]
+            out += [f"results/grader_agreement/{m}/{b}/summary.md" for m in self.models for b in self.benchmarks
+                    if b not in CODE_BENCHMARKS]
         return out

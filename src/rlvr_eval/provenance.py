@@ -80,6 +80,8 @@ STAGE_SCRIPTS: dict[str, tuple[str, ...]] = {
     "models": ("build_tiny_model.py", "stage_model.py"),
     "sampling": ("sample.py",),
     "verify": ("verify_samples.py",),
+    "code_expected": ("code_expected_outputs.py",),
+    "verify_code": ("verify_code_samples.py",),
     "agreement": ("grader_agreement.py",),
     "metrics": ("passk_metrics.py",),
     "tables": ("passk_table.py",),

@@ -34,6 +34,14 @@ MBPP_OUTPUT_SET_EQ_TASKS = ["similar_elements", "find_char_long", "common_in_nes
                             "larg_nnum", "intersection_array", "find_dissimilar", "Diff"]
 
 
+def limits():
+    """Sandbox limits for one program's base + plus run: the per-test limits decide; these only bound it
+    (two groups of at most 60 s each, as evalplus, plus start-up)."""
+    from .sandbox import Limits
+
+    return Limits(wall_s=2 * (GROUP_TIMEOUT_CAP_S + 1) + 5, cpu_s=int(2 * (GROUP_TIMEOUT_CAP_S + 1) + 5))
+
+
 def program_of(dataset: str, row: dict, completion: str) -> str:
     """The program evalplus runs for a completion (HumanEval: the prompt, then the completion)."""
     return row["prompt"] + completion if dataset == "humaneval" else completion

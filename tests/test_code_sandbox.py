@@ -233,3 +233,14 @@ def test_the_program_sees_a_fresh_private_root():
     assert cwd == "/tmp" and here == [] and not_root
     assert "work" not in root and "home" not in root
     assert env == ["HOME", "LANG", "PATH"]
+
+
+def test_stdio_programs_run_once_per_input_in_a_fresh_interpreter():
+    """Standard-input programs (the LiveCodeBench kind): stdout and exit code per input, a per-test timeout."""
+    code = "import sys\nn = int(sys.stdin.readline())\nif n < 0:\n    while True:\n        pass\nprint(n * 2)\n"
+    r = sandbox.run({"mode": "stdio", "code": code, "stdin": ["21\n", "-1\n", "x\n"], "per_test_timeout_s": 1.0},
+                    LIMITS, ISOLATION)
+    out = {line["i"]: line for line in r.lines if line.get("kind") in ("stdout", "test_timeout")}
+    assert out[0]["stdout"] == "42\n" and out[0]["returncode"] == 0
+    assert out[1]["kind"] == "test_timeout"
+    assert out[2]["returncode"] != 0 and "ValueError" in out[2]["stderr"]

@@ -80,8 +80,8 @@ FALSE_PASSES = {
         import sys
         main = sys.modules["__main__"]
         main.run_functional = lambda job, report: report({"kind": "finished"})
-        for name in ("encode",):
-            setattr(main, name, lambda x, depth=0: {"kind": "finished"})
+        main.dump_value = lambda x, depth=0: '"finished"'
+        main.to_json = lambda obj: '{"kind": "finished"}'
         def f():
             return 0
     """),
@@ -244,3 +244,22 @@ def test_stdio_programs_run_once_per_input_in_a_fresh_interpreter():
     assert out[0]["stdout"] == "42\n" and out[0]["returncode"] == 0
     assert out[1]["kind"] == "test_timeout"
     assert out[2]["returncode"] != 0 and "ValueError" in out[2]["stderr"]
+
+
+def test_returned_values_come_back_with_their_exact_types():
+    from rlvr_eval.code.values import Unsupported, decode
+
+    code = program("""
+        import re
+        def f():
+            return [1, True, None, 2.5, float('inf'), 'é"\\n', (1, [2]), {3}, frozenset({4}), {(5, 6): [7]},
+                    b'\\x00', 1 + 2j, 2 ** 70, -0.0, list(range(5)), re.match('a', 'a')]
+    """)
+    r = sandbox.run({"mode": "functional", "code": code, "entry_point": "f", "groups": [{"name": "t", "inputs": [[]]}]},
+                    LIMITS, ISOLATION)
+    value = decode(next(line["value"] for line in r.lines if line.get("kind") == "value"))
+    *plain, match = value
+    assert plain == [1, True, None, 2.5, float("inf"), 'é"\n', (1, [2]), {3}, frozenset({4}), {(5, 6): [7]},
+                     b"\x00", 1 + 2j, 2 ** 70, -0.0, [0, 1, 2, 3, 4]]
+    assert [type(v) for v in plain[:3]] == [int, bool, type(None)] and type(plain[6]) is tuple
+    assert isinstance(match, Unsupported) and match != match

@@ -17,12 +17,11 @@ in its own process group, with a scrubbed environment. It reads one job (marshal
 
 Nothing the program does here can make a test pass: the parent compares the reported values with
 expected outputs the sandbox never sees. Values are encoded with exact types (a tuple is not a list, 1 is
-not True), see `encode`; anything else is reported as unsupported and cannot equal an expected value.
+not True), see `dump_value`; anything else is reported as unsupported and cannot equal an expected value.
 """
 
 import _json
 import marshal
-import math
 import os
 import resource
 import signal
@@ -161,50 +160,51 @@ def set_limits(limits):
 
 
 # --- exact-type value encoding (decoded by rlvr_eval.code.values) ---------------------------------
+# JSON text in which a list is a list and everything else JSON cannot tell apart is tagged: {"tuple": [...]},
+# {"set": [...]}, {"frozenset": [...]}, {"dict": [[k, v], ...]}, {"bytes": hex}, {"complex": [re, im]},
+# {"int": hex} beyond 2**53, {"unsupported": type name}. A list of plain scalars goes through the C
+# encoder of _json in one call (outputs of a million numbers are common in HumanEval+).
 
-def encode(x, depth=0):
-    if depth > 100:
-        return {"unsupported": "nesting deeper than 100"}
+_c_encode = _json.make_encoder(None, None, _json.encode_basestring_ascii, None, ":", ",", False, False, True)
+_PLAIN = {str, float, bool, type(None)}
+_BIG = 2 ** 53
+
+
+def _plain(v):
+    t = type(v)
+    return t in _PLAIN or (t is int and -_BIG < v < _BIG)
+
+
+def dump_value(x, depth=0):
     t = type(x)
-    if x is None or t is bool or t is str:
-        return x
-    if t is int:
-        return x if abs(x) < 2 ** 53 else {"int": hex(x)}
-    if t is float:
-        return x if math.isfinite(x) else {"float": repr(x)}
     if t is list:
-        return [encode(v, depth + 1) for v in x]
-    if t is tuple:
-        return {"tuple": [encode(v, depth + 1) for v in x]}
-    if t is set or t is frozenset:
-        return {t.__name__: [encode(v, depth + 1) for v in x]}
-    if t is dict:
-        return {"dict": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in x.items()]}
-    if t is bytes:
-        return {"bytes": x.hex()}
-    if t is complex:
-        return {"complex": [encode(x.real), encode(x.imag)]}
-    return {"unsupported": t.__module__ + "." + t.__qualname__}
-
-
-def to_json(x):
-    """JSON text of an encoded value or a report (the C string escaper of _json; `json` itself imports `re`)."""
-    if x is None:
-        return "null"
-    if x is True:
-        return "true"
-    if x is False:
-        return "false"
-    t = type(x)
-    if t is str:
-        return _json.encode_basestring_ascii(x)
+        if all(_plain(v) for v in x):
+            return "".join(_c_encode(x, 0))
+        if depth > 100:
+            return '{"unsupported":"nesting deeper than 100"}'
+        return "[" + ",".join([dump_value(v, depth + 1) for v in x]) + "]"
+    if _plain(x):
+        return "".join(_c_encode(x, 0))
     if t is int:
-        return str(x)
-    if t is float:
-        return repr(x)
-    if t is list or t is tuple:
-        return "[" + ",".join([to_json(v) for v in x]) + "]"
-    return "{" + ",".join([_json.encode_basestring_ascii(str(k)) + ":" + to_json(v) for k, v in x.items()]) + "}"
+        return '{"int":"' + hex(x) + '"}'
+    if depth > 100:
+        return '{"unsupported":"nesting deeper than 100"}'
+    if t is tuple or t is set or t is frozenset:
+        return '{"' + t.__name__ + '":' + dump_value(list(x), depth + 1) + "}"
+    if t is dict:
+        return '{"dict":[' + ",".join(["[" + dump_value(k, depth + 1) + "," + dump_value(v, depth + 1) + "]"
+                                       for k, v in x.items()]) + "]}"
+    if t is bytes:
+        return '{"bytes":"' + x.hex() + '"}'
+    if t is complex:
+        return '{"complex":[' + dump_value(x.real) + "," + dump_value(x.imag) + "]}"
+    return '{"unsupported":' + _json.encode_basestring_ascii(t.__module__ + "." + t.__qualname__) + "}"
+
+
+def to_json(obj):
+    """A report: a flat dict of plain values (the "value" entry, when there is one, already JSON text)."""
+    return "{" + ",".join([_json.encode_basestring_ascii(k) + ":" + (v if k == "value" else "".join(_c_encode(v, 0)))
+                           for k, v in obj.items()]) + "}"
 
 
 # --- the runner ------------------------------------------------------------------------------------
@@ -224,7 +224,7 @@ def run_functional(job, report):
             start = time.perf_counter()
             try:
                 value = fn(*args)
-                line = {"kind": "value", "group": group["name"], "i": i, "value": encode(value)}
+                line = {"kind": "value", "group": group["name"], "i": i, "value": dump_value(value)}
             except BaseException as e:  # noqa: BLE001
                 line = {"kind": "raised", "group": group["name"], "i": i, "error": f"{type(e).__name__}: {e}"[:500]}
             line["seconds"] = time.perf_counter() - start

@@ -1,4 +1,4 @@
-"""Values a sandboxed program returned, decoded from the exact-type encoding of sandbox_stub.encode.
+"""Values a sandboxed program returned, decoded from the exact-type encoding of sandbox_stub.dump_value.
 
 Decoding builds plain Python objects (never by eval or unpickling); a value of a type the encoding does not
 carry becomes `Unsupported`, which equals nothing, so it can never match an expected output.
@@ -24,10 +24,15 @@ class Unsupported:
         return f"<unsupported {self.description}>"
 
 
+_PLAIN = {int, float, str, bool, type(None)}
+
+
 def decode(x: Any) -> Any:
     if x is None or isinstance(x, (bool, int, float, str)):
         return x
     if isinstance(x, list):
+        if all(type(v) in _PLAIN for v in x):  # JSON gave these their exact types already
+            return x
         return [decode(v) for v in x]
     if isinstance(x, dict) and len(x) == 1:
         (tag, v), = x.items()

@@ -101,3 +101,39 @@ def test_humaneval95_string_key_trap(mirror):
     verdict = check_functional(crashes_on_int_keys, original, et.limits(), ISOLATION)
     assert verdict.status == "failed" and "AttributeError" in verdict.failure
     assert check_functional(row["prompt"] + row["canonical_solution"], original, et.limits(), ISOLATION).status == "passed"
+
+
+def test_livecodebench_paper_window_stdio_and_functional_problems(mirror):
+    from rlvr_eval.code import livecodebench as lcb
+
+    table, _ = load_benchmark("livecodebench", mirror)
+    assert len(table) == 279  # contest months 2024-08 to 2025-01, as the paper
+    rows = {r["task_id"]: r for r in _rows(table)}
+    stdio = rows["abc365_a"]  # leap year: 365 or 366 days
+    assert not stdio["func_name"] and "standard input" in stdio["prompt"]
+    leap = "y = int(input())\nprint(366 if y % 400 == 0 or (y % 4 == 0 and y % 100) else 365)\n"
+    limits = sandbox.Limits(wall_s=60)
+    assert lcb.check(leap, stdio, limits, ISOLATION).status == "passed"
+    assert lcb.check("print(365)\n", stdio, limits, ISOLATION).status == "failed"
+    functional = next(r for r in rows.values() if r["func_name"])
+    wrong = lcb.check("class Solution:\n    pass\n", functional, limits, ISOLATION)
+    assert wrong.status == "failed" and "AttributeError" in wrong.failure
+    assert lcb.stdout_matches("1.50 2\n\n", "1.5 2") and not lcb.stdout_matches("1.5 3", "1.5 2")
+
+
+def test_livecodebench_hidden_tests_are_read_without_unpickling_objects():
+    import base64
+    import json
+    import pickle
+    import zlib
+
+    from rlvr_eval.code import livecodebench as lcb
+
+    blob = lambda obj: base64.b64encode(zlib.compress(pickle.dumps(obj))).decode()  # noqa: E731
+    hidden = [{"input": "1\n", "output": "2\n", "testtype": "stdin"}]
+    row = {"public_test_cases": [{"input": "0\n", "output": "1\n", "testtype": "stdin"}],
+           "private_test_cases": blob(json.dumps(hidden))}
+    tests, test_set = lcb.tests_of(row)
+    assert test_set == "public + hidden" and tests[1] == hidden[0]
+    with pytest.raises(pickle.UnpicklingError):
+        lcb.hidden_tests(blob(pd.Timestamp("2024-01-01")))

@@ -1,5 +1,11 @@
 # Code benchmarks (HumanEval+, MBPP+): expected outputs once per benchmark, then samples -> verdicts by
 # running each program in the code-execution sandbox (rlvr_eval.code; verdict schema: rlvr_eval.code.driver).
+# LiveCodeBench carries its expected outputs in its tests: no expected-output file.
+
+
+def expected_outputs(benchmark):
+    return [] if benchmark == "livecodebench" else [f"results/data/{benchmark}.expected.json.gz"]
+
 
 
 rule code_expected_outputs:
@@ -26,7 +32,7 @@ rule verify_code:
     input:
         samples="results/samples/{model}/{benchmark}/shard-{shard}.parquet",
         problems="results/data/{benchmark}.parquet",
-        expected="results/data/{benchmark}.expected.json.gz",
+        expected=lambda w: expected_outputs(w.benchmark),
     output:
         "results/verdicts/{model}/{benchmark}/code_exec/shard-{shard}.parquet",
     params:

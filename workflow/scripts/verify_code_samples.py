@@ -5,7 +5,7 @@ with logged(snakemake):
     verify_code_shard(
         snakemake.input.samples,
         snakemake.input.problems,
-        snakemake.input.expected,
+        snakemake.input.expected or None,
         snakemake.output[0],
         benchmark=snakemake.wildcards.benchmark,
         code_prefix=snakemake.params.code_prefix,

@@ -11,9 +11,11 @@ them unchanged), with the code verdicts (rlvr_eval.code.verifier) mapped onto it
 | error        | error     | why the program could not be tested                  |
 | (empty code) | no_answer | None                                                 |
 
-`reference` holds the entry point. The file's metadata records the isolation used (namespaces or the
+`reference` holds the entry point (LiveCodeBench: the method name, "" for standard-input problems). The
+file's metadata records the isolation used (namespaces or the
 weaker rlimits fallback), the interpreter environment the programs ran in, the limits, the test set
-(base + plus) and the sha256 of the expected outputs.
+(HumanEval+/MBPP+: base + plus; LiveCodeBench: public, or public + hidden where the problem table holds
+the hub's hidden tests) and the sha256 of the expected outputs (HumanEval+/MBPP+ only).
 
 Expected-output file (`results/data/{benchmark}.expected.json.gz`, rule code_expected_outputs): a JSON
 object {"benchmark", "isolation", "environment", "problems": {problem_id: {"base": [value], "base_seconds":
@@ -32,7 +34,7 @@ import pandas as pd
 
 from ..io import atomic_path, read_parquet, read_parquet_metadata, sha256_file, write_parquet
 from ..verify.graders import STATUSES, VERDICT_COLUMNS
-from . import evalplus_tests, sandbox
+from . import evalplus_tests, livecodebench, sandbox
 from .extract import extract_code
 from .verifier import check_functional, run_many
 
@@ -69,28 +71,31 @@ def write_expected_outputs(problems_path: str | Path, benchmark: str, out_path: 
     return doc
 
 
-def verify_code_samples(samples: pd.DataFrame, problems: pd.DataFrame, expected: dict, benchmark: str,
+def verify_code_samples(samples: pd.DataFrame, problems: pd.DataFrame, expected: dict | None, benchmark: str,
                         code_prefix: str, workers: int, isolation: str, limits: sandbox.Limits) -> pd.DataFrame:
-    dataset = evalplus_tests.DATASETS[benchmark]
     rows = {r["task_id"]: r for r in _rows(problems)}
     unknown = sorted(set(samples["problem_id"].astype(str)) - set(rows))
     if unknown:
         raise ValueError(f"{len(unknown)} problem_id(s) of the samples are not in the benchmark table: {unknown[:10]}")
-    tests = {pid: evalplus_tests.functional_tests(dataset, rows[pid], expected["problems"][pid])
-             for pid in sorted(set(samples["problem_id"].astype(str)))}
     texts = ["" if t is None or (isinstance(t, float) and pd.isna(t)) else str(t) for t in samples["text"]]
     pids = samples["problem_id"].astype(str).tolist()
-    programs = [evalplus_tests.program_of(dataset, rows[pid], extract_code(text, code_prefix))
-                for text, pid in zip(texts, pids)]
-    todo = [i for i, text in enumerate(texts) if extract_code(text, code_prefix).strip()]
-    verdicts = run_many([(programs[i], tests[pids[i]]) for i in todo],
-                        lambda code, t: check_functional(code, t, limits, isolation), workers)
+    codes = [extract_code(text, code_prefix) for text in texts]
+    todo = [i for i, code in enumerate(codes) if code.strip()]
+    if benchmark == "livecodebench":
+        verdicts = run_many([(codes[i], rows[pids[i]]) for i in todo],
+                            lambda code, row: livecodebench.check(code, row, limits, isolation), workers)
+    else:
+        dataset = evalplus_tests.DATASETS[benchmark]
+        tests = {pid: evalplus_tests.functional_tests(dataset, rows[pid], expected["problems"][pid])
+                 for pid in sorted(set(pids))}
+        verdicts = run_many([(evalplus_tests.program_of(dataset, rows[pids[i]], codes[i]), tests[pids[i]]) for i in todo],
+                            lambda code, t: check_functional(code, t, limits, isolation), workers)
     status, extracted, seconds = ["no_answer"] * len(texts), [None] * len(texts), [0.0] * len(texts)
     for i, v in zip(todo, verdicts):
         status[i], extracted[i], seconds[i] = STATUS_OF[v.status], v.failure, v.seconds
     out = pd.DataFrame({"problem_id": pids, "sample_index": samples["sample_index"].astype("int64").to_numpy(),
                         "status": status, "extracted": pd.Series(extracted, dtype=object),
-                        "reference": [rows[p]["entry_point"] for p in pids],
+                        "reference": [rows[p].get("entry_point") or rows[p].get("func_name") or "" for p in pids],
                         "seconds": pd.Series(seconds, dtype="float64")})
     out["correct"] = out["status"] == "correct"
     return out[VERDICT_COLUMNS]
@@ -98,21 +103,31 @@ def verify_code_samples(samples: pd.DataFrame, problems: pd.DataFrame, expected:
 
 def verify_code_shard(samples_path, problems_path, expected_path, out_path, benchmark: str, code_prefix: str,
                       workers: int, isolation: str = "auto", limits: sandbox.Limits | None = None) -> pd.DataFrame:
+    """expected_path: the expected-output file (HumanEval+/MBPP+), None for LiveCodeBench."""
     started = time.time()
     limits = limits or evalplus_tests.limits()
     isolation = sandbox.detect_isolation(isolation)
-    with gzip.open(expected_path, "rt", encoding="utf-8") as f:
-        expected = json.load(f)
-    verdicts = verify_code_samples(read_parquet(samples_path), read_parquet(problems_path), expected, benchmark,
+    expected = None
+    if expected_path is not None:
+        with gzip.open(expected_path, "rt", encoding="utf-8") as f:
+            expected = json.load(f)
+    problems = read_parquet(problems_path)
+    verdicts = verify_code_samples(read_parquet(samples_path), problems, expected, benchmark,
                                    code_prefix, workers, isolation, limits)
+    if benchmark == "livecodebench":
+        test_sets = {livecodebench.tests_of(r)[1] for r in _rows(problems)}
+        test_set = " and ".join(sorted(test_sets)) + " (LiveCodeBench)"
+    else:
+        test_set = "base + plus (evalplus)"
     counts = verdicts["status"].value_counts()
     metadata = {
         "grader": "code_exec", "grader_version": CODE_GRADER_VERSION, "benchmark": benchmark,
-        "test_set": "base + plus (evalplus)", "isolation": isolation, "sandbox_environment": sandbox.environment(),
+        "test_set": test_set, "isolation": isolation, "sandbox_environment": sandbox.environment(),
         "limits": limits.__dict__, "workers": workers, "code_prefix": code_prefix,
         "status_counts": {s: int(counts.get(s, 0)) for s in STATUSES}, "samples": len(verdicts),
         "samples_file": str(samples_path), "samples_sha256": sha256_file(samples_path),
-        "problems_sha256": sha256_file(problems_path), "expected_sha256": sha256_file(expected_path),
+        "problems_sha256": sha256_file(problems_path),
+        "expected_sha256": sha256_file(expected_path) if expected_path is not None else None,
         "samples_spec": read_parquet_metadata(samples_path).get("spec"), "started": started, "finished": time.time(),
     }
     write_parquet(out_path, verdicts, metadata)

@@ -146,3 +146,54 @@ def run_many(tasks: Sequence[tuple[str, Any]], check: Callable[[str, Any], CodeV
 def _short(value: Any, limit: int = 120) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+@dataclass(frozen=True)
+class StdioTests:
+    """Standard-input tests: the program runs once per input; `matches(output, expected)` judges its stdout."""
+
+    inputs: list[str]
+    outputs: list[str]
+    per_test_timeout_s: float
+    matches: Callable[[str, str], bool]
+
+
+def check_stdio(code: str, tests: StdioTests, limits: sandbox.Limits, isolation: str) -> CodeVerdict:
+    state = {"i": 0, "failure": None}
+
+    def on_line(obj: dict):
+        kind, i = obj.get("kind"), state["i"]
+        if kind in ("header", "started", "finished", "runner_exit"):
+            return None
+        if kind == "sandbox_error":
+            return True
+        if obj.get("i") != i:
+            state["failure"] = f"test[{i}]: unexpected output on the result channel"
+            return True
+        if kind == "test_timeout":
+            state["failure"] = f"test[{i}]: over its {tests.per_test_timeout_s:g} s time limit"
+        elif kind != "stdout":
+            state["failure"] = f"test[{i}]: {obj.get('error', 'unexpected output on the result channel')}"
+        elif obj.get("returncode") != 0:
+            state["failure"] = f"test[{i}]: exit code {obj.get('returncode')}: {str(obj.get('stderr', ''))[-200:]}"
+        elif not tests.matches(str(obj.get("stdout", "")), tests.outputs[i]):
+            state["failure"] = f"test[{i}]: expected {_short(tests.outputs[i])}, got {_short(obj.get('stdout'))}"
+        if state["failure"]:
+            return True
+        state["i"] = i + 1
+        return None
+
+    job = {"mode": "stdio", "code": code, "stdin": list(tests.inputs), "per_test_timeout_s": tests.per_test_timeout_s}
+    wall = len(tests.inputs) * (tests.per_test_timeout_s + 0.5) + 2.0
+    limits = sandbox.Limits(**{**limits.__dict__, "wall_s": min(limits.wall_s, wall)})
+    r = sandbox.run(job, limits, isolation, on_line, keep_lines=False)
+    common = dict(seconds=r.seconds, isolation=r.isolation)
+    if r.sandbox_error:
+        return CodeVerdict("error", f"sandbox: {r.sandbox_error}", **common)
+    if state["failure"]:
+        return CodeVerdict("failed", state["failure"], **common)
+    if state["i"] == len(tests.inputs):
+        return CodeVerdict("passed", None, groups_passed=("tests",), **common)
+    if r.timed_out:
+        return CodeVerdict("timeout", f"killed at the {limits.wall_s:g} s deadline at test[{state['i']}]", **common)
+    return CodeVerdict("failed", f"test[{state['i']}]: the run ended before this test", **common)

@@ -99,6 +99,13 @@ FALSE_PASSES = {
             return 0
     """),
     "kills its parent": "import os, signal\ndef f():\n    os.kill(os.getppid(), signal.SIGKILL)\n    return 0\n",
+    "kills the fork server (its grandparent)": program("""
+        import os, signal
+        def f():
+            grandparent = int(open(f"/proc/{os.getppid()}/stat").read().rsplit(")", 1)[1].split()[1])
+            os.kill(grandparent, signal.SIGKILL)
+            return 0
+    """),
     "kills its process group": "import os, signal\ndef f():\n    os.killpg(0, signal.SIGKILL)\n    return 0\n",
     "raises SystemExit in the test": "def f():\n    raise SystemExit(0)\n",
 }
@@ -263,3 +270,15 @@ def test_returned_values_come_back_with_their_exact_types():
                      b"\x00", 1 + 2j, 2 ** 70, -0.0, [0, 1, 2, 3, 4]]
     assert [type(v) for v in plain[:3]] == [int, bool, type(None)] and type(plain[6]) is tuple
     assert isinstance(match, Unsupported) and match != match
+
+
+def test_a_dead_fork_server_is_replaced():
+    """Programs are forked from one small server process; if it dies, the next run starts another."""
+    tests = one_test(42)
+    assert check_functional(CORRECT, tests, LIMITS, ISOLATION).status == "passed"
+    server = sandbox._fork_server()
+    assert server.proc.pid != os.getpid()
+    server.proc.kill()
+    server.proc.wait()
+    assert check_functional(CORRECT, tests, LIMITS, ISOLATION).status == "passed"
+    assert sandbox._fork_server() is not server

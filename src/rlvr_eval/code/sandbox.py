@@ -3,9 +3,10 @@
 (Not the answer-grading deadline pool of rlvr_eval.verify.sandbox: that one runs *our* grader code with a
 deadline; this one runs *model-written programs*, which may be hostile.)
 
-Each run starts `python -I -S sandbox_stub.py` (rlvr_eval/code/sandbox_stub.py) with vfork+exec, so the
-cost of a start does not grow with the memory of the process that holds the dataset, in its own process
-group, with a scrubbed environment and these limits (`Limits`): CPU time, address space, file size,
+Each run is forked from a small fork server, `python -I -S sandbox_stub.py` (rlvr_eval/code/sandbox_stub.py),
+started once with vfork+exec and a scrubbed environment: a start costs about a millisecond and does not grow
+with the memory of the process that holds the dataset. Each program runs in its own process group, with these
+limits (`Limits`): CPU time, address space, file size,
 process count, wall clock (enforced here: at the deadline the whole group is killed).
 
 Isolation (`detect_isolation`, recorded in every result):
@@ -30,9 +31,11 @@ import os
 import selectors
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -73,7 +76,6 @@ class RunResult:
     stopped: bool = False  # killed early because on_line asked for it (the verdict was known)
     line_timeout: bool = False  # killed because a line on_line asked for did not come in time
     output_overflow: bool = False
-    returncode: int | None = None
     stderr_tail: str = ""
     seconds: float = 0.0
     sandbox_error: str | None = None  # the sandbox could not be set up: the program never ran
@@ -98,14 +100,15 @@ def run(job: dict, limits: Limits, isolation: str, on_line: Callable[[dict], boo
     payload = marshal.dumps({**job, "isolation": isolation, "workdir": workdir, "max_output_bytes": limits.max_line_bytes,
                           "limits": {k: v for k, v in asdict(limits).items() if k != "wall_s"}})
     started = time.monotonic()
-    proc = subprocess.Popen([interpreter(), "-I", "-S", STUB], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=_SCRUBBED_ENV, cwd="/", process_group=0, close_fds=True)
     result = RunResult(lines=[], isolation=isolation)
     try:
-        _feed_and_read(proc, payload, started + limits.wall_s, limits.max_line_bytes, result, on_line, keep_lines)
+        pid, out_fd, err_fd = _fork_server().start(payload)
+    except (OSError, RuntimeError):  # the server died (a program in the rlimits fallback can kill it): once more
+        pid, out_fd, err_fd = _fork_server().start(payload)
+    try:
+        _read(out_fd, err_fd, started + limits.wall_s, limits.max_line_bytes, result, on_line, keep_lines)
     finally:
-        _kill_group(proc)
-        result.returncode = proc.wait()
+        _kill_group(pid)
         result.seconds = time.monotonic() - started
         shutil.rmtree(workdir, ignore_errors=True)
     for line in result.lines:
@@ -114,24 +117,66 @@ def run(job: dict, limits: Limits, isolation: str, on_line: Callable[[dict], boo
     return result
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+class _ForkServer:
+    """The stub's fork server (sandbox_stub.serve) and the socket that asks it for supervisors."""
+
+    def __init__(self):
+        ours, theirs = socket.socketpair()
+        self.proc = subprocess.Popen([interpreter(), "-I", "-S", STUB, str(theirs.fileno())], pass_fds=(theirs.fileno(),),
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=_SCRUBBED_ENV, cwd="/",
+                                     process_group=0)
+        theirs.close()
+        self.sock = ours
+        self.lock = threading.Lock()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def start(self, payload: bytes) -> tuple[int, int, int]:
+        """Fork a supervisor for `payload`: (its pid = its process group, result pipe, stderr pipe)."""
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        try:
+            with self.lock:
+                socket.send_fds(self.sock, [len(payload).to_bytes(8, "little")], [out_w, err_w])
+                self.sock.sendall(payload)
+                answer = b""
+                while len(answer) < 8:
+                    chunk = self.sock.recv(8 - len(answer))
+                    if not chunk:
+                        raise RuntimeError("code sandbox: the fork server ended")
+                    answer += chunk
+        finally:
+            os.close(out_w)
+            os.close(err_w)
+        return int.from_bytes(answer, "little"), out_r, err_r
+
+
+_SERVER: _ForkServer | None = None
+_SERVER_LOCK = threading.Lock()
+
+
+def _fork_server() -> _ForkServer:
+    global _SERVER
+    with _SERVER_LOCK:
+        if _SERVER is None or not _SERVER.alive():
+            _SERVER = _ForkServer()
+        return _SERVER
+
+
+def _kill_group(pgid: int) -> None:
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(pgid, signal.SIGKILL)
     except ProcessLookupError:
         pass
 
 
-def _feed_and_read(proc, payload: bytes, deadline: float, max_line: int, result: RunResult, on_line,
-                   keep_lines: bool) -> None:
-    try:
-        proc.stdin.write(payload)
-        proc.stdin.close()
-    except BrokenPipeError:
-        pass
+def _read(out_fd: int, err_fd: int, deadline: float, max_line: int, result: RunResult, on_line,
+          keep_lines: bool) -> None:
     sel = selectors.DefaultSelector()
-    for f in (proc.stdout, proc.stderr):
-        os.set_blocking(f.fileno(), False)
-        sel.register(f, selectors.EVENT_READ)
+    for fd in (out_fd, err_fd):
+        os.set_blocking(fd, False)
+        sel.register(fd, selectors.EVENT_READ)
     pending, err = bytearray(), b""  # pending: a line not yet complete
     line_deadline = float("inf")
     try:
@@ -149,7 +194,7 @@ def _feed_and_read(proc, payload: bytes, deadline: float, max_line: int, result:
                 if not chunk:
                     sel.unregister(key.fileobj)
                     continue
-                if key.fileobj is proc.stderr:
+                if key.fd == err_fd:
                     err = (err + chunk)[-2000:]
                     continue
                 if b"\n" not in chunk:  # (splitting only here keeps a long line linear to read)
@@ -179,8 +224,8 @@ def _feed_and_read(proc, payload: bytes, deadline: float, max_line: int, result:
     finally:
         sel.close()
         result.stderr_tail = err.decode("utf-8", "replace")
-        for f in (proc.stdout, proc.stderr):
-            f.close()
+        for fd in (out_fd, err_fd):
+            os.close(fd)
 
 
 _STUB_KINDS = ("header", "sandbox_error", "runner_exit")

@@ -2,8 +2,9 @@
 
 Started by rlvr_eval.code.sandbox as `python -I -S sandbox_stub.py` (isolated mode, no site-packages:
 the program sees the interpreter's standard library and nothing the host happens to have installed),
-in its own process group, with a scrubbed environment. It reads one job (marshal: no json/re import,
-10 ms less per start) from stdin, then:
+in its own process group, with a scrubbed environment. It runs as a fork server (`serve`): started once per
+verifying process, it forks one supervisor per program, which reads its job (marshal: no json/re import)
+and then:
 
 1. isolates itself ("namespaces": new user (unless root), mount, network, PID and IPC namespaces; a
    fresh root holding only the interpreter, system libraries, /etc and a small private /tmp, all read-only
@@ -278,8 +279,8 @@ def _sandbox_ids():
     return (NOBODY, NOBODY) if os.getuid() == 0 else (os.getuid(), os.getgid())
 
 
-def main():
-    job = marshal.loads(sys.stdin.buffer.read())
+def supervise(job):
+    """One program: report the header, isolate, fork the runner, wait for it, report how it ended."""
     result_fd = os.dup(1)
     header = {"kind": "header", "isolation": job["isolation"], "python": sys.version.split()[0],
               "uid": _sandbox_ids()[0]}
@@ -297,8 +298,58 @@ def main():
             os._exit(70)
     _, status = os.waitpid(pid, 0)
     os.write(result_fd, (to_json({"kind": "runner_exit", "status": status}) + "\n").encode())
-    sys.exit(0)
+
+
+def _recv_exact(sock, n):
+    data = bytearray()
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return bytes(data)
+
+
+def serve(control_fd):
+    """The fork server: for each job (8-byte length + marshal, with the result and stderr pipes passed as
+    file descriptors), fork a supervisor in its own process group and answer its pid. Forking this small,
+    already-imported process costs about a millisecond; starting Python costs tens. It never runs a program
+    itself, and ends when the verifying process closes the control socket."""
+    import socket
+
+    sock = socket.socket(fileno=control_fd)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped by the kernel
+    while True:
+        try:
+            head, fds, _, _ = socket.recv_fds(sock, 8, 2)
+            if len(head) < 8 or len(fds) != 2:
+                return
+            payload = _recv_exact(sock, int.from_bytes(head, "little"))
+        except (EOFError, OSError):
+            return
+        pid = os.fork()
+        if pid == 0:
+            code = 70
+            try:
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the supervisor waits for its runner
+                sock.close()
+                os.setpgid(0, 0)
+                os.dup2(fds[0], 1)
+                os.dup2(fds[1], 2)
+                for fd in fds:
+                    os.close(fd)
+                supervise(marshal.loads(payload))
+                code = 0
+            finally:
+                os._exit(code)
+        try:
+            os.setpgid(pid, pid)  # also here: the client may kill the group before the child sets it
+        except OSError:
+            pass
+        for fd in fds:
+            os.close(fd)
+        sock.sendall(pid.to_bytes(8, "little"))
 
 
 if __name__ == "__main__":
-    main()
+    serve(int(sys.argv[1]))

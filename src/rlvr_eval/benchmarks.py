@@ -137,7 +137,7 @@ def _livecodebench(row: dict, i: int) -> dict | None:
         ask = ("Read the input from standard input and write the answer to standard output; give the whole "
                "program in one ```python code block.")
     return dict(problem_id=str(row["question_id"]), question=f"{row['question_content'].strip()}\n\n{ask}",
-                reference=row.get("func_name") or "", solution="",
+                reference=row.get("func_name") or "stdin", solution="",
                 metadata=_rest(row, ["question_id", "question_content"]))
 
 

@@ -11,7 +11,7 @@ them unchanged), with the code verdicts (rlvr_eval.code.verifier) mapped onto it
 | error        | error     | why the program could not be tested                  |
 | (empty code) | no_answer | None                                                 |
 
-`reference` holds the entry point (LiveCodeBench: the method name, "" for standard-input problems). The
+`reference` holds the entry point (LiveCodeBench: the method name, or "stdin" for standard-input problems). The
 file's metadata records the isolation used (namespaces or the
 weaker rlimits fallback), the interpreter environment the programs ran in, the limits, the test set
 (HumanEval+/MBPP+: base + plus; LiveCodeBench: public, or public + hidden where the problem table holds
@@ -95,7 +95,7 @@ def verify_code_samples(samples: pd.DataFrame, problems: pd.DataFrame, expected:
         status[i], extracted[i], seconds[i] = STATUS_OF[v.status], v.failure, v.seconds
     out = pd.DataFrame({"problem_id": pids, "sample_index": samples["sample_index"].astype("int64").to_numpy(),
                         "status": status, "extracted": pd.Series(extracted, dtype=object),
-                        "reference": [rows[p].get("entry_point") or rows[p].get("func_name") or "" for p in pids],
+                        "reference": [rows[p].get("entry_point") or rows[p].get("func_name") or "stdin" for p in pids],
                         "seconds": pd.Series(seconds, dtype="float64")})
     out["correct"] = out["status"] == "correct"
     return out[VERDICT_COLUMNS]

@@ -137,3 +137,13 @@ def test_livecodebench_hidden_tests_are_read_without_unpickling_objects():
     assert test_set == "public + hidden" and tests[1] == hidden[0]
     with pytest.raises(pickle.UnpicklingError):
         lcb.hidden_tests(blob(pd.Timestamp("2024-01-01")))
+
+
+def test_the_rlimits_fallback_gives_the_same_verdicts(humanevalplus):
+    """Where namespaces are refused, programs still run (as nobody when root) and get the same verdicts."""
+    _, table = humanevalplus
+    for row in _rows(table)[:2]:
+        expected = et.run_canonical("humaneval", row, "rlimits")
+        tests = et.functional_tests("humaneval", row, expected)
+        for code, status in ((row["prompt"] + row["canonical_solution"], "passed"), (row["prompt"] + "    return 0\n", "failed")):
+            assert check_functional(code, tests, et.limits(), "rlimits").status == status

@@ -105,10 +105,12 @@ def run(job: dict, limits: Limits, isolation: str, on_line: Callable[[dict], boo
         pid, out_fd, err_fd = _fork_server().start(payload)
     except (OSError, RuntimeError):  # the server died (a program in the rlimits fallback can kill it): once more
         pid, out_fd, err_fd = _fork_server().start(payload)
+    ended = False
     try:
-        _read(out_fd, err_fd, started + limits.wall_s, limits.max_line_bytes, result, on_line, keep_lines)
+        ended = _read(out_fd, err_fd, started + limits.wall_s, limits.max_line_bytes, result, on_line, keep_lines)
     finally:
-        _kill_group(pid)
+        if not ended:  # once both pipes closed the group is gone, and its number may already be someone else's
+            _kill_group(pid)
         result.seconds = time.monotonic() - started
         shutil.rmtree(workdir, ignore_errors=True)
     for line in result.lines:
@@ -172,7 +174,8 @@ def _kill_group(pgid: int) -> None:
 
 
 def _read(out_fd: int, err_fd: int, deadline: float, max_line: int, result: RunResult, on_line,
-          keep_lines: bool) -> None:
+          keep_lines: bool) -> bool:
+    """Read the run's reports until both pipes close (True) or the run must be stopped (False)."""
     sel = selectors.DefaultSelector()
     for fd in (out_fd, err_fd):
         os.set_blocking(fd, False)
@@ -184,10 +187,10 @@ def _read(out_fd: int, err_fd: int, deadline: float, max_line: int, result: RunR
             now = time.monotonic()
             if now >= deadline:
                 result.timed_out = True
-                return
+                return False
             if now >= line_deadline:
                 result.line_timeout = True
-                return
+                return False
             left = min(deadline, line_deadline) - now
             for key, _ in sel.select(timeout=left):
                 chunk = os.read(key.fd, 1 << 20)
@@ -201,7 +204,7 @@ def _read(out_fd: int, err_fd: int, deadline: float, max_line: int, result: RunR
                     pending += chunk
                     if len(pending) > max_line:
                         result.output_overflow = True
-                        return
+                        return False
                     continue
                 *complete, rest = chunk.split(b"\n")
                 complete[0] = bytes(pending) + complete[0]
@@ -218,9 +221,10 @@ def _read(out_fd: int, err_fd: int, deadline: float, max_line: int, result: RunR
                     answer = on_line(obj) if on_line is not None else None
                     if answer is True:
                         result.stopped = True
-                        return
+                        return False
                     if answer is not None:
                         line_deadline = time.monotonic() + float(answer)
+        return True
     finally:
         sel.close()
         result.stderr_tail = err.decode("utf-8", "replace")

@@ -3,11 +3,6 @@
 # LiveCodeBench carries its expected outputs in its tests: no expected-output file.
 
 
-def expected_outputs(benchmark):
-    return [] if benchmark == "livecodebench" else [f"results/data/{benchmark}.expected.json.gz"]
-
-
-
 rule code_expected_outputs:
     input:
         problems="results/data/{benchmark}.parquet",
@@ -32,7 +27,9 @@ rule verify_code:
     input:
         samples="results/samples/{model}/{benchmark}/shard-{shard}.parquet",
         problems="results/data/{benchmark}.parquet",
-        expected=lambda w: expected_outputs(w.benchmark),
+        expected=lambda w: (
+            [] if w.benchmark == "livecodebench" else [f"results/data/{w.benchmark}.expected.json.gz"]
+        ),
     output:
         "results/verdicts/{model}/{benchmark}/code_exec/shard-{shard}.parquet",
     params:

@@ -131,6 +131,11 @@ def main() -> None:
         "ground_truth_seconds": {"evalplus": round(evalplus_truth_s, 2), "ours": round(ours_truth_s, 2)},
         "same_verdicts": agree, "different_verdicts": len(differences),
         "our_statuses": {st: sum(v.status == st for v in verdicts) for st in ("passed", "failed", "timeout", "error")},
+        # where our time goes: sandbox seconds of passing and failing samples, and the slowest problems
+        "our_sample_seconds": {st: round(sum(v.seconds for v in verdicts if v.status == st), 1)
+                               for st in ("passed", "failed", "timeout", "error")},
+        "our_slowest_problems": sorted(((round(sum(v.seconds for s, v in zip(samples, verdicts) if s["task_id"] == t), 1), t)
+                                        for t in {s["task_id"] for s in samples}), reverse=True)[:8],
         "differences": differences,
     }
     (args.out / f"{dataset}.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -9,7 +9,8 @@ evalplus/data/mbpp.py and evalplus/eval/_special_oracle.py), so that verdicts eq
   or a list/tuple of floats: atol 1e-6), when types and lengths agree and `np.allclose(out, exp, rtol=1e-7,
   atol)`; plus evalplus's special oracles (HumanEval/32 find_zero, Mbpp/164, 295, 558, 581, set-equality
   and not-None tasks);
-- each test has a time limit of max(1 s, 4 x the canonical solution's time on it).
+- each test has a time limit of max(1 s, 4 x the canonical solution's time on it), on CPU time (evalplus:
+  wall-clock time, which fails correct programs on a loaded machine).
 
 Differences from evalplus 0.3.1 (measured by bench/code_vs_evalplus.py, explained in the README): find_zero
 is judged by its oracle (evalplus 0.3.1 fails every find_zero program: its oracle branch skips the

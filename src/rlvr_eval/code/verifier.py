@@ -4,7 +4,8 @@ A verdict (`CodeVerdict`) is one of:
 
 - "passed": every test of every group (HumanEval+/MBPP+: base, then plus) returned the expected value;
 - "failed": `failure` names the first failing test ("plus[17]") and why (wrong value, raised, over its
-  time limit, the program ended early, or wrote something unexpected on the result channel);
+  time limit, the program ended early, or wrote something unexpected on the result channel); time
+  limits are on the test's CPU time, so a loaded machine does not turn passes into failures;
 - "timeout": the whole run reached its wall-clock deadline and its process group was killed;
 - "error": `failure` says why the program could not be tested (it does not load: a syntax error, no such
   function, an exit at import; or the sandbox could not be set up).
@@ -73,7 +74,7 @@ def check_functional(code: str, tests: FunctionalTests, limits: sandbox.Limits, 
                 state["failure"] = f"load error: {obj.get('error')}"
                 return True
             state.update(group=nxt, i=0, oracle=tests.oracle(nxt))
-            return tests.limits_s[nxt][0] + 0.5 if tests.groups[nxt] else math.inf
+            return _wall_limit(tests.limits_s[nxt][0]) if tests.groups[nxt] else math.inf
         if g is None or obj.get("group") != g or obj.get("i") != i or kind not in ("value", "raised"):
             return fail(f"{g}[{i}]: unexpected output on the result channel")
         where = f"{g}[{i}]"
@@ -93,7 +94,7 @@ def check_functional(code: str, tests: FunctionalTests, limits: sandbox.Limits, 
             state["passed"].append(g)
             state["group"] = None
             return math.inf
-        return tests.limits_s[g][i + 1] + 0.5
+        return _wall_limit(tests.limits_s[g][i + 1])
 
     job = {"mode": "functional", "code": code, "entry_point": tests.entry_point,
            "groups": [{"name": g, "inputs": tests.groups[g]} for g in order]}
@@ -141,6 +142,12 @@ def run_many(tasks: Sequence[tuple[str, Any]], check: Callable[[str, Any], CodeV
             if on_result is not None:
                 on_result(n, results[k])
     return [results[k] for k in keys]
+
+
+def _wall_limit(cpu_limit_s: float) -> float:
+    """Per-test limits are on CPU time (as reported by the harness); a test that does not report within this
+    wall-clock time (sleeping, blocked, or the machine loaded beyond reason) fails as over its limit."""
+    return 2 * cpu_limit_s + 1.0
 
 
 def _short(value: Any, limit: int = 120) -> str:

@@ -23,6 +23,16 @@ def test_paper_grid_plans_every_job(tmp_path):
     assert rules["analysis_figures"] == 4
 
 
+def test_code_pairs_plan_every_job(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    rules = planned_rules(workdir, configfile="config/code.yaml")
+    # 4 models x HumanEval+, MBPP+, LiveCodeBench at n=128 (2 shards of 64), each verified by running the programs
+    assert rules["sample"] == rules["verify_code"] == 4 * 3 * 2
+    assert rules["code_expected_outputs"] == 2  # HumanEval+ and MBPP+; LiveCodeBench's tests carry their outputs
+    assert "verify" not in rules and "grader_agreement" not in rules
+    assert rules["passk_table"] == 3 and rules["coverage"] == 2 * 3
+
+
 def test_demo_produces_passk_tables_and_figure(demo_run):
     for benchmark in ("gsm8k", "math500"):
         table = pd.read_csv(demo_run / f"results/tables/passk/{benchmark}.csv")

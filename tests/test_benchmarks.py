@@ -4,7 +4,8 @@ import pytest
 
 from rlvr_eval.benchmarks import BENCHMARKS, BenchmarkError, last_boxed_content, load_benchmark
 
-EXPECTED_ROWS = {"gsm8k": 1319, "math500": 500, "minerva_math": 272, "olympiadbench": 675, "aime24": 30, "amc23": 40}
+EXPECTED_ROWS = {"gsm8k": 1319, "math500": 500, "minerva_math": 272, "olympiadbench": 675, "aime24": 30, "amc23": 40,
+                 "humanevalplus": 164, "mbppplus": 378, "livecodebench": 279}
 
 
 @pytest.mark.parametrize("name", sorted(BENCHMARKS))

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.slow
 
 MODELS = ("tiny-base", "tiny-rl")
 BENCHMARKS = ("gsm8k", "math500")
+SAMPLED = (*BENCHMARKS, "humanevalplus")  # the demo's code benchmark: verified by rule verify_code
 SHARDS = ("0000", "0001")
 GRADER_NAMES = ("math_verify", "qwen_math")
 # Jobs that combine samples or verdicts of several shards, models or benchmarks (perplexity scores a
@@ -67,13 +68,13 @@ def test_adding_a_model_runs_only_its_jobs_and_the_aggregates(run):
     config["models"]["tiny-rl2"] = new
     write_config(run, config)
     planned = planned_outputs(run)
-    assert set(planned) <= {"build_tiny_model", "sample", "verify"} | AGGREGATES, planned
+    assert set(planned) <= {"build_tiny_model", "sample", "verify", "verify_code"} | AGGREGATES, planned
     for rule in ("build_tiny_model", "sample", "verify", "passk_metrics", "grader_agreement"):
         assert planned[rule] and all("/tiny-rl2" in o for o in planned[rule]), (rule, planned[rule])
     jobs = planned_jobs(run)
     count = {r: sum(1 for rr, _ in jobs if rr == r) for r in planned}
-    assert count == {"build_tiny_model": 1, "sample": 4, "verify": 8, "passk_metrics": 2, "grader_agreement": 2,
-                     "passk_table": 2, "passk_figure": 1}, count
+    assert count == {"build_tiny_model": 1, "sample": 6, "verify": 8, "verify_code": 2, "passk_metrics": 3,
+                     "grader_agreement": 2, "passk_table": 3, "passk_figure": 1}, count
 
 
 def test_raising_n_adds_only_new_shards(run):
@@ -94,9 +95,10 @@ def test_changing_one_models_temperature_resamples_only_that_model(run):
     write_config(run, config)
     planned = planned_outputs(run)
     assert planned["sample"] == sorted(f"results/samples/tiny-rl/{b}/shard-{s}.parquet"
-                                       for b in BENCHMARKS for s in SHARDS)
+                                       for b in SAMPLED for s in SHARDS)
     assert len(planned["verify"]) == 8 and all("/tiny-rl/" in o for o in planned["verify"])
-    assert set(planned) <= {"sample", "verify"} | AGGREGATES, planned
+    assert len(planned["verify_code"]) == 2 and all("/tiny-rl/" in o for o in planned["verify_code"])
+    assert set(planned) <= {"sample", "verify", "verify_code"} | AGGREGATES, planned
     assert not [o for r in ("sample", "verify", "passk_metrics", "grader_agreement")
                 for o in planned.get(r, []) if "tiny-base" in o]
 
@@ -126,7 +128,7 @@ def test_changing_sampling_code_never_resamples_by_itself(run):
     assert_nothing_planned(run, "after declaring the sampling edit output-neutral")
     subprocess.run([*logic, "--bump", "sampling"], cwd=run, check=True, capture_output=True)
     planned = planned_outputs(run)
-    assert len(planned["sample"]) == 8 and "build_tiny_model" not in planned and "prepare_benchmark" not in planned
+    assert len(planned["sample"]) == 12 and "build_tiny_model" not in planned and "prepare_benchmark" not in planned
 
 
 def test_changing_figure_code_redraws_only_figures(run):

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from rlvr_eval.io import read_parquet
+from rlvr_eval.io import read_parquet, read_parquet_metadata
 from workflow_helpers import copy_workflow, planned_rules, snakemake
 
 
@@ -23,6 +23,16 @@ def test_paper_grid_plans_every_job(tmp_path):
     assert rules["analysis_figures"] == 8
     # perplexity: each pair's two models on both models' responses, one job per (benchmark, scorer, responses)
     assert rules["perplexity"] == 6 * 30
+
+
+def test_code_pairs_plan_every_job(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    rules = planned_rules(workdir, configfile="config/code.yaml")
+    # 4 models x HumanEval+, MBPP+, LiveCodeBench at n=128 (2 shards of 64), each verified by running the programs
+    assert rules["sample"] == rules["verify_code"] == 4 * 3 * 2
+    assert rules["code_expected_outputs"] == 2  # HumanEval+ and MBPP+; LiveCodeBench's tests carry their outputs
+    assert "verify" not in rules and "grader_agreement" not in rules
+    assert rules["passk_table"] == 3 and rules["coverage"] == 2 * 3
 
 
 def test_demo_produces_passk_tables_and_figure(demo_run):
@@ -68,3 +78,16 @@ def test_snakemake_report_gathers_figures_and_tables(demo_run):
     report = (demo_run / "results" / "report.html").read_text(errors="replace")
     for name in ("passk_curves.png", "passk_grid.png", "coverage.png", "perplexity.png", "gsm8k.csv", "summary.md"):
         assert name in report, name
+
+
+def test_demo_verifies_humanevalplus_in_the_code_sandbox(demo_run):
+    """The demo's code benchmark goes samples -> sandboxed verdicts -> the same pass@k table code as math."""
+    table = pd.read_csv(demo_run / "results/tables/passk/humanevalplus.csv")
+    assert table["k"].tolist() == [1, 2, 4, 8] and {"tiny-base", "tiny-rl"} <= set(table.columns)
+    assert (demo_run / "results/data/humanevalplus.expected.json.gz").stat().st_size > 1000
+    for model in ("tiny-base", "tiny-rl"):
+        files = sorted((demo_run / f"results/verdicts/{model}/humanevalplus/code_exec").glob("shard-*.parquet"))
+        verdicts = pd.concat(read_parquet(f) for f in files)
+        assert len(verdicts) == 24 and verdicts["status"].isin(["correct", "wrong", "no_answer", "timeout", "error"]).all()
+        meta = read_parquet_metadata(files[0])
+        assert meta["grader"] == "code_exec" and meta["isolation"] in ("namespaces", "rlimits")

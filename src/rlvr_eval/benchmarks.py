@@ -115,6 +115,34 @@ def _answer_field(row: dict, i: int) -> dict:
                 solution=row.get("solution") or "", metadata=_rest(row, ["problem", "question", "answer", "solution", "id"]))
 
 
+def _evalplus(row: dict, i: int) -> dict:
+    """HumanEval+ and MBPP+: the prompt is the question; the tests (inputs, atol, entry point) stay in metadata.
+
+    `reference` holds the entry point; expected outputs come from running the canonical solution
+    (rlvr_eval.code.evalplus_tests, rule code_expected_outputs).
+    """
+    return dict(problem_id=row["task_id"], question=row["prompt"], reference=row["entry_point"],
+                solution=row["canonical_solution"], metadata=_rest(row, ["task_id", "prompt", "canonical_solution"]))
+
+
+def _livecodebench(row: dict, i: int) -> dict | None:
+    """LiveCodeBench in the paper's contest window (2024-08 to 2025-01: 279 problems); tests in metadata."""
+    from .code.livecodebench import in_window
+
+    if not in_window(str(row["contest_date"])):
+        return None
+    starter = (row.get("starter_code") or "").strip()
+    if starter:
+        ask = ("Use the following starter code, and give the complete solution in one ```python code block."
+               f"\n```python\n{starter}\n```")
+    else:
+        ask = ("Read the input from standard input and write the answer to standard output; give the whole "
+               "program in one ```python code block.")
+    return dict(problem_id=str(row["question_id"]), question=f"{row['question_content'].strip()}\n\n{ask}",
+                reference=row.get("func_name") or "stdin", solution="",
+                metadata=_rest(row, ["question_id", "question_content"]))
+
+
 @dataclass(frozen=True)
 class BenchmarkSpec:
     name: str
@@ -122,7 +150,7 @@ class BenchmarkSpec:
     hub_path: str
     hub_name: str | None
     hub_split: str
-    normalise: Callable[[dict, int], dict]
+    normalise: Callable[[dict, int], dict | None]
 
 
 BENCHMARKS: dict[str, BenchmarkSpec] = {
@@ -134,8 +162,15 @@ BENCHMARKS: dict[str, BenchmarkSpec] = {
         BenchmarkSpec("olympiadbench", "olympiadbench/test.jsonl", "Hothan/OlympiadBench", "OE_TO_maths_en_COMP", "train", _olympiadbench),
         BenchmarkSpec("aime24", "aime24/test.jsonl", "HuggingFaceH4/aime_2024", None, "train", _answer_field),
         BenchmarkSpec("amc23", "amc23/test.jsonl", "math-ai/amc23", None, "test", _answer_field),
+        BenchmarkSpec("humanevalplus", "humanevalplus/HumanEvalPlus-v0.1.10.jsonl.gz", "evalplus/humanevalplus",
+                      None, "test", _evalplus),
+        BenchmarkSpec("mbppplus", "mbppplus/MbppPlus-v0.2.0.jsonl.gz", "evalplus/mbppplus", None, "test", _evalplus),
+        BenchmarkSpec("livecodebench", "livecodebench/test_public.jsonl", "livecodebench/code_generation_lite",
+                      "release_v5", "test", _livecodebench),
     ]
 }
+# Benchmarks verified by running programs (rlvr_eval.code) rather than by comparing answers.
+CODE_BENCHMARKS = frozenset({"humanevalplus", "mbppplus", "livecodebench"})
 
 
 class BenchmarkError(ValueError):
@@ -213,9 +248,11 @@ def normalise_rows(name: str, rows: list[dict], source: str) -> pd.DataFrame:
     records = []
     for i, row in enumerate(rows):
         try:
-            records.append(spec.normalise(row, i))
+            record = spec.normalise(row, i)
         except (KeyError, ValueError) as e:
             raise BenchmarkError(f"{source}: row {i}: {e}") from None
+        if record is not None:  # None: outside the benchmark's selection (LiveCodeBench's contest window)
+            records.append(record)
     df = pd.DataFrame.from_records(records, columns=CANONICAL_COLUMNS)
     dupes = df["problem_id"][df["problem_id"].duplicated()].tolist()
     if dupes:

@@ -14,6 +14,7 @@ import yaml
 
 from .benchmarks import BENCHMARKS
 from .prompts import template_names
+from .code.driver import CODE_GRADERS
 from .verify.graders import GRADERS
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
@@ -123,7 +124,7 @@ def _check_references(config: dict) -> None:
                 raise ConfigError(f"analysis.perplexity.{key}: unknown model {m!r} (known: {', '.join(sorted(allowed))})")
             if key == "scored_by" and m in imported:
                 raise ConfigError(f"analysis.perplexity.scored_by: {m!r} has imported responses and no weights to score with")
-    graders = sorted(GRADERS)
+    graders = sorted([*GRADERS, *CODE_GRADERS])
     verification = config.get("verification", {})
     for key, grader in [("verification.grader", verification.get("grader", "math_verify"))] + [
         (f"verification.compare_graders[{i}]", g) for i, g in enumerate(verification.get("compare_graders", []))

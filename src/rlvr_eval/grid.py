@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .backends import SamplingParams
+from .benchmarks import CODE_BENCHMARKS
 from .passk import default_ks
 from .prompts import stop_strings, template_fingerprint
 from .sampling import shard_sizes
@@ -111,6 +112,8 @@ class Grid:
     # --- verification ---------------------------------------------------------------------
     def grader(self, benchmark: str) -> str:
         """The grader whose verdicts feed pass@k, tables and figures for this benchmark."""
+        if benchmark in CODE_BENCHMARKS:
+            return self.config["benchmarks"][benchmark].get("grader", "code_exec")
         return self.config["benchmarks"][benchmark].get("grader", self.config.get("verification", {}).get("grader", "math_verify"))
 
     def compare_graders(self) -> list[str]:
@@ -190,13 +193,17 @@ class Grid:
         return [f"results/figures/{pair}/{name}.{ext}" for name in names for ext in ("png", "pdf")]
 
     def graders_used(self, benchmark: str) -> list[str]:
-        """The primary grader of the benchmark, then the compared ones."""
+        """The primary grader of the benchmark, then the compared ones (answer graders: not for code)."""
+        if benchmark in CODE_BENCHMARKS:
+            return [self.grader(benchmark)]
         return list(dict.fromkeys([self.grader(benchmark), *self.compare_graders()]))
 
     def targets(self) -> list[str]:
         """Every artifact of the grid, intermediates included: a deleted or corrupt-and-removed file anywhere is
         rebuilt by a plain `snakemake`, and the default target covers all that `rlvr-eval audit` checks."""
         out = [f"results/data/{b}.parquet" for b in self.benchmarks]
+        out += [f"results/data/{b}.expected.json.gz" for b in self.benchmarks
+                if b in CODE_BENCHMARKS and b != "livecodebench"]  # expected outputs of the canonical solutions
         out += [f"results/models/{m}.json" for m in self.models if "responses" not in self.model(m)]
         out += [f"results/models/{m}" for m in self.models_of_kind("tiny")]
         for m in self.models:
@@ -220,7 +227,7 @@ class Grid:
             out += ["results/tables/delta_se.csv", "results/tables/delta_se.md"]
         if len(self.compare_graders()) >= 2:
             for m in self.models:
-                for b in self.benchmarks:
+                for b in (b for b in self.benchmarks if b not in CODE_BENCHMARKS):
                     d = f"results/grader_agreement/{m}/{b}"
                     out += [f"{d}/{f}" for f in ("summary.md", "disagreements.csv", "summary.csv", "status_crosstab.csv",
                                                  "pass_at_k.csv", "coverage.csv")]

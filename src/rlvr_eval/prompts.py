@@ -16,6 +16,7 @@ class PromptTemplate:
     name: str
     text: str  # contains "{question}"
     stop: tuple[str, ...]  # strings that end a response (besides the tokenizer's EOS)
+    code_prefix: str = ""  # code templates: the opening fence the prompt pre-fills (rlvr_eval.code.extract)
 
 
 _BOXED = "Please reason step by step, and put your final answer within \\boxed{}."
@@ -32,6 +33,17 @@ _DAPO = (
 )
 _QWEN_STOP = ("<|im_end|>", "<|endoftext|>")
 _LLAMA_STOP = ("<|end_of_text|>", "<|eot_id|>")
+# evalplus 0.3.1's instruction and response prefixes for chat models (evalplus/codegen.py).
+_EVALPLUS_ASK = "Please provide a self-contained Python script that solves the following problem in a markdown code block:"
+_EVALPLUS_ANSWER = ("Below is a Python script with a self-contained function that solves the problem and passes "
+                    "corresponding tests:")
+# Code-R1's system prompt, in substance (check the exact text against ganler/code-r1 before a paper run).
+_CODE_R1_SYSTEM = (
+    "You are a helpful programming assistant. The user will ask you a question, and you as the assistant solve it. "
+    "The assistant first thinks about the reasoning process in the mind and then provides the user with the answer. "
+    "The reasoning process and answer are enclosed within <think></think> and <answer></answer> tags, "
+    "respectively; the answer holds the code in a ```python code block.")
+_CODE_ASK = "Write the solution as one self-contained Python program in a ```python code block."
 
 TEMPLATES: dict[str, PromptTemplate] = {
     t.name: t
@@ -60,6 +72,23 @@ TEMPLATES: dict[str, PromptTemplate] = {
         ),
         # No wrapping at all: the question is the prompt (base-model completion style).
         PromptTemplate("plain", "Question: {question}\n" + _BOXED + "\nAnswer:", ()),
+        # HumanEval+/MBPP+ as evalplus prompts chat models: the assistant turn is pre-filled up to a python fence.
+        PromptTemplate(
+            "evalplus-chat",
+            "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n" + _EVALPLUS_ASK
+            + "\n```\n{question}\n```\n<|im_end|>\n<|im_start|>assistant\n" + _EVALPLUS_ANSWER + "\n```python\n",
+            _QWEN_STOP, code_prefix="```python\n"),
+        # The CodeR1 pair on HumanEval+/MBPP+: Code-R1's system prompt, evalplus's turns, pre-filled answer.
+        PromptTemplate(
+            "code-r1-evalplus",
+            "<|im_start|>system\n" + _CODE_R1_SYSTEM + "<|im_end|>\n<|im_start|>user\n" + _EVALPLUS_ASK
+            + "\n```\n{question}\n```\n<|im_end|>\n<|im_start|>assistant\n" + _EVALPLUS_ANSWER + "\n```python\n",
+            _QWEN_STOP, code_prefix="```python\n"),
+        # DeepCoder / R1-distilled models on code: the <think> prompt, asked for one python block.
+        PromptTemplate(
+            "r1-code",
+            "<｜begin▁of▁sentence｜><｜User｜>{question}\n" + _CODE_ASK + "<｜Assistant｜><think>\n",
+            ("<｜end▁of▁sentence｜>",)),
     ]
 }
 CHAT_TEMPLATE = "chat"  # the tokenizer's own chat template, user turn = question + boxed instruction
@@ -79,6 +108,11 @@ def render_prompt(template: str, question: str, tokenizer=None) -> str:
         raise ValueError(f"unknown prompt template {template!r}; known: {', '.join(template_names())}")
     # str.replace, not str.format: questions and templates contain literal braces.
     return TEMPLATES[template].text.replace("{question}", question)
+
+
+def code_prefix(template: str) -> str:
+    """The part of a code response that the prompt pre-filled ("" for all other templates)."""
+    return TEMPLATES[template].code_prefix if template in TEMPLATES else ""
 
 
 def stop_strings(template: str) -> list[str]:

@@ -109,6 +109,8 @@ STAGE_SCRIPTS: dict[str, tuple[str, ...]] = {
     "sampling": ("sample.py",),
     "import": ("import_samples.py",),
     "verify": ("verify_samples.py",),
+    "code_expected": ("code_expected_outputs.py",),
+    "verify_code": ("verify_code_samples.py",),
     "agreement": ("grader_agreement.py",),
     "metrics": ("passk_metrics.py",),
     "tables": ("passk_table.py",),

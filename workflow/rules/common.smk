@@ -15,6 +15,7 @@ from rlvr_eval import provenance
 from rlvr_eval.config import SCHEMA_PATH, ConfigError, validate_config
 from rlvr_eval.preflight import check_before_jobs
 from rlvr_eval.grid import Grid
+from rlvr_eval.prompts import code_prefix
 from rlvr_eval.provenance import logic_version
 from rlvr_eval.resources import JobResources, ResourceConfigError
 

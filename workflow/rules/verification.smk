@@ -7,6 +7,8 @@ rule verify:
         problems="results/data/{benchmark}.parquet",
     output:
         "results/verdicts/{model}/{benchmark}/{grader}/shard-{shard}.parquet",
+    wildcard_constraints:
+        grader=r"(?!code_exec/)[^/]+",  # code benchmarks: rule verify_code (workflow/rules/code.smk)
     params:
         grader="{grader}",
         grader_version=lambda w: GRID.grader_version(w.grader),

@@ -1,0 +1,265 @@
+"""Code-execution sandbox: run one untrusted program's tests in a fresh, limited, isolated process.
+
+(Not the answer-grading deadline pool of rlvr_eval.verify.sandbox: that one runs *our* grader code with a
+deadline; this one runs *model-written programs*, which may be hostile.)
+
+Each run is forked from a small fork server, `python -I -S sandbox_stub.py` (rlvr_eval/code/sandbox_stub.py),
+started once with vfork+exec and a scrubbed environment: a start costs about a millisecond and does not grow
+with the memory of the process that holds the dataset. Each program runs in its own process group, with these
+limits (`Limits`): CPU time, address space, file size,
+process count, wall clock (enforced here: at the deadline the whole group is killed).
+
+Isolation (`detect_isolation`, recorded in every result):
+
+- "namespaces" (Linux with user namespaces, or root): no network (a new network namespace), its own PID
+  namespace (it cannot see or signal any process outside; when its first process ends, all end), its own
+  root filesystem holding only the interpreter, system libraries and /etc, read-only, and a private /tmp
+  of `tmp_bytes`; the user's home, the results and the expected outputs are not there. Root drops to
+  nobody; others drop every capability.
+- "rlimits" (fallback where namespaces are refused): the limits, a process group, a fresh temporary
+  directory as working directory and a scrubbed environment only. WEAKER: the program can open network
+  connections, read and write whatever the user running the workflow can, and signal the user's other
+  processes; a child that leaves the process group (setsid) outlives the deadline until its CPU limit.
+  Use it only for programs you would run yourself.
+"""
+
+from __future__ import annotations
+
+import json
+import marshal
+import os
+import selectors
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+STUB = str(Path(__file__).with_name("sandbox_stub.py"))
+ISOLATIONS = ("namespaces", "rlimits")
+_SCRUBBED_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
+
+
+def interpreter() -> str:
+    """The base interpreter (not a virtualenv's): with -I -S, programs see its standard library only."""
+    return os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+
+
+def environment() -> dict:
+    """What a verdict depends on besides the program and the tests (recorded with every result)."""
+    return {"interpreter": interpreter(), "python": sys.version.split()[0], "flags": "-I -S",
+            "packages": "standard library only"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    wall_s: float = 10.0
+    cpu_s: int = 10
+    memory_bytes: int = 4 << 30
+    file_bytes: int = 16 << 20
+    processes: int = 256
+    tmp_bytes: int = 64 << 20
+    max_line_bytes: int = 64 << 20  # one reported value; a program printing without end is cut off
+
+
+@dataclass
+class RunResult:
+    lines: list[dict]  # what the stub reported, in order (header first)
+    isolation: str
+    timed_out: bool = False  # killed at the wall-clock deadline
+    stopped: bool = False  # killed early because on_line asked for it (the verdict was known)
+    line_timeout: bool = False  # killed because a line on_line asked for did not come in time
+    output_overflow: bool = False
+    stderr_tail: str = ""
+    seconds: float = 0.0
+    sandbox_error: str | None = None  # the sandbox could not be set up: the program never ran
+    extra: dict = field(default_factory=dict)
+
+
+def run(job: dict, limits: Limits, isolation: str, on_line: Callable[[dict], bool | float | None] | None = None,
+        keep_lines: bool = True) -> RunResult:
+    """Run one job in the sandbox. `on_line(obj)` sees each reported object and returns True to stop the
+    run (the verdict is known), a number of seconds within which the next line must come (a per-test time
+    limit; `line_timeout` says it was missed), or None. With keep_lines=False only the stub's own lines
+    (header, sandbox_error, runner_exit) are kept in the result.
+
+    job: {"mode": "functional", "code", "entry_point", "groups": [{"name", "inputs"}]}
+      or {"mode": "stdio", "code", "stdin": [str], "per_test_timeout_s"}
+    """
+    if isolation not in ISOLATIONS:
+        raise ValueError(f"isolation must be one of {ISOLATIONS}, got {isolation!r}")
+    workdir = tempfile.mkdtemp(prefix="rlvr-sandbox-")
+    if os.getuid() == 0:  # the program runs as nobody
+        os.chown(workdir, 65534, 65534)
+    payload = marshal.dumps({**job, "isolation": isolation, "workdir": workdir, "max_output_bytes": limits.max_line_bytes,
+                          "limits": {k: v for k, v in asdict(limits).items() if k != "wall_s"}})
+    started = time.monotonic()
+    result = RunResult(lines=[], isolation=isolation)
+    try:
+        pid, out_fd, err_fd = _fork_server().start(payload)
+    except (OSError, RuntimeError):  # the server died (a program in the rlimits fallback can kill it): once more
+        pid, out_fd, err_fd = _fork_server().start(payload)
+    ended = False
+    try:
+        ended = _read(out_fd, err_fd, started + limits.wall_s, limits.max_line_bytes, result, on_line, keep_lines)
+    finally:
+        if not ended:  # once both pipes closed the group is gone, and its number may already be someone else's
+            _kill_group(pid)
+        result.seconds = time.monotonic() - started
+        shutil.rmtree(workdir, ignore_errors=True)
+    for line in result.lines:
+        if line.get("kind") == "sandbox_error":
+            result.sandbox_error = line.get("error")
+    return result
+
+
+class _ForkServer:
+    """The stub's fork server (sandbox_stub.serve) and the socket that asks it for supervisors."""
+
+    def __init__(self):
+        ours, theirs = socket.socketpair()
+        self.proc = subprocess.Popen([interpreter(), "-I", "-S", STUB, str(theirs.fileno())], pass_fds=(theirs.fileno(),),
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=_SCRUBBED_ENV, cwd="/",
+                                     process_group=0)
+        theirs.close()
+        self.sock = ours
+        self.lock = threading.Lock()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def start(self, payload: bytes) -> tuple[int, int, int]:
+        """Fork a supervisor for `payload`: (its pid = its process group, result pipe, stderr pipe)."""
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        try:
+            with self.lock:
+                socket.send_fds(self.sock, [len(payload).to_bytes(8, "little")], [out_w, err_w])
+                self.sock.sendall(payload)
+                answer = b""
+                while len(answer) < 8:
+                    chunk = self.sock.recv(8 - len(answer))
+                    if not chunk:
+                        raise RuntimeError("code sandbox: the fork server ended")
+                    answer += chunk
+        finally:
+            os.close(out_w)
+            os.close(err_w)
+        return int.from_bytes(answer, "little"), out_r, err_r
+
+
+_SERVER: _ForkServer | None = None
+_SERVER_LOCK = threading.Lock()
+
+
+def _fork_server() -> _ForkServer:
+    global _SERVER
+    with _SERVER_LOCK:
+        if _SERVER is None or not _SERVER.alive():
+            _SERVER = _ForkServer()
+        return _SERVER
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _read(out_fd: int, err_fd: int, deadline: float, max_line: int, result: RunResult, on_line,
+          keep_lines: bool) -> bool:
+    """Read the run's reports until both pipes close (True) or the run must be stopped (False)."""
+    sel = selectors.DefaultSelector()
+    for fd in (out_fd, err_fd):
+        os.set_blocking(fd, False)
+        sel.register(fd, selectors.EVENT_READ)
+    pending, err = bytearray(), b""  # pending: a line not yet complete
+    line_deadline = float("inf")
+    try:
+        while sel.get_map():
+            now = time.monotonic()
+            if now >= deadline:
+                result.timed_out = True
+                return False
+            if now >= line_deadline:
+                result.line_timeout = True
+                return False
+            left = min(deadline, line_deadline) - now
+            for key, _ in sel.select(timeout=left):
+                chunk = os.read(key.fd, 1 << 20)
+                if not chunk:
+                    sel.unregister(key.fileobj)
+                    continue
+                if key.fd == err_fd:
+                    err = (err + chunk)[-2000:]
+                    continue
+                if b"\n" not in chunk:  # (splitting only here keeps a long line linear to read)
+                    pending += chunk
+                    if len(pending) > max_line:
+                        result.output_overflow = True
+                        return False
+                    continue
+                *complete, rest = chunk.split(b"\n")
+                complete[0] = bytes(pending) + complete[0]
+                pending = bytearray(rest)
+                for raw in complete:
+                    try:  # the program can write here too: only ever parsed as JSON
+                        obj = json.loads(raw)
+                    except (ValueError, RecursionError):
+                        obj = {"kind": "garbage", "text": raw[:200].decode("utf-8", "replace")}
+                    if not isinstance(obj, dict):
+                        obj = {"kind": "garbage", "text": raw[:200].decode("utf-8", "replace")}
+                    if keep_lines or obj.get("kind") in _STUB_KINDS:
+                        result.lines.append(obj)
+                    answer = on_line(obj) if on_line is not None else None
+                    if answer is True:
+                        result.stopped = True
+                        return False
+                    if answer is not None:
+                        line_deadline = time.monotonic() + float(answer)
+        return True
+    finally:
+        sel.close()
+        result.stderr_tail = err.decode("utf-8", "replace")
+        for fd in (out_fd, err_fd):
+            os.close(fd)
+
+
+_STUB_KINDS = ("header", "sandbox_error", "runner_exit")
+_DETECTED: str | None = None
+
+
+def detect_isolation(requested: str = "auto") -> str:
+    """'namespaces' if a probe program runs isolated here, else 'rlimits' (with a warning); cached.
+
+    requested="namespaces" raises instead of falling back; "rlimits" skips the probe.
+    """
+    global _DETECTED
+    if requested == "rlimits":
+        return "rlimits"
+    if _DETECTED is None:
+        probe = run({"mode": "functional", "code": "def f():\n    return 1\n", "entry_point": "f",
+                     "groups": [{"name": "probe", "inputs": [[]]}]}, Limits(wall_s=30), "namespaces")
+        ok = any(line.get("kind") == "value" and line.get("value") == 1 for line in probe.lines)
+        _DETECTED = "namespaces" if ok else "rlimits"
+        if not ok:
+            _DETECTED_REASON["namespaces"] = probe.sandbox_error or probe.stderr_tail[-300:]
+            if requested == "auto":
+                import logging
+
+                logging.getLogger(__name__).warning(
+                    "code sandbox: namespaces unavailable (%s); falling back to 'rlimits', which does NOT "
+                    "isolate network, files or other processes", _DETECTED_REASON["namespaces"])
+    if requested == "namespaces" and _DETECTED != "namespaces":
+        raise RuntimeError(f"code sandbox: namespace isolation unavailable: {_DETECTED_REASON.get('namespaces')}")
+    return _DETECTED
+
+
+_DETECTED_REASON: dict[str, str | None] = {}

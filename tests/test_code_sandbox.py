@@ -1,0 +1,284 @@
+"""The code-execution sandbox against hostile programs: no false passes, no escapes, the run goes on.
+
+Each hostile program is written so that it would *pass* if its trick worked (it returns what it read,
+or claims success); the tests check that it does not, that nothing outside the sandbox changed, and that
+a correct program run in the same batch still passes.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from rlvr_eval.code import sandbox
+from rlvr_eval.code.verifier import FunctionalTests, check_functional, run_many
+
+
+class Equality:
+    def passes(self, inp, out, exp):
+        return out == exp
+
+
+def one_test(expected, limit_s: float = 2.0) -> FunctionalTests:
+    """One call `f()` that must return `expected`."""
+    return FunctionalTests(entry_point="f", groups={"t": [[]]}, expected={"t": [expected]},
+                           limits_s={"t": [limit_s]}, oracle=lambda g: Equality())
+
+
+def program(body: str) -> str:
+    return textwrap.dedent(body).strip() + "\n"
+
+
+LIMITS = sandbox.Limits(wall_s=5.0, cpu_s=5, memory_bytes=1 << 30, processes=64)
+ISOLATION = sandbox.detect_isolation()
+needs_namespaces = pytest.mark.skipif(ISOLATION != "namespaces",
+                                      reason="namespaces unavailable here: the 'rlimits' fallback does not contain these")
+
+CORRECT = program("""
+    def f():
+        return 42
+""")
+
+# Programs that must not pass a test expecting 42 (they never compute it honestly, or lie about it).
+FALSE_PASSES = {
+    "sys.exit(0) before the tests": "import sys\nsys.exit(0)\ndef f():\n    return 0\n",
+    "os._exit(0) before the tests": "import os\nos._exit(0)\ndef f():\n    return 0\n",
+    "os._exit(0) inside the test": "import os\ndef f():\n    os._exit(0)\n",
+    "an object equal to everything": program("""
+        class Anything:
+            def __eq__(self, other):
+                return True
+            __hash__ = object.__hash__
+        def f():
+            return Anything()
+    """),
+    "an int subclass equal to everything": program("""
+        class Sly(int):
+            def __eq__(self, other):
+                return True
+            __hash__ = int.__hash__
+        def f():
+            return Sly(0)
+    """),
+    "rebound builtins and assert machinery": program("""
+        import builtins
+        builtins.isinstance = lambda *a: True
+        builtins.type = lambda *a: int
+        builtins.AssertionError = type("Never", (Exception,), {})
+        builtins.print = lambda *a, **k: None
+        def f():
+            return 0
+    """),
+    "patched harness: every report says finished": program("""
+        import sys
+        main = sys.modules["__main__"]
+        main.run_functional = lambda job, report: report({"kind": "finished"})
+        main.dump_value = lambda x, depth=0: '"finished"'
+        main.to_json = lambda obj: '{"kind": "finished"}'
+        def f():
+            return 0
+    """),
+    "fake success markers on every descriptor": program("""
+        import os
+        def f():
+            for fd in range(3, 20):
+                for line in (b"{'kind': 'finished'}\\n", b"ALL TESTS PASSED\\n",
+                             b"{'kind': 'value', 'group': 't', 'i': 0, 'value': 42}\\n"):
+                    try:
+                        os.write(fd, line)
+                    except OSError:
+                        pass
+            print("PASSED")
+            return 0
+    """),
+    "kills its parent": "import os, signal\ndef f():\n    os.kill(os.getppid(), signal.SIGKILL)\n    return 0\n",
+    "kills the fork server (its grandparent)": program("""
+        import os, signal
+        def f():
+            grandparent = int(open(f"/proc/{os.getppid()}/stat").read().rsplit(")", 1)[1].split()[1])
+            os.kill(grandparent, signal.SIGKILL)
+            return 0
+    """),
+    "kills its process group": "import os, signal\ndef f():\n    os.killpg(0, signal.SIGKILL)\n    return 0\n",
+    "raises SystemExit in the test": "def f():\n    raise SystemExit(0)\n",
+}
+
+
+@pytest.mark.parametrize("isolation", sorted({ISOLATION, "rlimits"}))
+def test_tricks_never_pass_and_the_run_goes_on(isolation):
+    tests = one_test(42)
+    names = list(FALSE_PASSES)
+    tasks = [(FALSE_PASSES[n], tests) for n in names] + [(CORRECT, tests)]
+    verdicts = run_many(tasks, lambda code, t: check_functional(code, t, LIMITS, isolation), workers=2)
+    for name, verdict in zip(names, verdicts):
+        assert verdict.status != "passed", f"{name}: {verdict}"
+    assert verdicts[-1].status == "passed", verdicts[-1]
+
+
+def test_verdicts_say_what_failed():
+    tests = one_test(42)
+    check = lambda code: check_functional(code, tests, LIMITS, ISOLATION)  # noqa: E731
+    wrong = check("def f():\n    return 41\n")
+    assert (wrong.status, wrong.failure, wrong.isolation) == ("failed", "t[0]: expected 42, got 41", ISOLATION)
+    syntax = check("def f(:\n")
+    assert syntax.status == "error" and "SyntaxError" in syntax.failure
+    missing = check("def g():\n    return 42\n")
+    assert missing.status == "error" and "KeyError" in missing.failure
+    raised = check("def f():\n    return 1 / 0\n")
+    assert raised.status == "failed" and "ZeroDivisionError" in raised.failure
+    assert check("def f():\n    return (42,)\n").status == "failed"  # exact types: a tuple is not 42
+    assert check("def f():\n    return 42.0\n").status == "passed"  # as evalplus: 42.0 == 42
+
+
+@needs_namespaces
+def test_hostile_programs_are_contained(tmp_path):
+    """Fork bomb, endless loop, 10 GB, writes and deletions outside, a shell, a socket, the home directory."""
+    canary = tmp_path / "canary.txt"
+    canary.write_text("keep me")
+    secret = Path.home() / f".rlvr-sandbox-secret-{os.getpid()}"
+    secret.write_text("s3cret")
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    server.settimeout(0.2)
+    connections: list = []
+
+    def accept():
+        end = time.monotonic() + 30
+        while time.monotonic() < end and not stop.is_set():
+            try:
+                connections.append(server.accept())
+            except OSError:
+                pass
+
+    stop = threading.Event()
+    acceptor = threading.Thread(target=accept, daemon=True)
+    acceptor.start()
+    before = _snapshot(tmp_path), _snapshot(Path.home(), depth=1)
+    hostile = {
+        "fork bomb": "import os\ndef f():\n    while True:\n        try:\n            os.fork()\n        except OSError:\n            pass\n",
+        "endless loop": "def f():\n    while True:\n        pass\n",
+        "10 GB allocation": "def f():\n    x = bytearray(10 * 1024 ** 3)\n    return 42\n",
+        "write outside": f"def f():\n    open({str(tmp_path / 'written.txt')!r}, 'w').write('x')\n    return 42\n",
+        "write into the repository": "def f():\n    open('/work/wt-code-escaped.txt', 'w').write('x')\n    return 42\n",
+        "delete a file": f"import os\ndef f():\n    os.remove({str(canary)!r})\n    return 42\n",
+        "delete a tree": f"import shutil\ndef f():\n    shutil.rmtree({str(tmp_path)!r})\n    return 42\n",
+        "spawn a shell": program(f"""
+            import subprocess
+            def f():
+                out = subprocess.run(['/bin/sh', '-c', 'echo x > {tmp_path}/shell.txt; rm -f {canary}; cat {secret}'],
+                                     capture_output=True, text=True).stdout
+                return 42 if 's3cret' in out else 0
+        """),
+        "open a socket": f"import socket\ndef f():\n    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n    return 42\n",
+        "resolve a host": "import socket\ndef f():\n    socket.getaddrinfo('pypi.org', 443)\n    return 42\n",
+        "read the home directory": f"def f():\n    return 42 if open({str(secret)!r}).read() == 's3cret' else 0\n",
+        "list the home directory": f"import os\ndef f():\n    return 42 if {secret.name!r} in os.listdir({str(Path.home())!r}) else 0\n",
+        "signal the test runner": f"import os\ndef f():\n    os.kill({os.getpid()}, 9)\n    return 42\n",
+        "kill every process it can": "import os\ndef f():\n    os.kill(-1, 9)\n    return 42\n",
+    }
+    try:
+        tests = one_test(42, limit_s=1.0)
+        started = time.monotonic()
+        verdicts = run_many([(code, tests) for code in hostile.values()] + [(CORRECT, tests)],
+                            lambda code, t: check_functional(code, t, LIMITS, ISOLATION), workers=2)
+        elapsed = time.monotonic() - started
+    finally:
+        stop.set()
+        acceptor.join()
+        server.close()
+        secret_text = secret.read_text()
+        secret.unlink()
+    for name, verdict in zip(hostile, verdicts):
+        assert verdict.status != "passed", f"{name}: {verdict}"
+        print(f"{name:28s} {verdict.status:8s} {verdict.failure}")
+    assert verdicts[-1].status == "passed"
+    assert elapsed < 60, f"the batch took {elapsed:.0f} s"
+    assert canary.read_text() == "keep me" and secret_text == "s3cret"
+    assert not Path("/work/wt-code-escaped.txt").exists()
+    assert connections == []
+    assert before == (_snapshot(tmp_path), _snapshot(Path.home(), depth=1) | {secret.name})
+    end = time.monotonic() + 10  # the kernel reaps a killed PID namespace asynchronously
+    while _processes_of(65534 if os.getuid() == 0 else None) and time.monotonic() < end:
+        time.sleep(0.2)
+    assert _processes_of(65534 if os.getuid() == 0 else None) == []
+
+
+def _snapshot(root: Path, depth: int = 10) -> set:
+    out = set()
+    for p in root.rglob("*") if depth > 1 else root.iterdir():
+        out.add(str(p.relative_to(root)))
+    return out
+
+
+def _processes_of(uid):
+    """Processes of `uid` still alive (root runs programs as nobody; others: none to check)."""
+    if uid is None:
+        return []
+    ps = subprocess.run(["ps", "-o", "pid=,comm=", "-u", str(uid)], capture_output=True, text=True)
+    return ps.stdout.split()
+
+
+@needs_namespaces
+def test_the_program_sees_a_fresh_private_root():
+    code = program("""
+        import os
+        def f():
+            return (os.getcwd(), sorted(os.listdir('/')), os.listdir('.'), os.getuid() != 0,
+                    sorted(k for k in os.environ))
+    """)
+    r = sandbox.run({"mode": "functional", "code": code, "entry_point": "f", "groups": [{"name": "t", "inputs": [[]]}]},
+                    LIMITS, ISOLATION)
+    value = next(line["value"]["tuple"] for line in r.lines if line.get("kind") == "value")
+    cwd, root, here, not_root, env = value
+    assert cwd == "/tmp" and here == [] and not_root
+    assert "work" not in root and "home" not in root
+    assert env == ["HOME", "LANG", "PATH"]
+
+
+def test_stdio_programs_run_once_per_input_in_a_fresh_interpreter():
+    """Standard-input programs (the LiveCodeBench kind): stdout and exit code per input, a per-test timeout."""
+    code = "import sys\nn = int(sys.stdin.readline())\nif n < 0:\n    while True:\n        pass\nprint(n * 2)\n"
+    r = sandbox.run({"mode": "stdio", "code": code, "stdin": ["21\n", "-1\n", "x\n"], "per_test_timeout_s": 1.0},
+                    LIMITS, ISOLATION)
+    out = {line["i"]: line for line in r.lines if line.get("kind") in ("stdout", "test_timeout")}
+    assert out[0]["stdout"] == "42\n" and out[0]["returncode"] == 0
+    assert out[1]["kind"] == "test_timeout"
+    assert out[2]["returncode"] != 0 and "ValueError" in out[2]["stderr"]
+
+
+def test_returned_values_come_back_with_their_exact_types():
+    from rlvr_eval.code.values import Unsupported, decode
+
+    code = program("""
+        import re
+        def f():
+            return [1, True, None, 2.5, float('inf'), 'é"\\n', (1, [2]), {3}, frozenset({4}), {(5, 6): [7]},
+                    b'\\x00', 1 + 2j, 2 ** 70, -0.0, list(range(5)), re.match('a', 'a')]
+    """)
+    r = sandbox.run({"mode": "functional", "code": code, "entry_point": "f", "groups": [{"name": "t", "inputs": [[]]}]},
+                    LIMITS, ISOLATION)
+    value = decode(next(line["value"] for line in r.lines if line.get("kind") == "value"))
+    *plain, match = value
+    assert plain == [1, True, None, 2.5, float("inf"), 'é"\n', (1, [2]), {3}, frozenset({4}), {(5, 6): [7]},
+                     b"\x00", 1 + 2j, 2 ** 70, -0.0, [0, 1, 2, 3, 4]]
+    assert [type(v) for v in plain[:3]] == [int, bool, type(None)] and type(plain[6]) is tuple
+    assert isinstance(match, Unsupported) and match != match
+
+
+def test_a_dead_fork_server_is_replaced():
+    """Programs are forked from one small server process; if it dies, the next run starts another."""
+    tests = one_test(42)
+    assert check_functional(CORRECT, tests, LIMITS, ISOLATION).status == "passed"
+    server = sandbox._fork_server()
+    assert server.proc.pid != os.getpid()
+    server.proc.kill()
+    server.proc.wait()
+    assert check_functional(CORRECT, tests, LIMITS, ISOLATION).status == "passed"
+    assert sandbox._fork_server() is not server

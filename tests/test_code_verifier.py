@@ -1,0 +1,149 @@
+"""Code verification on the real HumanEval+ and MBPP+ files: loaders, expected outputs, evalplus's oracle,
+the verdict files, and the HumanEval/95 data trap."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from rlvr_eval.benchmarks import load_benchmark
+from rlvr_eval.code import evalplus_tests as et
+from rlvr_eval.code import sandbox
+from rlvr_eval.code.driver import _rows, verify_code_shard, write_expected_outputs
+from rlvr_eval.code.extract import extract_code
+from rlvr_eval.code.verifier import FunctionalTests, check_functional
+from rlvr_eval.io import read_parquet, read_parquet_metadata, write_parquet
+
+ISOLATION = sandbox.detect_isolation()
+
+
+def test_code_is_the_last_python_block_or_the_whole_response():
+    assert extract_code("Plan.\n```python\ndef f():\n    return 1\n```\nDone.") == "def f():\n    return 1\n"
+    assert extract_code("```python\na = 1\n```\nthen\n```python\nb = 2\n```") == "b = 2\n"
+    assert extract_code("```bash\nls\n```\ndef f(): pass") == "```bash\nls\n```\ndef f(): pass"
+    assert extract_code("def f():\n    return 2\n") == "def f():\n    return 2\n"
+    # a prompt that pre-fills the opening fence: the response's first block ends at its first fence
+    assert extract_code("def f():\n    return 3\n```\nIt returns 3.", prefix="```python\n") == "def f():\n    return 3\n"
+    assert extract_code("def f():\n    return 3\n", prefix="```python\n") == "def f():\n    return 3\n"  # cut off
+
+
+@pytest.fixture(scope="module")
+def humanevalplus(tmp_path_factory, mirror):
+    work = tmp_path_factory.mktemp("hep")
+    table, meta = load_benchmark("humanevalplus", mirror, limit=4)
+    write_parquet(work / "problems.parquet", table, meta)
+    write_expected_outputs(work / "problems.parquet", "humanevalplus", work / "expected.json.gz", ISOLATION, workers=2)
+    return work, table
+
+
+def test_humanevalplus_table_keeps_the_tests(humanevalplus):
+    _, table = humanevalplus
+    assert table["problem_id"].tolist() == ["HumanEval/0", "HumanEval/1", "HumanEval/2", "HumanEval/3"]
+    row = _rows(table)[0]
+    assert row["entry_point"] == "has_close_elements" and len(row["plus_input"]) > 100 and row["atol"] == 0
+
+
+def test_verdict_file_for_canonical_wrong_and_hostile_samples(humanevalplus):
+    work, table = humanevalplus
+    rows = _rows(table)
+    texts = {
+        "canonical": lambda r: "```python\n" + r["canonical_solution"] + "```",
+        "returns None": lambda r: "```python\n    return None\n```",
+        "empty": lambda r: "",
+        "exits": lambda r: "import sys\nsys.exit(0)\n",
+    }
+    samples = pd.DataFrame([{"problem_id": r["task_id"], "sample_index": i, "text": make(r)}
+                            for r in rows for i, make in enumerate(texts.values())])
+    write_parquet(work / "samples.parquet", samples, {"spec": {"model": "test"}})
+    verdicts = verify_code_shard(work / "samples.parquet", work / "problems.parquet", work / "expected.json.gz",
+                                 work / "verdicts.parquet", "humanevalplus", code_prefix="", workers=2)
+    by_kind = verdicts.assign(kind=[list(texts)[i] for i in verdicts["sample_index"]]).groupby("kind")["status"]
+    assert by_kind.apply(set).to_dict() == {"canonical": {"correct"}, "returns None": {"wrong"},
+                                            "empty": {"no_answer"}, "exits": {"error"}}
+    wrong = verdicts[verdicts["sample_index"] == 1]
+    assert wrong["extracted"].str.startswith("base[0]: expected").all()
+    written = read_parquet(work / "verdicts.parquet")
+    assert written.columns.tolist() == verdicts.columns.tolist() and written["status"].tolist() == verdicts["status"].tolist()
+    meta = read_parquet_metadata(work / "verdicts.parquet")
+    assert meta["isolation"] == ISOLATION and meta["test_set"].startswith("base + plus")
+    assert meta["sandbox_environment"]["packages"] == "standard library only"
+    assert meta["status_counts"]["correct"] == 4
+
+
+def test_mbppplus_inputs_keep_their_types_and_the_set_oracle_applies(mirror):
+    table, _ = load_benchmark("mbppplus", mirror, limit=1)  # Mbpp/2: similar_elements, tuples in, set equality
+    row = _rows(table)[0]
+    expected = et.run_canonical("mbpp", row, ISOLATION)
+    tests = et.functional_tests("mbpp", row, expected)
+    assert isinstance(tests.groups["base"][0][0], tuple)
+    check = lambda code: check_functional(code, tests, et.limits(), ISOLATION)  # noqa: E731
+    assert check(row["canonical_solution"]).status == "passed"
+    reordered = "def similar_elements(a, b):\n    return tuple(sorted(set(a) & set(b), reverse=True))\n"
+    assert check(reordered).status == "passed"  # any order: evalplus's set-equality oracle for Mbpp/2
+    assert check("def similar_elements(a, b):\n    return tuple(set(a))\n").status == "failed"
+
+
+def test_humaneval95_string_key_trap(mirror):
+    """HumanEval+ stores the original test's integer key 5 as the string '5' (JSON object keys), so a program
+    that crashes on a non-string key passes HumanEval+'s base inputs but fails the original HumanEval test."""
+    table, _ = load_benchmark("humanevalplus", mirror)
+    row = next(r for r in _rows(table) if r["task_id"] == "HumanEval/95")
+    assert {"p": "pineapple", "5": "banana", "a": "apple"} in [inp[0] for inp in row["base_input"]]
+    crashes_on_int_keys = row["prompt"] + (
+        "    if not dict:\n        return False\n"
+        "    return all(k.islower() for k in dict) or all(k.isupper() for k in dict)\n")
+    expected = et.run_canonical("humaneval", row, ISOLATION)
+    tests = et.functional_tests("humaneval", row, expected)
+    assert check_functional(crashes_on_int_keys, tests, et.limits(), ISOLATION).status == "passed"
+    original = FunctionalTests(entry_point="check_dict_case", groups={"original": [[{"p": "pineapple", 5: "banana", "a": "apple"}]]},
+                               expected={"original": [False]}, limits_s={"original": [1.0]},
+                               oracle=lambda g: et.Oracle("humaneval", "check_dict_case", 0))
+    verdict = check_functional(crashes_on_int_keys, original, et.limits(), ISOLATION)
+    assert verdict.status == "failed" and "AttributeError" in verdict.failure
+    assert check_functional(row["prompt"] + row["canonical_solution"], original, et.limits(), ISOLATION).status == "passed"
+
+
+def test_livecodebench_paper_window_stdio_and_functional_problems(mirror):
+    from rlvr_eval.code import livecodebench as lcb
+
+    table, _ = load_benchmark("livecodebench", mirror)
+    assert len(table) == 279  # contest months 2024-08 to 2025-01, as the paper
+    rows = {r["task_id"]: r for r in _rows(table)}
+    stdio = rows["abc365_a"]  # leap year: 365 or 366 days
+    assert not stdio["func_name"] and "standard input" in stdio["prompt"]
+    leap = "y = int(input())\nprint(366 if y % 400 == 0 or (y % 4 == 0 and y % 100) else 365)\n"
+    limits = sandbox.Limits(wall_s=60)
+    assert lcb.check(leap, stdio, limits, ISOLATION).status == "passed"
+    assert lcb.check("print(365)\n", stdio, limits, ISOLATION).status == "failed"
+    functional = next(r for r in rows.values() if r["func_name"])
+    wrong = lcb.check("class Solution:\n    pass\n", functional, limits, ISOLATION)
+    assert wrong.status == "failed" and "AttributeError" in wrong.failure
+    assert lcb.stdout_matches("1.50 2\n\n", "1.5 2") and not lcb.stdout_matches("1.5 3", "1.5 2")
+
+
+def test_livecodebench_hidden_tests_are_read_without_unpickling_objects():
+    import base64
+    import json
+    import pickle
+    import zlib
+
+    from rlvr_eval.code import livecodebench as lcb
+
+    blob = lambda obj: base64.b64encode(zlib.compress(pickle.dumps(obj))).decode()  # noqa: E731
+    hidden = [{"input": "1\n", "output": "2\n", "testtype": "stdin"}]
+    row = {"public_test_cases": [{"input": "0\n", "output": "1\n", "testtype": "stdin"}],
+           "private_test_cases": blob(json.dumps(hidden))}
+    tests, test_set = lcb.tests_of(row)
+    assert test_set == "public + hidden" and tests[1] == hidden[0]
+    with pytest.raises(pickle.UnpicklingError):
+        lcb.hidden_tests(blob(pd.Timestamp("2024-01-01")))
+
+
+def test_the_rlimits_fallback_gives_the_same_verdicts(humanevalplus):
+    """Where namespaces are refused, programs still run (as nobody when root) and get the same verdicts."""
+    _, table = humanevalplus
+    for row in _rows(table)[:2]:
+        expected = et.run_canonical("humaneval", row, "rlimits")
+        tests = et.functional_tests("humaneval", row, expected)
+        for code, status in ((row["prompt"] + row["canonical_solution"], "passed"), (row["prompt"] + "    return 0\n", "failed")):
+            assert check_functional(code, tests, et.limits(), "rlimits").status == status

@@ -20,8 +20,9 @@ def test_the_demo_dag_runs_end_to_end_with_the_vllm_backend(tmp_path, mirror):
     started = time.time()
     workdir = copy_workflow(tmp_path / "demo-vllm")
     ran = executed_rules(snakemake(workdir, configfile=CONFIGS))
-    # one shard per model and benchmark (shard_size 8 = n); the base model scores both models' responses
-    assert ran["sample"] == 4 and ran["perplexity"] == 4
+    # one shard per model and benchmark (shard_size 8 = n; GSM8K, MATH500, HumanEval+); the base model scores both
+    # models' responses
+    assert ran["sample"] == 6 and ran["perplexity"] == 6
 
     results = workdir / "results"
     for benchmark in ("gsm8k", "math500"):

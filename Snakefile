@@ -14,6 +14,7 @@ include: "workflow/rules/verification.smk"
 include: "workflow/rules/metrics.smk"
 include: "workflow/rules/grading.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/checkpoints.smk"
 
 
 rule all:

@@ -31,6 +31,26 @@ class Grid:
         """kind: 'tiny' (built locally), 'path' (a local directory) or 'hf_id' (staged from the hub)."""
         return [m for m, spec in self.config["models"].items() if kind in spec]
 
+    def training_data(self, benchmark: str) -> str:
+        """The problems a model trains on: a synthetic benchmark's train split, else the benchmark itself."""
+        if "synthetic" in self.config["benchmarks"][benchmark]:
+            return f"results/data/train/{benchmark}.parquet"
+        return f"results/data/{benchmark}.parquet"
+
+    def checkpoints(self, rlvr_model: str) -> dict[int, str]:
+        """step -> checkpoint model, for the checkpoints of an rlvr model named in the config."""
+        return {spec["checkpoint"]["step"]: name for name, spec in self.config["models"].items()
+                if spec.get("checkpoint", {}).get("of") == rlvr_model}
+
+    def checkpoint_series(self, rlvr_model: str) -> list[tuple[int, str]]:
+        """(training step, model) from the starting model (step 0) through the checkpoints to the final model."""
+        spec = self.model(rlvr_model)["rlvr"]
+        return [(0, spec["init_from"]), *sorted(self.checkpoints(rlvr_model).items()), (spec["steps"], rlvr_model)]
+
+    def checkpoint_series_files(self, rlvr_model: str) -> list[str]:
+        return [f"results/{kind}/checkpoints/{rlvr_model}/{b}.{ext}" for b in self.benchmarks
+                for kind, ext in (("tables", "csv"), ("figures", "png"))]
+
     @property
     def benchmarks(self) -> list[str]:
         return list(self.config["benchmarks"])
@@ -138,6 +158,7 @@ class Grid:
         out = [f"results/tables/passk/{b}.csv" for b in self.benchmarks]
         out += ["results/figures/passk_curves.png"]
         out += [f for p in self.pairs for f in self.analysis_figures(p["name"])]
+        out += [f for m in self.models_of_kind("rlvr") for f in self.checkpoint_series_files(m)]
         if len(self.compare_graders()) >= 2:
             out += [f"results/grader_agreement/{m}/{b}/summary.md" for m in self.models for b in self.benchmarks]
         return out

@@ -72,12 +72,15 @@ MANUAL_VERSIONS: dict[str, str] = {
     "models": "1",  # build_tiny_model, stage_model: tiny_models.py, staging.py
     "sampling": "1",  # sample: sampling.py, backends/, prompts.py -- resampling costs GPU days on the paper grid
     "perplexity": "1",  # perplexity.py: log-probs of samples under a model, GPU work on the scale of sampling
+    "rlvr": "1",  # train_rlvr, register_checkpoint: rlvr.py (TRL GRPO), minutes of training even for the tiny models
 }
 
 # stage -> the rule script whose imports define the stage's code (paths relative to workflow/scripts).
 STAGE_SCRIPTS: dict[str, tuple[str, ...]] = {
     "data": ("prepare_benchmark.py",),
     "models": ("build_tiny_model.py", "stage_model.py"),
+    "rlvr": ("train_rlvr.py", "register_checkpoint.py"),
+    "checkpoint_series": ("checkpoint_series.py",),
     "sampling": ("sample.py",),
     "verify": ("verify_samples.py",),
     "agreement": ("grader_agreement.py",),

@@ -12,6 +12,6 @@ with logged(snakemake) as prov:
     spec = TinyModelSpec(**snakemake.params.spec)
     manifest = build_tiny_model(snakemake.output.weights, spec, problems, snakemake.params.template, init_from)
     print(manifest)
-    manifest = {"path": snakemake.output.weights, "revision": None, "source": "tiny", **manifest}
+    manifest = {"path": snakemake.output.weights, "source": "tiny", **manifest}
     write_json(snakemake.output.manifest, manifest)
     prov.add_model(snakemake.wildcards.model, manifest, snakemake.output.manifest, weights=snakemake.output.weights)

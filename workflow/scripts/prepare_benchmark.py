@@ -4,7 +4,8 @@ from rlvr_eval.scriptlog import logged
 
 with logged(snakemake) as prov:
     p = snakemake.params
-    table, provenance = load_benchmark(snakemake.wildcards.benchmark, p.mirror_dir, p.hub_revision, p.limit)
+    table, provenance = load_benchmark(snakemake.wildcards.benchmark, p.mirror_dir, p.hub_revision, p.limit,
+                                       p.synthetic, p.split)
     print(provenance)
     write_parquet(snakemake.output[0], table, provenance)
     prov.add_dataset(snakemake.wildcards.benchmark, provenance, table=snakemake.output[0])

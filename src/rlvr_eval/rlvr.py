@@ -4,10 +4,12 @@ GRPO samples `group_size` completions per prompt, rewards each 1 if its last `\\
 reference answer and 0 otherwise, normalises the rewards within each group (the advantage), and takes a
 policy-gradient step; `beta` > 0 adds a KL penalty to the starting (base) model.
 
-The reward is an exact match of the boxed answer with the reference, not math-verify: the synthetic task's
-answers are non-negative integers written as digits, for which the two agree, and exact match costs
-microseconds in the training process (math-verify parses with sympy under a signal-based timeout). The
-evaluation afterwards grades the same models' samples with the configured grader, like every benchmark.
+The reward is an exact match of the last boxed answer with the reference, not math-verify: the synthetic
+task's answers are non-negative integers written as digits, on which the two agree for a boxed answer, and
+exact match costs microseconds in the training process (math-verify parses with sympy under a signal-based
+timeout). One difference: an answer without a box earns no reward, where math-verify would still find
+"The answer is 3." (tests/test_rlvr.py). The evaluation afterwards grades the models' samples with the
+configured grader, like every benchmark.
 
 Output layout (`train_rlvr`): `out_dir` holds the final model (an ordinary model directory);
 `out_dir/checkpoints/step-XXXX/` one model directory per requested step; `out_dir/training_log.csv` one row

@@ -66,7 +66,7 @@ rule train_rlvr:
         },
         template=lambda w: GRID.model(w.model)["prompt_template"],
         logic=logic_version("rlvr"),
-    threads: 2
+    threads: 1  # tiny matrices: more torch threads only add synchronisation (10x slower on a busy 2-core machine)
     resources:
         mem_mb=RESOURCES.cpu("build_tiny_model")["mem_mb"],
         runtime=RESOURCES.cpu("build_tiny_model")["runtime"],

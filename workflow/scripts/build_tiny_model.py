@@ -1,10 +1,12 @@
 import pandas as pd
+import torch
 
 from rlvr_eval.io import read_json, read_parquet, write_json
 from rlvr_eval.scriptlog import logged
 from rlvr_eval.tiny_models import TinyModelSpec, build_tiny_model
 
 with logged(snakemake) as prov:
+    torch.set_num_threads(snakemake.threads)  # torch's default, every core, oversubscribes parallel CPU jobs
     problems = pd.concat([read_parquet(p) for p in snakemake.input.problems], ignore_index=True)
     init_from = read_json(snakemake.input.init[0])["path"] if snakemake.input.init else None
     if init_from:

@@ -8,6 +8,9 @@ from rlvr_eval.sampling import ShardSpec, sample_shard
 from rlvr_eval.scriptlog import logged
 
 with logged(snakemake) as prov:
+    import torch
+
+    torch.set_num_threads(snakemake.threads)  # torch's default, every core, oversubscribes parallel CPU jobs
     p, w = snakemake.params, snakemake.wildcards
     model = read_json(snakemake.input.model)
     if model.get("source") == "tiny":

@@ -38,7 +38,8 @@ class RlvrSpec:
     steps: int = 100
     prompts_per_step: int = 4
     group_size: int = 8  # completions per prompt (GRPO's group)
-    learning_rate: float = 1e-3
+    learning_rate: float = 1e-4
+    warmup_steps: int = 0  # linear warm-up, then linear decay to 0 (Adam's first steps are sign steps: noise)
     beta: float = 0.0  # KL coefficient to the starting model (0: no reference model)
     temperature: float = 1.0
     max_new_tokens: int = 48
@@ -83,6 +84,7 @@ def train_rlvr(init_dir: str | Path, out_dir: str | Path, problems: pd.DataFrame
 
     args = GRPOConfig(
         output_dir=str(out_dir / "trainer"), max_steps=spec.steps, learning_rate=spec.learning_rate,
+        warmup_steps=spec.warmup_steps,
         per_device_train_batch_size=spec.prompts_per_step * spec.group_size, num_generations=spec.group_size,
         max_completion_length=spec.max_new_tokens, temperature=spec.temperature, beta=spec.beta,
         seed=spec.seed, data_seed=spec.seed, use_cpu=True, bf16=False, dataloader_num_workers=0,

@@ -44,6 +44,7 @@ class TinyModelSpec:
     learning_rate: float = 3e-3
     batch_size: int = 16
     individual_digits: bool = False  # one token per digit: arithmetic is learnable digit by digit
+    lr_decay: bool = False  # decay the learning rate linearly to 0 over train_steps
     distractors: int = 3  # wrong answers per problem in the base corpus
     rl_correct_fraction: float = 0.7  # rl recipe: share of problems sharpened on the correct answer
 
@@ -152,6 +153,8 @@ def _train(model, tokenizer, pairs: list[tuple[str, str]], spec: TinyModelSpec, 
         t = tokenizer(target, add_special_tokens=False)["input_ids"]
         encoded.append((p + t, [-100] * len(p) + t))
     optimiser = torch.optim.AdamW(model.parameters(), lr=spec.learning_rate)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: 1 - step / spec.train_steps if spec.lr_decay else 1.0)
     model.train()
     loss = torch.tensor(float("nan"))
     for _ in range(spec.train_steps):
@@ -165,6 +168,7 @@ def _train(model, tokenizer, pairs: list[tuple[str, str]], spec: TinyModelSpec, 
         loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
         loss.backward()
         optimiser.step()
+        schedule.step()
         optimiser.zero_grad()
     model.eval()
     return float(loss.detach())

@@ -88,6 +88,8 @@ rule register_checkpoint:
     params:
         step=lambda w: GRID.model(w.model)["checkpoint"]["step"],
         logic=logic_version("rlvr"),
+    conda:
+        "../../envs/sampling-transformers.yaml"
     log:
         "logs/models/{model}.log",
     localrule: True  # writes a manifest

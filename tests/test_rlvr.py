@@ -60,8 +60,8 @@ def learnable(tmp_path_factory):
     spec = TinyModelSpec(seed=0, recipe="base", train_steps=120, hidden_size=32, distractors=3, vocab_size=300,
                          max_position_embeddings=128)
     build_tiny_model(root / "base", spec, problems, "plain")
-    rl = RlvrSpec(seed=0, steps=16, prompts_per_step=2, group_size=8, learning_rate=0.01, max_new_tokens=16,
-                  checkpoint_steps=(4, 8))
+    rl = RlvrSpec(seed=0, steps=24, prompts_per_step=2, group_size=8, learning_rate=0.002, warmup_steps=2,
+                  max_new_tokens=16, checkpoint_steps=(8, 16))
     return root, problems, rl
 
 
@@ -69,12 +69,12 @@ def test_grpo_raises_the_reward_saves_checkpoints_and_repeats_itself_exactly(lea
     root, problems, spec = learnable
     first = train_rlvr(root / "base", root / "rl-a", problems, "plain", spec, progress=False)
     log = pd.read_csv(root / "rl-a" / "training_log.csv")
-    assert list(log["step"]) == list(range(1, 17))
-    assert log["reward"].tail(4).mean() > log["reward"].head(4).mean() + 0.2, log
+    assert list(log["step"]) == list(range(1, 25))
+    assert log["reward"].tail(6).mean() > log["reward"].head(6).mean() + 0.15, log
     assert first["revision"] == weights_revision(root / "rl-a") != weights_revision(root / "base")
-    revisions = {weights_revision(checkpoint_dir(root / "rl-a", s)) for s in (4, 8)}
+    revisions = {weights_revision(checkpoint_dir(root / "rl-a", s)) for s in (8, 16)}
     assert len(revisions | {first["revision"]}) == 3  # the weights move along training
-    for step in (4, 8):
+    for step in (8, 16):
         path = checkpoint_dir(root / "rl-a", step)
         assert first["checkpoints"][str(step)] == {"path": str(path), "revision": weights_revision(path)}
         assert (path / "config.json").is_file() and (path / "tokenizer.json").is_file()
@@ -88,8 +88,8 @@ def test_grpo_raises_the_reward_saves_checkpoints_and_repeats_itself_exactly(lea
 
 def test_checkpoint_steps_outside_training_are_refused_before_training(learnable):
     root, problems, spec = learnable
-    with pytest.raises(ValueError, match=r"checkpoint steps \[16\]"):
-        train_rlvr(root / "base", root / "rl-c", problems, "plain", RlvrSpec(steps=16, checkpoint_steps=(16,)))
+    with pytest.raises(ValueError, match=r"checkpoint steps \[24\]"):
+        train_rlvr(root / "base", root / "rl-c", problems, "plain", RlvrSpec(steps=24, checkpoint_steps=(24,)))
 
 
 def small_rl_demo() -> dict:
@@ -98,7 +98,7 @@ def small_rl_demo() -> dict:
     config["benchmarks"]["arith"]["synthetic"].update(problems=4, train_problems=50)
     config["models"]["arith-base"]["tiny"].update(train_steps=5, hidden_size=16, batch_size=8)
     config["models"]["arith-rl"]["rlvr"].update(steps=4, prompts_per_step=1, group_size=2, max_new_tokens=8)
-    for name, step in (("arith-rl-step15", 1), ("arith-rl-step30", 2), ("arith-rl-step45", 3)):
+    for name, step in (("arith-rl-step30", 1), ("arith-rl-step60", 2), ("arith-rl-step90", 3)):
         config["models"][name]["checkpoint"]["step"] = step
     return config
 
@@ -108,11 +108,11 @@ def test_the_rules_train_register_checkpoints_and_plan_the_series(tmp_path):
     planned = planned_rules(work)
     assert planned["train_rlvr"] == 1 and planned["register_checkpoint"] == 3 and planned["checkpoint_series"] == 1
     assert planned["sample"] == 5  # base, three checkpoints and the final model, like any model
-    snakemake(work, "results/models/arith-rl-step30.json")
+    snakemake(work, "results/models/arith-rl-step60.json")
     trained = json.loads((work / "results/models/arith-rl.json").read_text())
-    checkpoint = json.loads((work / "results/models/arith-rl-step30.json").read_text())
+    checkpoint = json.loads((work / "results/models/arith-rl-step60.json").read_text())
     assert checkpoint["revision"] == weights_revision(work / checkpoint["path"]) == trained["checkpoints"]["2"]["revision"]
     assert checkpoint["step"] == 2 and (work / checkpoint["path"]).parent.parent == work / trained["path"]
     data = pd.read_parquet(work / "results/data/train/arith.parquet")
     assert len(data) == 50 and (work / "results/models/arith-rl.json.prov.json").is_file()
-    assert snakemake(work, "-n", "results/models/arith-rl-step30.json").stdout.count("rule ") == 0  # cached
+    assert snakemake(work, "-n", "results/models/arith-rl-step60.json").stdout.count("rule ") == 0  # cached

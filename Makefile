@@ -1,5 +1,6 @@
 # Two commands do all the set-up on a fresh machine:
-#   make demo   -> virtualenv + dependencies, then the offline demo (tiny local models, local benchmark mirror)
+#   make demo   -> virtualenv + dependencies, then the offline RLVR demo (config/rl-demo.yaml: a tiny base model,
+#                  GRPO on CPU, checkpoints, pass@k on the project's own arithmetic task)
 #   make test   -> both virtualenvs + dependencies, then the test suite (real Snakemake, SLURM if running,
 #                  math-verify, and vLLM's CPU build in its own virtualenv)
 VENV ?= .venv
@@ -38,8 +39,9 @@ $(VLLM_VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: install
-	$(BIN)/snakemake --configfile config/demo.yaml --cores $(CORES)
-	@echo "Tables: results/tables/  Figures: results/figures/"
+	$(BIN)/snakemake --configfile config/rl-demo.yaml --cores $(CORES)
+	$(BIN)/snakemake --configfile config/rl-demo.yaml --report results/report.html
+	@echo "Tables: results/tables/  Figures: results/figures/  Report: results/report.html"
 
 # Both halves, so CI (.ci/run) exercises the vLLM backend; `make test-main` runs everything else without vLLM.
 test: test-main test-vllm

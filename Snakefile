@@ -15,6 +15,7 @@ include: "workflow/rules/code.smk"
 include: "workflow/rules/metrics.smk"
 include: "workflow/rules/grading.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/checkpoints.smk"
 
 
 rule all:

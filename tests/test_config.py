@@ -31,7 +31,8 @@ def test_both_shipped_configs_validate_and_get_defaults():
     (lambda c: c["models"]["simplerl-zoo-qwen2.5-7b"].update(prompt_template="dapo"), "must share a prompt template"),
     (lambda c: c["benchmarks"].update(gsm9k={"n": 4}), "benchmarks.gsm9k: unknown benchmark"),
     (lambda c: c["verification"].update(grader="exact"), "verification.grader: unknown grader 'exact'"),
-    (lambda c: c["models"]["qwen2.5-7b"].update(path="/models/q"), "give exactly one of 'hf_id', 'path', 'tiny', 'variant_of' or 'responses'"),
+    (lambda c: c["models"]["qwen2.5-7b"].update(path="/models/q"),
+     "give exactly one of 'hf_id', 'path', 'tiny', 'variant_of', 'responses', 'rlvr' or 'checkpoint'"),
 ])
 def test_bad_config_gives_one_line_error_naming_the_key(mutate, message):
     config = paper_config()

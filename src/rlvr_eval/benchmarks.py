@@ -261,12 +261,25 @@ def normalise_rows(name: str, rows: list[dict], source: str) -> pd.DataFrame:
 
 
 def load_benchmark(name: str, mirror_dir: str | Path | None = None, hub_revision: str | None = None,
-                   limit: int | None = None, check_known_files: bool = True) -> tuple[pd.DataFrame, dict]:
+                   limit: int | None = None, check_known_files: bool = True, synthetic: dict | None = None,
+                   split: str = "test") -> tuple[pd.DataFrame, dict]:
     """Return (canonical table, provenance) from `mirror_dir` if given, else from the hub.
 
     check_known_files: refuse a source with fewer problems than the paper's file, and warn (in the log and
     the provenance, key `warning`) when its content differs from it.
+    `synthetic` ({seed, difficulty, problems, train_problems}; see synthetic_task.py) generates the
+    project's own task instead, `split` "test" (the benchmark) or "train" (for training only).
     """
+    if synthetic is not None:
+        from .synthetic_task import generate_split
+
+        count = synthetic["problems"] if split == "test" else synthetic["train_problems"]
+        df = generate_split(split, count, synthetic["seed"], synthetic["difficulty"])
+        source = {"kind": "synthetic", "task": "arith", "split": split, "seed": synthetic["seed"],
+                  "difficulty": synthetic["difficulty"], "rows": len(df)}
+        if limit is not None:
+            df = df.head(limit).reset_index(drop=True)
+        return df, {"benchmark": name, "source": source, "limit": limit, "problems": len(df)}
     spec = get_spec(name)
     if mirror_dir is not None:
         path = mirror_path(name, mirror_dir)

@@ -38,7 +38,7 @@ def _schema_error_message(err: jsonschema.ValidationError) -> str:
     if err.validator == "required":
         return f"{where}: {err.message}"
     if err.validator == "oneOf" and "models" in list(err.absolute_path)[:1]:
-        return f"{where}: give exactly one of 'hf_id', 'path', 'tiny', 'variant_of' or 'responses'"
+        return f"{where}: give exactly one of 'hf_id', 'path', 'tiny', 'variant_of', 'responses', 'rlvr' or 'checkpoint'"
     return f"{where}: {err.message}"
 
 
@@ -99,9 +99,19 @@ def _check_references(config: dict) -> None:
         init = m.get("tiny", {}).get("init_from")
         if init is not None and "tiny" not in models.get(init, {}):
             raise ConfigError(f"models.{name}.tiny.init_from: {init!r} is not a tiny model of this config")
-        for b in m.get("tiny", {}).get("train_benchmarks", []):
-            if b not in config["benchmarks"]:
-                raise ConfigError(f"models.{name}.tiny.train_benchmarks: {b!r} is not in benchmarks")
+        for kind in ("tiny", "rlvr"):
+            for b in m.get(kind, {}).get("train_benchmarks", []):
+                if b not in config["benchmarks"]:
+                    raise ConfigError(f"models.{name}.{kind}.train_benchmarks: {b!r} is not in benchmarks")
+        if "rlvr" in m and m["rlvr"]["init_from"] not in models:
+            raise ConfigError(f"models.{name}.rlvr.init_from: unknown model {m['rlvr']['init_from']!r}")
+        if "checkpoint" in m:
+            of, step = m["checkpoint"]["of"], m["checkpoint"]["step"]
+            if "rlvr" not in models.get(of, {}):
+                raise ConfigError(f"models.{name}.checkpoint.of: {of!r} is not an rlvr model of this config")
+            if not 0 < step < models[of]["rlvr"]["steps"]:
+                raise ConfigError(f"models.{name}.checkpoint.step: {step} is not between 0 and "
+                                  f"models.{of}.rlvr.steps ({models[of]['rlvr']['steps']})")
     seen = set()
     for i, pair in enumerate(config["pairs"]):
         if pair["name"] in seen:
@@ -136,8 +146,8 @@ def _check_references(config: dict) -> None:
     compare = verification.get("compare_graders", [])
     if len(compare) not in (0, 2) or len(set(compare)) != len(compare):
         raise ConfigError(f"verification.compare_graders: name two different graders (or none), got {compare}")
-    for b in config["benchmarks"]:
-        if b not in BENCHMARKS:
+    for b, spec in config["benchmarks"].items():
+        if b not in BENCHMARKS and "synthetic" not in spec:
             raise ConfigError(f"benchmarks.{b}: unknown benchmark (known: {', '.join(sorted(BENCHMARKS))})")
 
 

@@ -33,6 +33,26 @@ class Grid:
         (another model's weights)."""
         return [m for m, spec in self.config["models"].items() if kind in spec]
 
+    def training_data(self, benchmark: str) -> str:
+        """The problems a model trains on: a synthetic benchmark's train split, else the benchmark itself."""
+        if "synthetic" in self.config["benchmarks"][benchmark]:
+            return f"results/data/train/{benchmark}.parquet"
+        return f"results/data/{benchmark}.parquet"
+
+    def checkpoints(self, rlvr_model: str) -> dict[int, str]:
+        """step -> checkpoint model, for the checkpoints of an rlvr model named in the config."""
+        return {spec["checkpoint"]["step"]: name for name, spec in self.config["models"].items()
+                if spec.get("checkpoint", {}).get("of") == rlvr_model}
+
+    def checkpoint_series(self, rlvr_model: str) -> list[tuple[int, str]]:
+        """(training step, model) from the starting model (step 0) through the checkpoints to the final model."""
+        spec = self.model(rlvr_model)["rlvr"]
+        return [(0, spec["init_from"]), *sorted(self.checkpoints(rlvr_model).items()), (spec["steps"], rlvr_model)]
+
+    def checkpoint_series_files(self, rlvr_model: str) -> list[str]:
+        return [f"results/{kind}/checkpoints/{rlvr_model}/{b}.{ext}" for b in self.benchmarks
+                for kind, ext in (("tables", "csv"), ("figures", "png"))]
+
     @property
     def benchmarks(self) -> list[str]:
         return list(self.config["benchmarks"])
@@ -225,6 +245,7 @@ class Grid:
             out += self.perplexity_files(name) + self.analysis_figures(name)
         if self.rl_pairs():
             out += ["results/tables/delta_se.csv", "results/tables/delta_se.md"]
+        out += [f for m in self.models_of_kind("rlvr") for f in self.checkpoint_series_files(m)]
         if len(self.compare_graders()) >= 2:
             for m in self.models:
                 for b in (b for b in self.benchmarks if b not in CODE_BENCHMARKS):

@@ -106,6 +106,8 @@ STAGE_SCRIPTS: dict[str, tuple[str, ...]] = {
     "tiny_models": ("build_tiny_model.py",),
     "staging": ("stage_model.py",),
     "variants": ("variant_model.py",),
+    "rlvr": ("train_rlvr.py", "register_checkpoint.py"),
+    "checkpoint_series": ("checkpoint_series.py",),
     "sampling": ("sample.py",),
     "import": ("import_samples.py",),
     "verify": ("verify_samples.py",),

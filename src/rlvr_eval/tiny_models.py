@@ -8,6 +8,8 @@ demo problems in the `\\boxed{}` format, so that the demo's verdicts and pass@k 
 - an "rl" model starts from the base weights and is sharpened on one answer per problem: the correct one
   for a share `rl_correct_fraction` of the problems, a distractor for the rest (mode collapse), mimicking
   the paper's trade-off of higher pass@1 for lower coverage at large k. These models demonstrate the pipeline, not the paper's finding.
+- a "solutions" model is pretrained on the worked solutions of a task's train split (the synthetic task of
+  `synthetic_task.py`): a real base model for real RLVR (`rlvr.py`).
 """
 
 from __future__ import annotations
@@ -37,9 +39,12 @@ class TinyModelSpec:
     heads: int = 4
     max_position_embeddings: int = 4096
     # training ("none" leaves the random init)
-    recipe: str = "none"  # none | base | rl
+    recipe: str = "none"  # none | base | rl | solutions
     train_steps: int = 0
     learning_rate: float = 3e-3
+    batch_size: int = 16
+    individual_digits: bool = False  # one token per digit: arithmetic is learnable digit by digit
+    lr_decay: bool = False  # decay the learning rate linearly to 0 over train_steps
     distractors: int = 3  # wrong answers per problem in the base corpus
     rl_correct_fraction: float = 0.7  # rl recipe: share of problems sharpened on the correct answer
 
@@ -55,10 +60,12 @@ def training_pairs(spec: TinyModelSpec, problems: pd.DataFrame, template: str) -
     # rl recipe: exactly this many problems (chosen at random) are sharpened on the correct answer
     sharpened = set(rng.sample(range(len(problems)), k=round(spec.rl_correct_fraction * len(problems))))
     pairs = []
-    for i, (question, ref) in enumerate(zip(problems["question"], problems["reference"])):
+    for i, (question, ref, solution) in enumerate(zip(problems["question"], problems["reference"], problems["solution"])):
         prompt = render_prompt(template, question)
         wrong = rng.sample([r for r in references if r != ref], k=min(spec.distractors, len(references) - 1))
-        if spec.recipe == "base":
+        if spec.recipe == "solutions":
+            pairs.append((prompt, f" {solution}<|im_end|>"))
+        elif spec.recipe == "base":
             pairs += [(prompt, _target(ref))] + [(prompt, _target(w)) for w in wrong]
         elif spec.recipe == "rl":
             answer = ref if i in sharpened else wrong[0]
@@ -66,12 +73,14 @@ def training_pairs(spec: TinyModelSpec, problems: pd.DataFrame, template: str) -
     return pairs
 
 
-def build_tokenizer(corpus: list[str], vocab_size: int):
+def build_tokenizer(corpus: list[str], vocab_size: int, individual_digits: bool = False):
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    byte_level = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.pre_tokenizer = (pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True), byte_level])
+                         if individual_digits else byte_level)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
@@ -94,8 +103,9 @@ def build_tiny_model(out_dir: str | Path, spec: TinyModelSpec, problems: pd.Data
         tokenizer = AutoTokenizer.from_pretrained(init_from)
         model = AutoModelForCausalLM.from_pretrained(init_from, dtype=torch.float32)
     else:
-        corpus = [render_prompt(template, q) for q in problems["question"]] + [_target(r) for r in problems["reference"]]
-        tokenizer = build_tokenizer(corpus, spec.vocab_size)
+        corpus = ([render_prompt(template, q) for q in problems["question"]] + [_target(r) for r in problems["reference"]]
+                  + (list(problems["solution"]) if spec.recipe == "solutions" else []))
+        tokenizer = build_tokenizer(corpus, spec.vocab_size, spec.individual_digits)
         config = Qwen2Config(
             vocab_size=len(tokenizer), hidden_size=spec.hidden_size, intermediate_size=2 * spec.hidden_size,
             num_hidden_layers=spec.layers, num_attention_heads=spec.heads, num_key_value_heads=spec.heads,
@@ -104,7 +114,8 @@ def build_tiny_model(out_dir: str | Path, spec: TinyModelSpec, problems: pd.Data
             pad_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"), bos_token_id=None,
         )
         model = Qwen2ForCausalLM(config)
-    final_loss = _train(model, tokenizer, training_pairs(spec, problems, template), spec) if spec.recipe != "none" else None
+    pairs = training_pairs(spec, problems, template)
+    final_loss = _train(model, tokenizer, pairs, spec, spec.batch_size) if spec.recipe != "none" else None
     model.generation_config.eos_token_id = [tokenizer.convert_tokens_to_ids(t) for t in ("<|im_end|>", "<|endoftext|>")]
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.generation_config.bos_token_id = None
@@ -112,10 +123,23 @@ def build_tiny_model(out_dir: str | Path, spec: TinyModelSpec, problems: pd.Data
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
     manifest = {"spec": asdict(spec), "template": template, "init_from": str(init_from) if init_from else None,
+                "revision": weights_revision(out_dir),
                 "parameters": sum(p.numel() for p in model.parameters()), "final_loss": final_loss,
                 "training_problems": len(problems)}
     (out_dir / "tiny_model.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
+
+
+def weights_revision(model_dir: str | Path) -> str:
+    """A model directory's revision: the sha256 of its weight files (name and content), like a commit hash."""
+    import hashlib
+
+    from .io import sha256_file
+
+    files = sorted(Path(model_dir).glob("*.safetensors"))
+    if not files:
+        raise FileNotFoundError(f"{model_dir}: no *.safetensors weights")
+    return hashlib.sha256("".join(f"{f.name}:{sha256_file(f)}\n" for f in files).encode()).hexdigest()
 
 
 def _train(model, tokenizer, pairs: list[tuple[str, str]], spec: TinyModelSpec, batch_size: int = 16) -> float:
@@ -129,6 +153,8 @@ def _train(model, tokenizer, pairs: list[tuple[str, str]], spec: TinyModelSpec, 
         t = tokenizer(target, add_special_tokens=False)["input_ids"]
         encoded.append((p + t, [-100] * len(p) + t))
     optimiser = torch.optim.AdamW(model.parameters(), lr=spec.learning_rate)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: 1 - step / spec.train_steps if spec.lr_decay else 1.0)
     model.train()
     loss = torch.tensor(float("nan"))
     for _ in range(spec.train_steps):
@@ -142,6 +168,7 @@ def _train(model, tokenizer, pairs: list[tuple[str, str]], spec: TinyModelSpec, 
         loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
         loss.backward()
         optimiser.step()
+        schedule.step()
         optimiser.zero_grad()
     model.eval()
     return float(loss.detach())

@@ -55,7 +55,7 @@ wildcard_constraints:
 # --- input functions and helpers of the rules ------------------------------------------------------
 def benchmark_source_files(wildcards):
     mirror = config["benchmark_source"]["mirror_dir"]
-    if mirror is None:
+    if mirror is None or "synthetic" in config["benchmarks"][wildcards.benchmark]:
         return []
     from rlvr_eval.benchmarks import mirror_path
 

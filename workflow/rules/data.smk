@@ -11,11 +11,35 @@ rule prepare_benchmark:
         hub_revision=lambda w: config["benchmark_source"]["hub_revisions"].get(w.benchmark),
         limit=lambda w: config["benchmarks"][w.benchmark].get("limit"),
         check_known_files=config["benchmark_source"]["check_known_files"],
+        synthetic=lambda w: config["benchmarks"][w.benchmark].get("synthetic"),
+        split="test",
         logic=logic_version("data"),
     conda:
         "../../envs/cpu.yaml"
     log:
         "logs/data/{benchmark}.log",
     localrule: True  # may download from the hub: runs where the network is (the login node)
+    script:
+        "../scripts/prepare_benchmark.py"
+
+
+rule prepare_train_split:
+    output:
+        "results/data/train/{benchmark}.parquet",
+    wildcard_constraints:
+        benchmark=regex_of([b for b in GRID.benchmarks if "synthetic" in config["benchmarks"][b]]),
+    params:
+        mirror_dir=None,
+        hub_revision=None,
+        limit=None,
+        check_known_files=False,
+        synthetic=lambda w: config["benchmarks"][w.benchmark]["synthetic"],
+        split="train",
+        logic=logic_version("data"),
+    conda:
+        "../../envs/cpu.yaml"
+    log:
+        "logs/data/train/{benchmark}.log",
+    localrule: True  # generated in seconds
     script:
         "../scripts/prepare_benchmark.py"

@@ -4,10 +4,9 @@
 
 rule build_tiny_model:
     input:
-        problems=lambda w: expand(
-            "results/data/{benchmark}.parquet",
-            benchmark=GRID.model(w.model)["tiny"].get("train_benchmarks", GRID.benchmarks),
-        ),
+        problems=lambda w: [
+            GRID.training_data(b) for b in GRID.model(w.model)["tiny"].get("train_benchmarks", GRID.benchmarks)
+        ],
         init=lambda w: (
             [f"results/models/{GRID.model(w.model)['tiny']['init_from']}.json"]
             if "init_from" in GRID.model(w.model)["tiny"]
@@ -68,3 +67,50 @@ rule variant_model:
     localrule: True  # copies a manifest: the weights are the source model's, staged once
     script:
         "../scripts/variant_model.py"
+
+
+rule train_rlvr:
+    input:
+        problems=lambda w: [GRID.training_data(b) for b in GRID.model(w.model)["rlvr"]["train_benchmarks"]],
+        init=lambda w: f"results/models/{GRID.model(w.model)['rlvr']['init_from']}.json",
+    output:
+        manifest="results/models/{model}.json",
+        weights=directory("results/models/{model}"),
+    wildcard_constraints:
+        model=regex_of(GRID.models_of_kind("rlvr")),
+    params:
+        spec=lambda w: {
+            **{k: v for k, v in GRID.model(w.model)["rlvr"].items() if k not in ("init_from", "train_benchmarks")},
+            "checkpoint_steps": sorted(GRID.checkpoints(w.model)),
+        },
+        template=lambda w: GRID.model(w.model)["prompt_template"],
+        logic=logic_version("rlvr"),
+    threads: 1  # tiny matrices: more torch threads only add synchronisation (10x slower on a busy 2-core machine)
+    resources:
+        mem_mb=RESOURCES.cpu("build_tiny_model")["mem_mb"],
+        runtime=RESOURCES.cpu("build_tiny_model")["runtime"],
+    conda:
+        "../../envs/sampling-transformers.yaml"
+    log:
+        "logs/models/{model}.log",
+    script:
+        "../scripts/train_rlvr.py"
+
+
+rule register_checkpoint:
+    input:
+        trained=lambda w: f"results/models/{GRID.model(w.model)['checkpoint']['of']}.json",
+    output:
+        manifest="results/models/{model}.json",
+    wildcard_constraints:
+        model=regex_of(GRID.models_of_kind("checkpoint")),
+    params:
+        step=lambda w: GRID.model(w.model)["checkpoint"]["step"],
+        logic=logic_version("rlvr"),
+    conda:
+        "../../envs/sampling-transformers.yaml"
+    log:
+        "logs/models/{model}.log",
+    localrule: True  # writes a manifest
+    script:
+        "../scripts/register_checkpoint.py"

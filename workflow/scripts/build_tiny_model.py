@@ -1,11 +1,12 @@
 import pandas as pd
+import torch
 
 from rlvr_eval.io import apply_umask, read_json, read_parquet, write_json
-from rlvr_eval.provenance import describe
 from rlvr_eval.scriptlog import logged
 from rlvr_eval.tiny_models import TinyModelSpec, build_tiny_model
 
 with logged(snakemake) as prov:
+    torch.set_num_threads(snakemake.threads)  # torch's default, every core, oversubscribes parallel CPU jobs
     problems = pd.concat([read_parquet(p) for p in snakemake.input.problems], ignore_index=True)
     init_from = read_json(snakemake.input.init[0])["path"] if snakemake.input.init else None
     if init_from:
@@ -14,8 +15,6 @@ with logged(snakemake) as prov:
     manifest = build_tiny_model(snakemake.output.weights, spec, problems, snakemake.params.template, init_from)
     apply_umask(snakemake.output.weights)
     print(manifest)
-    # revision: the content hash of the weights directory, as a commit hash pins a hub model
-    revision = "sha256:" + describe(snakemake.output.weights)["sha256"]
-    manifest = {"path": snakemake.output.weights, "revision": revision, "source": "tiny", **manifest}
+    manifest = {"path": snakemake.output.weights, "source": "tiny", **manifest}
     write_json(snakemake.output.manifest, manifest)
     prov.add_model(snakemake.wildcards.model, manifest, snakemake.output.manifest, weights=snakemake.output.weights)

@@ -10,6 +10,9 @@ from rlvr_eval.scriptlog import logged
 # The guard: with the vLLM backend the engine starts in a spawned process, which imports this script again.
 if __name__ == "__main__":
     with logged(snakemake) as prov:
+        import torch
+
+        torch.set_num_threads(snakemake.threads)  # torch's default, every core, oversubscribes parallel CPU jobs
         p, w = snakemake.params, snakemake.wildcards
         model = read_json(snakemake.input.model)
         if model.get("source") == "tiny":

@@ -33,6 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..io import atomic_path, read_parquet, read_parquet_metadata, sha256_file, write_parquet
+from ..verify.driver import PROMPT_TOO_LONG, capped_mask
 from ..verify.graders import STATUSES, VERDICT_COLUMNS
 from . import evalplus_tests, livecodebench, sandbox
 from .extract import extract_code
@@ -72,7 +73,8 @@ def write_expected_outputs(problems_path: str | Path, benchmark: str, out_path: 
 
 
 def verify_code_samples(samples: pd.DataFrame, problems: pd.DataFrame, expected: dict | None, benchmark: str,
-                        code_prefix: str, workers: int, isolation: str, limits: sandbox.Limits) -> pd.DataFrame:
+                        code_prefix: str, workers: int, isolation: str, limits: sandbox.Limits,
+                        max_new_tokens: int | None = None) -> pd.DataFrame:
     rows = {r["task_id"]: r for r in _rows(problems)}
     unknown = sorted(set(samples["problem_id"].astype(str)) - set(rows))
     if unknown:
@@ -93,11 +95,16 @@ def verify_code_samples(samples: pd.DataFrame, problems: pd.DataFrame, expected:
     status, extracted, seconds = ["no_answer"] * len(texts), [None] * len(texts), [0.0] * len(texts)
     for i, v in zip(todo, verdicts):
         status[i], extracted[i], seconds[i] = STATUS_OF[v.status], v.failure, v.seconds
+    if "finish_reason" in samples:  # never generated: the prompt fills the model's context (rlvr_eval.sampling)
+        for i, reason in enumerate(samples["finish_reason"]):
+            if reason == PROMPT_TOO_LONG:
+                status[i] = PROMPT_TOO_LONG
     out = pd.DataFrame({"problem_id": pids, "sample_index": samples["sample_index"].astype("int64").to_numpy(),
                         "status": status, "extracted": pd.Series(extracted, dtype=object),
                         "reference": [rows[p].get("entry_point") or rows[p].get("func_name") or "stdin" for p in pids],
                         "seconds": pd.Series(seconds, dtype="float64")})
     out["correct"] = out["status"] == "correct"
+    out["capped"] = capped_mask(samples, max_new_tokens)
     return out[VERDICT_COLUMNS]
 
 
@@ -112,8 +119,9 @@ def verify_code_shard(samples_path, problems_path, expected_path, out_path, benc
         with gzip.open(expected_path, "rt", encoding="utf-8") as f:
             expected = json.load(f)
     problems = read_parquet(problems_path)
+    max_new_tokens = (read_parquet_metadata(samples_path).get("params") or {}).get("max_new_tokens")
     verdicts = verify_code_samples(read_parquet(samples_path), problems, expected, benchmark,
-                                   code_prefix, workers, isolation, limits)
+                                   code_prefix, workers, isolation, limits, max_new_tokens)
     if benchmark == "livecodebench":
         test_sets = {livecodebench.tests_of(r)[1] for r in _rows(problems)}
         test_set = " and ".join(sorted(test_sets)) + " (LiveCodeBench)"

@@ -26,8 +26,9 @@ _MAX_LOGGED_FAILURES = 50  # per status: enough to diagnose, without flooding th
 
 
 def verify_samples(samples: pd.DataFrame, problems: pd.DataFrame, grader: str, timeout_s: float,
-                   workers: int) -> pd.DataFrame:
-    """Grade every sample against its problem's reference; one verdict row per sample, in sample order."""
+                   workers: int, benchmark: str = "") -> pd.DataFrame:
+    """Grade every sample against its problem's reference; one verdict row per sample, in sample order.
+    `benchmark` is passed to the grader (qwen_math normalizes answers per benchmark)."""
     if grader not in GRADERS:
         raise ValueError(f"unknown grader {grader!r}; known: {', '.join(sorted(GRADERS))}")
     for name, df, cols in (("samples", samples, ["problem_id", "sample_index", "text"]),
@@ -46,7 +47,7 @@ def verify_samples(samples: pd.DataFrame, problems: pd.DataFrame, grader: str, t
                          f"{unknown[:10]}{' …' if len(unknown) > 10 else ''}")
 
     texts = ["" if t is None or (isinstance(t, float) and pd.isna(t)) else str(t) for t in samples["text"]]
-    pairs = [(text, references[pid]) for text, pid in zip(texts, problem_ids)]
+    pairs = [(text, references[pid], benchmark) for text, pid in zip(texts, problem_ids)]
     # Identical responses to the same problem (common for short answers at large n) are graded once;
     # their rows share the verdict, including `seconds`.
     unique_pairs = list(dict.fromkeys(pairs))
@@ -79,7 +80,7 @@ def verify_samples(samples: pd.DataFrame, problems: pd.DataFrame, grader: str, t
         "sample_index": samples["sample_index"].astype("int64").to_numpy(),
         "status": [v[0] for v in verdicts],
         "extracted": pd.Series([v[1] for v in verdicts], dtype=object),
-        "reference": [ref for _, ref in pairs],
+        "reference": [pair[1] for pair in pairs],
         "seconds": pd.Series([v[2] for v in verdicts], dtype="float64"),
     })
     out["correct"] = out["status"] == "correct"
@@ -99,16 +100,17 @@ def _verdict(outcome: Outcome) -> tuple[str, str | None, float]:
 
 
 def verify_shard(samples_path: str | Path, problems_path: str | Path, out_path: str | Path, grader: str,
-                 timeout_s: float, workers: int) -> pd.DataFrame:
+                 timeout_s: float, workers: int, benchmark: str = "") -> pd.DataFrame:
     """Verify one sample file and write its verdict file (atomically, with provenance metadata)."""
     started = time.time()
     samples = read_parquet(samples_path)
     problems = read_parquet(problems_path)
-    verdicts = verify_samples(samples, problems, grader, timeout_s, workers)
+    verdicts = verify_samples(samples, problems, grader, timeout_s, workers, benchmark)
     counts = verdicts["status"].value_counts()
     sample_meta = read_parquet_metadata(samples_path)
     metadata = {
         "grader": grader,
+        "benchmark": benchmark,
         "grader_version": GRADER_VERSIONS.get(grader),
         "grader_function": GRADERS[grader],
         "timeout_s": timeout_s,

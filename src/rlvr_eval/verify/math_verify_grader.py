@@ -57,7 +57,7 @@ def extract(response: str) -> list:
     return parse(response, extraction_config=RESPONSE_EXTRACTION, parsing_timeout=None, raise_on_error=True)
 
 
-def grade(response: str, reference: str) -> tuple[str, str | None]:
+def grade(response: str, reference: str, benchmark: str = "") -> tuple[str, str | None]:
     gold = parse_reference(reference)
     pred = extract(response)
     if not pred:

@@ -50,7 +50,7 @@ def grader_agreement_report(verdicts_a: pd.DataFrame, verdicts_b: pd.DataFrame, 
     `samples` (problem_id, sample_index, text) adds the response text to the disagreements; `ks`
     defaults to 1, 2, 4, … up to the smallest number of samples of any problem.
     Returns DataFrames: summary (one row), status_crosstab, disagreements, pass_at_k, coverage, and
-    causes when one grader is qwen_math (`benchmark` is then passed to its normalization).
+    causes (empty unless one grader is qwen_math; `benchmark` is passed to its normalization).
     """
     if name_a == name_b:
         raise ValueError(f"the two graders need different names, got {name_a!r} twice")
@@ -117,8 +117,8 @@ def grader_agreement_report(verdicts_a: pd.DataFrame, verdicts_b: pd.DataFrame, 
     })
     report = {"summary": summary, "status_crosstab": crosstab, "disagreements": disagreements,
               "pass_at_k": pass_at_k, "coverage": coverage}
-    if PAPER_GRADER in (name_a, name_b):
-        report["causes"] = _causes(joined, agree, report, name_a, name_b, ks, benchmark)
+    report["causes"] = (_causes(joined, agree, report, name_a, name_b, ks, benchmark)
+                        if PAPER_GRADER in (name_a, name_b) else pd.DataFrame(columns=["cause", "samples"]))
     return report
 
 
@@ -201,8 +201,9 @@ def report_markdown(report: dict[str, pd.DataFrame], title: str | None = None) -
         "",
         _markdown_table(report["coverage"]),
         "",
-        *([f"## Disagreements by the rule of the paper's grader behind them", "",
-           _markdown_table(report["causes"]) if len(report["causes"]) else "None.", ""] if "causes" in report else []),
+        *(["## Disagreements by the rule of the paper's grader behind them", "",
+           _markdown_table(report["causes"]) if len(report["causes"]) else "None.", ""]
+          if "causes" in report and PAPER_GRADER in (name_a, name_b) else []),
         f"## Disagreements ({len(shown)} of {len(disagreements)} shown; all in disagreements.csv)",
         "",
         _markdown_table(shown.drop(columns=["text"], errors="ignore")) if len(shown) else "None.",

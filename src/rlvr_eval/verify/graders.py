@@ -36,7 +36,7 @@ GRADERS: dict[str, str] = {
 # Bump a grader's version whenever its logic changes: the workflow passes it as a rule parameter,
 # so Snakemake re-verifies (and recomputes everything downstream) without resampling.
 GRADER_VERSIONS: dict[str, str] = {
-    "math_verify": "1",
+    "math_verify": "2",
     "qwen_math": "2",
 }
 

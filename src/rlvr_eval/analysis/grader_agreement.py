@@ -6,7 +6,8 @@ what pass@k sees. The status crosstab shows finer differences (wrong vs no_answe
 
 When one grader is qwen_math (the paper's rules), each disagreement gets a `cause`: the rule of the
 paper's grader behind it (rlvr_eval.verify.qwen_math_grader.CAUSES: list rule, "and", left side,
-case, tolerance, percent, units, parse failure, …; "deadline" for a timeout or error), and the
+case, tolerance, percent, units, mixed number, parse failure, …; "deadline" for a timeout, "grader
+error" where a grader raised, e.g. on a reference it cannot read), and the
 `causes` table says per cause how many samples it flips each way and how much it moves pass@k:
 `shift_pass@k` is qwen_math's pass@k minus the pass@k it would have if the other grader decided
 those samples.
@@ -123,8 +124,9 @@ def grader_agreement_report(verdicts_a: pd.DataFrame, verdicts_b: pd.DataFrame, 
 
 
 def _cause(row: pd.Series, paper: str, other: str) -> str:
-    if row[f"status_{paper}"] in ("timeout", "error") or row[f"status_{other}"] in ("timeout", "error"):
-        return "deadline"
+    for status in ("timeout", "error"):
+        if status in (row[f"status_{paper}"], row[f"status_{other}"]):
+            return {"timeout": "deadline", "error": "grader error"}[status]
     return disagreement_cause(row[f"extracted_{paper}"], row["reference"], row[f"extracted_{other}"], row["benchmark"])
 
 
@@ -141,7 +143,7 @@ def _causes(joined: pd.DataFrame, agree: pd.Series, report: dict, name_a: str, n
     paper_correct, other_correct = joined[f"correct_{side[paper]}"], joined[f"correct_{side[other]}"]
     paper_pass = report["pass_at_k"][paper].to_numpy()
     rows = []
-    for cause in [*CAUSES, "deadline"]:
+    for cause in [*CAUSES, "deadline", "grader error"]:
         mask = (row_cause == cause) & ~agree
         if not mask.any():
             continue

@@ -404,8 +404,8 @@ def grade(response: str, reference: str, benchmark: str = "") -> tuple[str, str 
 
 # --- why the original's verdict differs from another grader's ---------------------------------
 
-CAUSES = ("multiple choice", "and", "left side", "tolerance", "percent", "list", "case", "units", "parse failure",
-          "other")
+CAUSES = ("multiple choice", "and", "left side", "tolerance", "percent", "list", "case", "units", "mixed number",
+          "parse failure", "other")
 
 
 def _unbracketed_list(s: str) -> bool:
@@ -449,6 +449,8 @@ def disagreement_cause(prediction: str | None, reference: str, other_extracted: 
     if strip_string(reference, keep_units=True) != strip_string(reference) or (
             other_extracted and strip_string(other_extracted, keep_units=True) != strip_string(other_extracted)):
         return "units"
+    if re.match(r"^-?\d+\\frac", normalized):  # 2\frac58 is read as 2 * 5/8, not 2 + 5/8
+        return "mixed number"
     if isinstance(parse_math(prediction), str) or isinstance(parse_math(normalized), str):
         return "parse failure"
     return "other"

@@ -5,7 +5,7 @@ import pytest
 
 from rlvr_eval.benchmarks import load_benchmark
 from rlvr_eval.verify.graders import get_grader
-from rlvr_eval.verify.qwen_math_grader import extract_answer, grade
+from rlvr_eval.verify.qwen_math_grader import disagreement_cause, extract_answer, grade
 from workflow_helpers import SHARED
 
 GSM8K_SOLUTIONS = SHARED / "data" / "samples" / "gsm8k_gpt3_solutions.jsonl"
@@ -104,3 +104,19 @@ def test_agrees_with_the_gsm8k_authors_labels(mirror):
     for problem, solver, reference, extracted, status, is_correct in disagreements:
         assert status == "correct" and not is_correct
         assert any(math.isclose(float(extracted), float(reference) * f, rel_tol=1e-4) for f in (0.01, 1, 100))
+
+
+@pytest.mark.parametrize("prediction, reference, other_extracted, cause", [
+    ("48", r"4 \text{ and } 8", "4, 8", "and"),
+    ("\\frac{2}{5}x+13", r"f(x)=-\frac25 x + 13", "-\\frac{2}{5}x + 13", "left side"),
+    ("8164964", "8164961", "8164964", "tolerance"),
+    ("50", "0.5", "50", "percent"),
+    ("I,III,IV", "I,II,III,IV", "I, III, IV", "list"),
+    ("N+1", "n+1", "N+1", "case"),
+    ("^2++b", "ab+ab^{2}+b", "a b^2 + ab + b", "units"),
+    ("2.625", r"2\frac58", "2.625", "mixed number"),
+    ("A", "A", "4^x", "multiple choice"),
+])
+def test_disagreement_causes(prediction, reference, other_extracted, cause):
+    """Real disagreements with math-verify on gaokao2023en, named by the rule behind them."""
+    assert disagreement_cause(prediction, reference, other_extracted, GAOKAO) == cause

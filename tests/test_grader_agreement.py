@@ -51,10 +51,29 @@ def test_disagreements_list_both_answers_and_the_reference(report):
     rows = report["disagreements"].to_dict("records")
     assert rows == [
         {"problem_id": "p1", "sample_index": 1, "reference": "42", "status_qwen_math": "wrong",
-         "status_math_verify": "correct", "extracted_qwen_math": "42.0 apples", "extracted_math_verify": "42.0"},
+         "status_math_verify": "correct", "extracted_qwen_math": "42.0 apples", "extracted_math_verify": "42.0", "cause": "other"},
         {"problem_id": "p2", "sample_index": 3, "reference": "7", "status_qwen_math": "correct",
-         "status_math_verify": "wrong", "extracted_qwen_math": "700%", "extracted_math_verify": "700"},
+         "status_math_verify": "wrong", "extracted_qwen_math": "700%", "extracted_math_verify": "700", "cause": "parse failure"},
     ]
+
+
+def test_disagreements_grouped_by_the_rule_of_the_papers_grader(report):
+    """Each cause says how many samples it flips and what it does to pass@k: qwen_math's pass@k
+    minus its pass@k with the other grader's verdicts on those samples."""
+    causes = report["causes"].set_index("cause")
+    assert causes.index.tolist() == ["parse failure", "other"]
+    assert causes.loc["parse failure", ["samples", "correct_only_qwen_math", "correct_only_math_verify"]].tolist() \
+        == [1, 1, 0]
+    # p2 goes from c=1 to c=0 of n=4: pass@1 1/4, pass@2 1/2, pass@4 1, each over 3 problems
+    assert causes.loc["parse failure", ["shift_pass@1", "shift_pass@2", "shift_pass@4"]].tolist() \
+        == pytest.approx([1 / 12, 1 / 6, 1 / 3])
+    # p1 goes from c=1 to c=2: pass@2 from 1/2 to 5/6, pass@4 stays 1
+    assert causes.loc["other", ["shift_pass@1", "shift_pass@2", "shift_pass@4"]].tolist() \
+        == pytest.approx([-1 / 12, -1 / 9, 0])
+
+
+def test_no_causes_without_the_papers_grader():
+    assert grader_agreement_report(VERDICTS_A, VERDICTS_B, "a", "b")["causes"].empty
 
 
 def test_pass_at_k_side_by_side(report):
@@ -95,10 +114,12 @@ def test_write_report_writes_csv_tables_and_a_markdown_summary(report, tmp_path)
     assert written["markdown"] == tmp_path / "out" / "summary.md"
     assert written["disagreements"] == tmp_path / "out" / "disagreements.csv"
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
-        ["summary.md", "summary.csv", "status_crosstab.csv", "disagreements.csv", "pass_at_k.csv", "coverage.csv"])
+        ["summary.md", "summary.csv", "status_crosstab.csv", "disagreements.csv", "pass_at_k.csv", "coverage.csv",
+         "causes.csv"])
     back = pd.read_csv(written["disagreements"], dtype=str)
     pd.testing.assert_frame_equal(back, report["disagreements"].astype(str), check_dtype=False)
     markdown = written["markdown"].read_text()
     assert markdown.startswith("# Grader agreement: qwen_math vs math_verify (tiny-model, gsm8k)")
     assert "agree on correctness for 10 samples (83.33%) and disagree on 2" in markdown
-    assert "| p1 | 1 | 42 | wrong | correct | 42.0 apples | 42.0 |" in markdown
+    assert "| p1 | 1 | 42 | wrong | correct | 42.0 apples | 42.0 | other |" in markdown
+    assert "## Disagreements by the rule of the paper's grader behind them" in markdown

@@ -68,6 +68,41 @@ def test_every_math500_reference_is_graded_equal_to_itself(mirror):
     assert failures == []
 
 
+# Known math-verify faults seen on real outputs (README, "Graders"): each pinned here, so that a
+# math-verify upgrade that fixes or changes one shows up.
+
+def test_math_verify_fault_scientific_notation_is_worked_around_in_references():
+    # math-verify alone reads "1e-3" as e - 3 (Euler's number) ...
+    import sympy
+    from math_verify import parse
+
+    assert sympy.simplify(parse("$1e-3$")[0] - (sympy.E - 3)) == 0
+    # ... so references in that form are rewritten as 1\times 10^{-3}
+    assert grade("$\\boxed{0.001}$", "1e-3")[0] == "correct"
+    assert grade("$\\boxed{e-3}$", "1e-3")[0] == "wrong"
+    # a response written 1e-3 is still misread (not worked around)
+    assert grade("$\\boxed{1e-3}$", "0.001")[0] == "wrong"
+
+
+def test_math_verify_fault_m_and_c_stripped_from_references_as_units():
+    # "37m" and "5c" lose the variable: a bare number is then "correct" (not worked around)
+    assert grade("\\boxed{37}", "37m")[0] == "correct"
+    assert grade("\\boxed{5}", "5c")[0] == "correct"
+    assert grade("\\boxed{\\frac{37}{4}}", "\\frac{37}{4}m")[0] == "correct"
+    assert grade("\\boxed{\\frac{37}{4}}", "\\frac{37m}{4}")[0] == "wrong"  # inside a fraction it stays
+
+
+def test_math_verify_fault_subscripts_compared_as_strings():
+    # E_{1} is not parsed to sympy: identical spellings match, E_1 vs E_{1} is rejected
+    assert grade("\\boxed{E_{1}}", "E_{1}")[0] == "correct"
+    assert grade("\\boxed{E_1}", "E_{1}")[0] == "wrong"
+
+
+def test_math_verify_fault_a_broken_span_is_extracted_as_an_answer():
+    # "\\lambda_{" (unclosed) is taken as the answer rather than counted as no answer
+    assert grade("The answer is $\\lambda_{$", "\\lambda") == ("wrong", "\\lambda_{")
+
+
 def test_unreadable_reference_is_an_error_not_a_wrong_answer():
     with pytest.raises(ValueError, match="reference answer ''"):
         grade("\\boxed{1}", "")

@@ -15,7 +15,7 @@ rule grader_agreement:
         ),
         disagreements="results/grader_agreement/{model}/{benchmark}/disagreements.csv",
         tables=multiext("results/grader_agreement/{model}/{benchmark}/", "summary.csv", "status_crosstab.csv",
-                        "pass_at_k.csv", "coverage.csv"),
+                        "pass_at_k.csv", "coverage.csv", "causes.csv"),
     params:
         graders=GRID.compare_graders()[:2],
         logic=logic_version("agreement"),

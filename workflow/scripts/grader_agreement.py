@@ -14,7 +14,8 @@ with logged(snakemake):
     verdicts_b = pd.concat([read_parquet(f) for f in snakemake.input.b], ignore_index=True)
     samples = pd.concat([read_parquet(f, columns=["problem_id", "sample_index", "text"]) for f in snakemake.input.samples],
                         ignore_index=True)
-    report = grader_agreement_report(verdicts_a, verdicts_b, name_a, name_b, samples=samples)
+    report = grader_agreement_report(verdicts_a, verdicts_b, name_a, name_b, samples=samples,
+                                     benchmark=snakemake.wildcards.benchmark)
     title = f"{snakemake.wildcards.model}, {snakemake.wildcards.benchmark}"
     written = write_report(report, Path(snakemake.output.summary).parent, title)
     # write_report names its files itself: fail loudly if the rule's declared outputs drift from them

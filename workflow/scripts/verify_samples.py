@@ -7,6 +7,7 @@ with logged(snakemake):
         snakemake.input.problems,
         snakemake.output[0],
         grader=snakemake.params.grader,
+        benchmark=snakemake.wildcards.benchmark,
         timeout_s=float(snakemake.params.timeout_s),
         workers=max(1, int(snakemake.threads)),
     )

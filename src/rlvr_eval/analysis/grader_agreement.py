@@ -3,6 +3,14 @@ and what the difference does to pass@k and to coverage (problems solved at k = n
 
 Two samples "agree" when both graders call them correct or both call them not correct: that is
 what pass@k sees. The status crosstab shows finer differences (wrong vs no_answer, timeouts).
+
+When one grader is qwen_math (the paper's rules), each disagreement gets a `cause`: the rule of the
+paper's grader behind it (rlvr_eval.verify.qwen_math_grader.CAUSES: list rule, "and", left side,
+case, tolerance, percent, units, mixed number, parse failure, …; "deadline" for a timeout, "grader
+error" where a grader raised, e.g. on a reference it cannot read), and the
+`causes` table says per cause how many samples it flips each way and how much it moves pass@k:
+`shift_pass@k` is qwen_math's pass@k minus the pass@k it would have if the other grader decided
+those samples.
 """
 
 from __future__ import annotations
@@ -14,6 +22,9 @@ import pandas as pd
 from ..io import write_text
 from ..passk import default_ks, mean_pass_at_k, per_problem_counts, per_problem_pass_at_k
 from ..verify.graders import STATUSES
+from ..verify.qwen_math_grader import CAUSES, disagreement_cause
+
+PAPER_GRADER = "qwen_math"
 
 KEY = ["problem_id", "sample_index"]
 REQUIRED_COLUMNS = KEY + ["status", "correct", "extracted", "reference"]
@@ -33,12 +44,14 @@ def _checked(verdicts: pd.DataFrame, name: str) -> pd.DataFrame:
 
 
 def grader_agreement_report(verdicts_a: pd.DataFrame, verdicts_b: pd.DataFrame, name_a: str, name_b: str,
-                            samples: pd.DataFrame | None = None, ks: list[int] | None = None) -> dict[str, pd.DataFrame]:
+                            samples: pd.DataFrame | None = None, ks: list[int] | None = None,
+                            benchmark: str = "") -> dict[str, pd.DataFrame]:
     """Compare two verdict tables of the same samples (schema in rlvr_eval.verify.graders).
 
     `samples` (problem_id, sample_index, text) adds the response text to the disagreements; `ks`
     defaults to 1, 2, 4, … up to the smallest number of samples of any problem.
-    Returns DataFrames: summary (one row), status_crosstab, disagreements, pass_at_k, coverage.
+    Returns DataFrames: summary (one row), status_crosstab, disagreements, pass_at_k, coverage, and
+    causes (empty unless one grader is qwen_math; `benchmark` is passed to its normalization).
     """
     if name_a == name_b:
         raise ValueError(f"the two graders need different names, got {name_a!r} twice")
@@ -103,8 +116,47 @@ def grader_agreement_report(verdicts_a: pd.DataFrame, verdicts_b: pd.DataFrame, 
         "coverage": [len(solved_a) / problems, len(solved_b) / problems],
         "solved_only_by_this_grader": [len(solved_a - solved_b), len(solved_b - solved_a)],
     })
-    return {"summary": summary, "status_crosstab": crosstab, "disagreements": disagreements,
-            "pass_at_k": pass_at_k, "coverage": coverage}
+    report = {"summary": summary, "status_crosstab": crosstab, "disagreements": disagreements,
+              "pass_at_k": pass_at_k, "coverage": coverage}
+    report["causes"] = (_causes(joined, agree, report, name_a, name_b, ks, benchmark)
+                        if PAPER_GRADER in (name_a, name_b) else pd.DataFrame(columns=["cause", "samples"]))
+    return report
+
+
+def _cause(row: pd.Series, paper: str, other: str) -> str:
+    for status in ("timeout", "error"):
+        if status in (row[f"status_{paper}"], row[f"status_{other}"]):
+            return {"timeout": "deadline", "error": "grader error"}[status]
+    return disagreement_cause(row[f"extracted_{paper}"], row["reference"], row[f"extracted_{other}"], row["benchmark"])
+
+
+def _causes(joined: pd.DataFrame, agree: pd.Series, report: dict, name_a: str, name_b: str, ks: list[int],
+            benchmark: str) -> pd.DataFrame:
+    """Adds `cause` to report["disagreements"]; returns the per-cause table."""
+    paper, other = (name_a, name_b) if name_a == PAPER_GRADER else (name_b, name_a)
+    side = {name_a: "a", name_b: "b"}
+    disagreements = report["disagreements"]
+    disagreements["cause"] = [_cause(row, paper, other) for _, row in disagreements.assign(benchmark=benchmark).iterrows()]
+    causes_by_key = dict(zip(zip(disagreements["problem_id"], disagreements["sample_index"]), disagreements["cause"]))
+    row_cause = pd.Series([causes_by_key.get(key) for key in zip(joined["problem_id"], joined["sample_index"])],
+                          index=joined.index)
+    paper_correct, other_correct = joined[f"correct_{side[paper]}"], joined[f"correct_{side[other]}"]
+    paper_pass = report["pass_at_k"][paper].to_numpy()
+    rows = []
+    for cause in [*CAUSES, "deadline", "grader error"]:
+        mask = (row_cause == cause) & ~agree
+        if not mask.any():
+            continue
+        replaced = joined.assign(correct=paper_correct.where(~mask, other_correct))
+        counts = per_problem_counts(replaced)
+        replaced_pass = mean_pass_at_k(per_problem_pass_at_k(counts, ks), ks).to_numpy()
+        row = {"cause": cause, "samples": int(mask.sum()),
+               f"correct_only_{paper}": int((mask & paper_correct).sum()),
+               f"correct_only_{other}": int((mask & other_correct).sum())}
+        row.update({f"shift_pass@{k}": float(p - r) for k, p, r in zip(ks, paper_pass, replaced_pass)})
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["cause", "samples", f"correct_only_{paper}", f"correct_only_{other}",
+                                       *[f"shift_pass@{k}" for k in ks]])
 
 
 def _markdown_table(df: pd.DataFrame, index: bool = False, max_cell: int = 80) -> str:
@@ -151,6 +203,9 @@ def report_markdown(report: dict[str, pd.DataFrame], title: str | None = None) -
         "",
         _markdown_table(report["coverage"]),
         "",
+        *(["## Disagreements by the rule of the paper's grader behind them", "",
+           _markdown_table(report["causes"]) if len(report["causes"]) else "None.", ""]
+          if "causes" in report and PAPER_GRADER in (name_a, name_b) else []),
         f"## Disagreements ({len(shown)} of {len(disagreements)} shown; all in disagreements.csv)",
         "",
         _markdown_table(shown.drop(columns=["text"], errors="ignore")) if len(shown) else "None.",

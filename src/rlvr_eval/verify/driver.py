@@ -35,11 +35,12 @@ _MAX_LOGGED_FAILURES = 50  # per status: enough to diagnose, without flooding th
 
 
 def verify_samples(samples: pd.DataFrame, problems: pd.DataFrame, grader: str, timeout_s: float,
-                   workers: int, max_new_tokens: int | None = None) -> pd.DataFrame:
+                   workers: int, benchmark: str = "", max_new_tokens: int | None = None) -> pd.DataFrame:
     """Grade every sample against its problem's reference; one verdict row per sample, in sample order.
 
-    Samples never generated (finish_reason prompt_too_long) get that status without grading; max_new_tokens
-    (the sampling parameter) marks the samples whose budget was capped below it.
+    `benchmark` is passed to the grader (qwen_math normalizes answers per benchmark). Samples never generated
+    (finish_reason prompt_too_long) get that status without grading; max_new_tokens (the sampling parameter)
+    marks the samples whose budget was capped below it.
     """
     if grader not in GRADERS:
         raise ValueError(f"unknown grader {grader!r}; known: {', '.join(sorted(GRADERS))}")
@@ -61,7 +62,7 @@ def verify_samples(samples: pd.DataFrame, problems: pd.DataFrame, grader: str, t
     texts = ["" if t is None or (isinstance(t, float) and pd.isna(t)) else str(t) for t in samples["text"]]
     not_sampled = (samples["finish_reason"] == PROMPT_TOO_LONG).to_numpy() if "finish_reason" in samples else \
         [False] * len(samples)
-    pairs = [(text, references[pid]) for text, pid in zip(texts, problem_ids)]
+    pairs = [(text, references[pid], benchmark) for text, pid in zip(texts, problem_ids)]
     # Identical responses to the same problem (common for short answers at large n) are graded once;
     # their rows share the verdict, including `seconds`.
     unique_pairs = list(dict.fromkeys(p for p, skip in zip(pairs, not_sampled) if not skip))
@@ -95,7 +96,7 @@ def verify_samples(samples: pd.DataFrame, problems: pd.DataFrame, grader: str, t
         "sample_index": samples["sample_index"].astype("int64").to_numpy(),
         "status": [v[0] for v in verdicts],
         "extracted": pd.Series([v[1] for v in verdicts], dtype=object),
-        "reference": [ref for _, ref in pairs],
+        "reference": [pair[1] for pair in pairs],
         "seconds": pd.Series([v[2] for v in verdicts], dtype="float64"),
     })
     out["correct"] = out["status"] == "correct"
@@ -124,7 +125,7 @@ def _verdict(outcome: Outcome) -> tuple[str, str | None, float]:
 
 
 def verify_shard(samples_path: str | Path, problems_path: str | Path, out_path: str | Path, grader: str,
-                 timeout_s: float, workers: int) -> pd.DataFrame:
+                 timeout_s: float, workers: int, benchmark: str = "") -> pd.DataFrame:
     """Verify one sample file and write its verdict file (atomically, with provenance metadata)."""
     started = time.time()
     try:
@@ -137,10 +138,11 @@ def verify_shard(samples_path: str | Path, problems_path: str | Path, out_path: 
         ) from None
     problems = read_parquet(problems_path)
     max_new_tokens = (sample_meta.get("params") or {}).get("max_new_tokens")
-    verdicts = verify_samples(samples, problems, grader, timeout_s, workers, max_new_tokens)
+    verdicts = verify_samples(samples, problems, grader, timeout_s, workers, benchmark, max_new_tokens)
     counts = verdicts["status"].value_counts()
     metadata = {
         "grader": grader,
+        "benchmark": benchmark,
         "grader_version": GRADER_VERSIONS.get(grader),
         "grader_function": GRADERS[grader],
         "timeout_s": timeout_s,

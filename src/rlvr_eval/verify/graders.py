@@ -1,6 +1,7 @@
 r"""Registry of answer graders, and the verdict schema they feed.
 
-A grader is a plain function `grade(response: str, reference: str) -> (status, extracted)` where
+A grader is a plain function `grade(response: str, reference: str, benchmark: str) -> (status, extracted)`
+(`benchmark` is the benchmark's name in the config, e.g. "math500"; a grader may ignore it) where
 status is one of "correct", "wrong", "no_answer" and `extracted` is the answer it pulled out of the
 response (or None). The verification driver runs graders in worker processes under a hard deadline
 and adds the statuses "timeout" (the deadline killed the worker) and "error" (the grader raised).
@@ -39,12 +40,12 @@ GRADERS: dict[str, str] = {
 # Bump a grader's version whenever its logic changes: the workflow passes it as a rule parameter,
 # so Snakemake re-verifies (and recomputes everything downstream) without resampling.
 GRADER_VERSIONS: dict[str, str] = {
-    "math_verify": "1",
-    "qwen_math": "1",
+    "math_verify": "2",
+    "qwen_math": "2",
 }
 
 
-def get_grader(name: str) -> Callable[[str, str], tuple[str, str | None]]:
+def get_grader(name: str) -> Callable[[str, str, str], tuple[str, str | None]]:
     if name not in GRADERS:
         raise ValueError(f"unknown grader {name!r}; known: {', '.join(sorted(GRADERS))}")
     module, func = GRADERS[name].split(":")

@@ -28,6 +28,8 @@ RESPONSE_EXTRACTION = (LatexExtractionConfig(boxed_match_priority=0), ExprExtrac
 REFERENCE_EXTRACTION = (LatexExtractionConfig(), ExprExtractionConfig())
 
 _UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
+# math-verify reads "1e-3" as e - 3 (Euler's number); a reference in this form is rewritten.
+_SCIENTIFIC = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+))[eE]([-+]?\d+)\s*$")
 
 
 class _DropDisabledTimeoutWarning(logging.Filter):
@@ -45,6 +47,8 @@ def parse_reference(reference: str) -> list:
     """math-verify's parse of a reference answer: [sympy value, normalised string] or [string]."""
     # Stray "$" inside references (Minerva, OlympiadBench: "221,$8") would split the $…$ wrapper.
     inner = _UNESCAPED_DOLLAR.sub("", reference).strip()
+    if m := _SCIENTIFIC.match(inner):
+        inner = f"{m.group(1)}\\times 10^{{{int(m.group(2))}}}"
     for candidate in (f"${inner}$", f"\\boxed{{{inner}}}", reference):
         parsed = parse(candidate, extraction_config=REFERENCE_EXTRACTION, parsing_timeout=None, raise_on_error=True)
         if parsed:
@@ -57,7 +61,7 @@ def extract(response: str) -> list:
     return parse(response, extraction_config=RESPONSE_EXTRACTION, parsing_timeout=None, raise_on_error=True)
 
 
-def grade(response: str, reference: str) -> tuple[str, str | None]:
+def grade(response: str, reference: str, benchmark: str = "") -> tuple[str, str | None]:
     gold = parse_reference(reference)
     pred = extract(response)
     if not pred:

@@ -119,8 +119,9 @@ class Grid:
     def perplexity_engine_options(self, model: str) -> dict:
         """backend_options of `model` as a scoring engine (vLLM: the perplexity memory share)."""
         opts = self.backend_options(model)
-        if self.backend(model) == "vllm":
-            opts["gpu_memory_utilization"] = self.analysis.get("perplexity", {}).get("gpu_memory_utilization", 0.8)
+        share = self.analysis.get("perplexity", {}).get("gpu_memory_utilization")
+        if self.backend(model) == "vllm" and share is not None:
+            opts["gpu_memory_utilization"] = share
         return opts
 
     def sample_file(self, model: str, benchmark: str, shard: str) -> str:

@@ -252,5 +252,5 @@ class Grid:
                 for b in (b for b in self.benchmarks if b not in CODE_BENCHMARKS):
                     d = f"results/grader_agreement/{m}/{b}"
                     out += [f"{d}/{f}" for f in ("summary.md", "disagreements.csv", "summary.csv", "status_crosstab.csv",
-                                                 "pass_at_k.csv", "coverage.csv")]
+                                                 "pass_at_k.csv", "coverage.csv", "causes.csv")]
         return list(dict.fromkeys(out))

@@ -81,7 +81,7 @@ def test_record_content(job_dir):
     assert rec["artifact"] == "results/samples/m/x/shard-0000.parquet"
     assert rec["rule"] == "sample" and rec["wildcards"] == {"model": "m", "benchmark": "x", "shard": "0000"}
     assert rec["params"]["sampling"] == {"temperature": 0.6}
-    assert rec["logic"]["stamp"] == "sampling:manual-1" and rec["logic"]["stage"] == "sampling"
+    assert rec["logic"]["stamp"] == provenance.logic_version("sampling") and rec["logic"]["stage"] == "sampling"
     assert "rlvr_eval.sampling" in rec["logic"]["sources"]  # what the manual stamp stands for, for audit's notes
     # outputs: files by sha256, directories by a manifest of their files
     out = rec["outputs"]["results/samples/m/x/shard-0000.parquet"]

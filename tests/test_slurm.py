@@ -145,7 +145,7 @@ def test_demo_dag_on_slurm(slurm_cluster, tmp_path):
     workdir = copy_workflow(tmp_path / "wf", config)
     write_test_profile(workdir)
     grid = Grid(validate_config(config))
-    samples = [grid.sample_file(m, b, s) for m in grid.models for b in grid.benchmarks for s in grid.shards(b)]
+    samples = [grid.sample_file(m, b, s) for m in grid.models for b in grid.benchmarks for s in grid.shards(m, b)]
     expected = samples + grid.targets()
 
     started = time.time()

@@ -52,7 +52,7 @@ def test_the_demo_vllm_overlay_sets_the_engine_options_of_vllms_cpu_build():
         assert grid.backend(model) == "vllm"
         assert grid.backend_options(model) == {"tensor_parallel_size": 1, "gpu_memory_utilization": 0.1,
                                                "enforce_eager": True, "dtype": "float32", "enable_chunked_prefill": False}
-    assert grid.shards("gsm8k") == ["0000"]  # one engine start per model and benchmark
+    assert grid.shards("tiny-base", "gsm8k") == ["0000"]  # one engine start per model and benchmark
     assert config["models"]["tiny-rl"]["tiny"]["init_from"] == "tiny-base"  # the demo's models, untouched
 
 

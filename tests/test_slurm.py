@@ -156,7 +156,7 @@ def test_demo_dag_on_slurm(slurm_cluster, tmp_path):
     print(f"SLURM demo run: {elapsed:.0f} s")
 
     for path in expected:
-        assert (workdir / path).is_file(), f"missing output {path}"
+        assert (workdir / path).exists(), f"missing output {path}"
 
     run_id = re.search(r"SLURM run ID: (\S+)", log).group(1)
     submitted = dict(re.findall(r"has been submitted with SLURM jobid (\d+) \(log: .*?/rule_(\w+)/", log))

@@ -35,9 +35,10 @@ trigger reruns a job when it changes. Two kinds:
   (``rlvr-eval logic --accept sampling``) or the version bumped (``rlvr-eval logic --bump sampling``). The
   records carry the digest of the stage's sources, and ``rlvr-eval audit`` flags an artifact whose digest its
   version does not accept.
-* ``auto`` for the cheap stages (data preparation, tiny models) and everything computed from samples: a
-  digest of the stage's script and every ``rlvr_eval`` module it imports (transitively, including imports inside functions), each normalised to its AST without
-  docstrings, so comments, docstrings and formatting do not count. For verification it also covers the
+* ``auto`` for the cheap stages (data preparation, tiny models, RL training of tiny models) and everything
+  computed from samples: a digest of the stage's script and every ``rlvr_eval`` module it imports
+  (transitively, including imports inside functions), each parsed and unparsed without docstrings, so
+  comments, docstrings and formatting do not count. For verification it also covers the
   grader's own module (loaded by name from ``verify.graders.GRADERS``), its manual ``GRADER_VERSIONS`` entry
   and the versions of the third-party libraries the grader module imports (math-verify, sympy, ...): a
   changed grader re-verifies (and everything downstream) without resampling, and only for that grader.

@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from rlvr_eval.config import ConfigError, load_config, validate_config
-from workflow_helpers import REPO, copy_workflow, demo_config, snakemake, write_config
+from workflow_helpers import REPO, copy_workflow, demo_config, snakemake
 
 
 def paper_config() -> dict:

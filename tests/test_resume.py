@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -14,7 +12,7 @@ import pandas as pd
 import pytest
 
 from rlvr_eval.io import read_parquet, read_parquet_metadata
-from workflow_helpers import copy_workflow, demo_config, planned_jobs, snakemake, write_config
+from workflow_helpers import copy_workflow, demo_config, kill_after_first_checkpoint, planned_jobs, snakemake, write_config
 
 TARGET = "results/samples/tiny-base/gsm8k/shard-0000.parquet"
 
@@ -84,19 +82,7 @@ def test_a_sampling_job_killed_mid_shard_resumes_from_its_checkpoints(workdir):
     started = time.time()
     out = workdir / TARGET
     partial = out.with_name(out.name + ".partial")
-    log = workdir / "killed-run.log"
-    with open(log, "w") as f:
-        proc = subprocess.Popen(_snakemake_cmd(TARGET), cwd=workdir, start_new_session=True, stdout=f,
-                                stderr=subprocess.STDOUT)
-    try:
-        deadline = time.time() + 600
-        while not (partial / "chunk-00000.parquet").exists():
-            assert proc.poll() is None, f"snakemake ended before the first checkpoint:\n{log.read_text()[-3000:]}"
-            assert time.time() < deadline, "no checkpoint chunk after 600 s"
-            time.sleep(0.02)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)  # snakemake and the sampling script: no cleanup runs
-        proc.wait()
+    kill_after_first_checkpoint(_snakemake_cmd(TARGET), workdir, partial, workdir / "killed-run.log")
     done = sorted(partial.glob("chunk-*.parquet"))
     assert not out.exists(), "the shard finished before it could be killed"
     assert 1 <= len(done) < 12

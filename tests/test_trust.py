@@ -3,7 +3,6 @@ each reproduced for real on a copy of the finished demo (conftest's `demo_run`) 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import stat

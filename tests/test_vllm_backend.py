@@ -11,6 +11,7 @@ import pytest
 from rlvr_eval.backends import SamplingParams
 from rlvr_eval.backends.base import token_budgets
 from rlvr_eval.backends.vllm_backend import stop_token_ids
+from workflow_helpers import kill_after_first_checkpoint
 
 
 # --- runs everywhere ------------------------------------------------------------------------
@@ -269,11 +270,7 @@ def test_a_vllm_sampling_process_killed_mid_shard_resumes_from_its_checkpoints(e
     """A real process (and its engine processes) SIGKILLed after its first checkpoint; the rerun completes the
     shard from the checkpoints and equals an uninterrupted run (same engine options, same machine)."""
     import json
-    import os
-    import signal
-    import subprocess
     import sys
-    import time
 
     from rlvr_eval.benchmarks import load_benchmark
     from rlvr_eval.io import read_parquet_metadata
@@ -287,19 +284,8 @@ def test_a_vllm_sampling_process_killed_mid_shard_resumes_from_its_checkpoints(e
     script = tmp_path / "sample_one_shard.py"
     script.write_text(SAMPLING_SCRIPT)
     args = {"engine": engine_options(), "problems": num_problems, "spec": spec.__dict__, "params": params.to_dict()}
-    log = tmp_path / "killed.log"
-    with open(log, "w") as f:
-        proc = subprocess.Popen([sys.executable, str(script), str(vllm_model_dir), str(mirror), str(out), json.dumps(args)],
-                                start_new_session=True, stdout=f, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.time() + 300
-        while not (partial / "chunk-00000.parquet").exists():
-            assert proc.poll() is None, f"the sampling process ended before its first checkpoint:\n{log.read_text()[-3000:]}"
-            assert time.time() < deadline, "no checkpoint after 300 s"
-            time.sleep(0.005)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)  # the script and vLLM's engine processes: no cleanup runs
-        proc.wait()
+    kill_after_first_checkpoint([sys.executable, str(script), str(vllm_model_dir), str(mirror), str(out), json.dumps(args)],
+                                tmp_path, partial, tmp_path / "killed.log", timeout=300)
     done = sorted(partial.glob("chunk-*.parquet"))
     assert not out.exists(), "the shard finished before it could be killed"
     assert 1 <= len(done) < num_problems

@@ -118,3 +118,22 @@ def executed_rules(proc: subprocess.CompletedProcess) -> dict[str, int]:
         if m:
             counts[m.group(1)] = counts.get(m.group(1), 0) + 1
     return counts
+
+
+def kill_after_first_checkpoint(cmd: list[str], cwd: Path, partial: Path, log: Path, timeout: float = 600) -> None:
+    """Run `cmd` in its own process group and SIGKILL the whole group (no cleanup runs) as soon as the sampling
+    checkpoint `partial/chunk-00000.parquet` exists; fail if the process ends first or `timeout` passes."""
+    import signal
+    import time
+
+    with open(log, "w") as f:
+        proc = subprocess.Popen(cmd, cwd=cwd, start_new_session=True, stdout=f, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + timeout
+        while not (partial / "chunk-00000.parquet").exists():
+            assert proc.poll() is None, f"the process ended before its first checkpoint:\n{log.read_text()[-3000:]}"
+            assert time.time() < deadline, f"no checkpoint after {timeout:.0f} s"
+            time.sleep(0.005)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

@@ -8,6 +8,8 @@ SimpleRL-Zoo's `qwen-boxed` (Qwen2.5 base models) and `simple` (Llama-3.1-8B), Q
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 
@@ -122,9 +124,6 @@ def stop_strings(template: str) -> list[str]:
 def template_fingerprint(template: str) -> str:
     """A digest of the template's text and stop strings ("chat": the tokenizer's, covered by the model revision):
     a sampling parameter, so that editing one template resamples only the models that use it."""
-    import hashlib
-    import json
-
     t = TEMPLATES.get(template)
     payload = {"name": template} if t is None else {"name": t.name, "text": t.text, "stop": list(t.stop)}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]

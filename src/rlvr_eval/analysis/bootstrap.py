@@ -96,7 +96,7 @@ def bootstrap_mean_passk(per_problem: dict[str, pd.DataFrame], ks: list[int] | N
     return BootstrapResult(ks=ks, models=models, problem_ids=problem_ids, point=stacked.mean(axis=1), replicates=replicates)
 
 
-def _percentiles(samples: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+def percentiles(samples: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     alpha = (1 - confidence) / 2
@@ -106,7 +106,7 @@ def _percentiles(samples: np.ndarray, confidence: float) -> tuple[np.ndarray, np
 
 def passk_intervals(result: BootstrapResult, confidence: float = 0.95) -> pd.DataFrame:
     """One row per (k, model): point pass@k and its percentile interval."""
-    low, high = _percentiles(result.replicates, confidence)  # (M, K) each
+    low, high = percentiles(result.replicates, confidence)  # (M, K) each
     rows = [(k, m, result.point[i, j], low[i, j], high[i, j])
             for j, k in enumerate(result.ks) for i, m in enumerate(result.models)]
     return pd.DataFrame(rows, columns=PASSK_CI_COLUMNS)
@@ -116,7 +116,7 @@ def difference_intervals(result: BootstrapResult, base: str, rl: str, confidence
     """One row per k: base − RL mean pass@k and its paired percentile interval."""
     b, r = result.model_index(base), result.model_index(rl)
     diff_replicates = result.replicates[:, b, :] - result.replicates[:, r, :]
-    low, high = _percentiles(diff_replicates, confidence)
+    low, high = percentiles(diff_replicates, confidence)
     return pd.DataFrame({"k": result.ks, "diff": result.point[b] - result.point[r], "ci_low": low, "ci_high": high},
                         columns=DIFFERENCE_COLUMNS)
 

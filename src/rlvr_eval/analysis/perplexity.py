@@ -216,10 +216,10 @@ def score_responses(model_dir: str | Path, responses: pd.DataFrame, problems: pd
     else:
         raise ValueError(f"unknown perplexity backend {backend!r}; known: transformers, vllm")
     prompts = [render_prompt(template, questions[p], tokenizer) for p in ids]
-    response_tokens = [len(encode_prompt_response(tokenizer, p, r)[1]) for p, r in zip(prompts, texts)]
-    prompt_tokens = {p: len(encode_prompt_response(tokenizer, p, "")[0]) for p in set(prompts)}
+    lengths = [tuple(map(len, encode_prompt_response(tokenizer, p, r))) for p, r in zip(prompts, texts)]
+    response_tokens = [n for _, n in lengths]
     reserve = 1 if backend == "vllm" else 0  # vLLM generates one token after the scored prompt
-    fits = [context is None or prompt_tokens[p] + n + reserve <= context for p, n in zip(prompts, response_tokens)]
+    fits = [context is None or m + n + reserve <= context for m, n in lengths]
     todo = [i for i, ok in enumerate(fits) if ok]
     if backend == "transformers":
         scored = response_logprobs_transformers(model, tokenizer, [prompts[i] for i in todo], [texts[i] for i in todo],

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .bootstrap import _percentiles, bootstrap_mean_passk
+from .bootstrap import bootstrap_mean_passk, percentiles
 
 DELTA_SE_COLUMNS = ["pair", "benchmark", "base", "rl", "k", "base_pass@k", "rl_pass@1", "delta_se", "ci_low", "ci_high"]
 
@@ -26,7 +26,7 @@ def delta_se(base: pd.DataFrame, rl: pd.DataFrame, k: int, num_resamples: int = 
     result = bootstrap_mean_passk({"base": base, "rl": rl}, ks=sorted({1, k}), num_resamples=num_resamples, seed=seed)
     at_k, at_1 = result.ks.index(k), result.ks.index(1)
     replicates = result.replicates[:, 0, at_k] - result.replicates[:, 1, at_1]
-    low, high = _percentiles(replicates, confidence)
+    low, high = percentiles(replicates, confidence)
     return {"k": k, "base_pass@k": float(result.point[0, at_k]), "rl_pass@1": float(result.point[1, at_1]),
             "delta_se": float(result.point[0, at_k] - result.point[1, at_1]), "ci_low": float(low),
             "ci_high": float(high)}

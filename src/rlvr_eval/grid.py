@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from .backends import SamplingParams
 from .benchmarks import CODE_BENCHMARKS
+from .config import checkpoint_model_name
 from .passk import default_ks
 from .prompts import stop_strings, template_fingerprint
 from .sampling import shard_sizes
@@ -44,14 +45,25 @@ class Grid:
         return {spec["checkpoint"]["step"]: name for name, spec in self.config["models"].items()
                 if spec.get("checkpoint", {}).get("of") == rlvr_model}
 
-    def checkpoint_series(self, rlvr_model: str) -> list[tuple[int, str]]:
-        """(training step, model) from the starting model (step 0) through the checkpoints to the final model."""
-        spec = self.model(rlvr_model)["rlvr"]
-        return [(0, spec["init_from"]), *sorted(self.checkpoints(rlvr_model).items()), (spec["steps"], rlvr_model)]
+    @property
+    def series_models(self) -> list[str]:
+        """Models with a checkpoint series: rlvr models (trained here) and models that list `checkpoints`."""
+        return [m for m, spec in self.config["models"].items() if "rlvr" in spec or "checkpoints" in spec]
 
-    def checkpoint_series_files(self, rlvr_model: str) -> list[str]:
-        return [f"results/{kind}/checkpoints/{rlvr_model}/{b}.{ext}" for b in self.benchmarks
-                for kind, ext in (("tables", "csv"), ("figures", "png"))]
+    def checkpoint_series(self, model: str) -> list[tuple[int, str]]:
+        """(training step, model) in step order: an rlvr model's starting model (step 0), its checkpoints and itself
+        (at its last step); a listing model's `checkpoints`, each a model of the config (rlvr_eval.config)."""
+        spec = self.model(model)
+        if "rlvr" in spec:
+            rlvr = spec["rlvr"]
+            return [(0, rlvr["init_from"]), *sorted(self.checkpoints(model).items()), (rlvr["steps"], model)]
+        return sorted((c["step"], c.get("model") or checkpoint_model_name(model, c["step"])) for c in spec["checkpoints"])
+
+    def checkpoint_series_files(self, model: str) -> list[str]:
+        return [f"results/{kind}/checkpoints/{model}/{b}{suffix}" for b in self.benchmarks
+                for kind, suffix in (("tables", ".csv"), ("tables", ".md"), ("tables", ".summary.csv"),
+                                     ("tables", ".summary.md"), ("figures", ".png"), ("figures", ".pdf"),
+                                     ("figures", ".passk.png"), ("figures", ".passk.pdf"))]
 
     @property
     def benchmarks(self) -> list[str]:
@@ -84,8 +96,21 @@ class Grid:
             raise ValueError(f"shard {shard} is beyond n={self.n(model, benchmark)} for {model} on {benchmark}")
         return sizes[i]
 
-    def sampling_params(self, model: str) -> SamplingParams:
-        s = {**self.config["sampling"], **self.model(model).get("sampling", {})}
+    def sampling_sources(self, model: str, benchmark: str) -> list[tuple[str, dict]]:
+        """(config key, settings) from the least to the most specific: sampling, benchmarks.<b>.sampling,
+        models.<m>.sampling, models.<m>.sampling_by_benchmark.<b>."""
+        m = self.model(model)
+        return [("sampling", self.config["sampling"]),
+                (f"benchmarks.{benchmark}.sampling", self.config["benchmarks"][benchmark].get("sampling", {})),
+                (f"models.{model}.sampling", m.get("sampling", {})),
+                (f"models.{model}.sampling_by_benchmark.{benchmark}", m.get("sampling_by_benchmark", {}).get(benchmark, {}))]
+
+    def sampling_key(self, model: str, benchmark: str, key: str) -> str:
+        """The config key that sets `key` (e.g. temperature) for this model and benchmark: for error messages."""
+        return next(f"{where}.{key}" for where, s in reversed(self.sampling_sources(model, benchmark)) if key in s)
+
+    def sampling_params(self, model: str, benchmark: str) -> SamplingParams:
+        s = {k: v for _, settings in self.sampling_sources(model, benchmark) for k, v in settings.items()}
         return SamplingParams(s["temperature"], s["top_p"], s["max_new_tokens"],
                               tuple(stop_strings(self.model(model)["prompt_template"])))
 
@@ -246,7 +271,7 @@ class Grid:
             out += self.perplexity_files(name) + self.analysis_figures(name)
         if self.rl_pairs():
             out += ["results/tables/delta_se.csv", "results/tables/delta_se.md"]
-        out += [f for m in self.models_of_kind("rlvr") for f in self.checkpoint_series_files(m)]
+        out += [f for m in self.series_models for f in self.checkpoint_series_files(m)]
         if len(self.compare_graders()) >= 2:
             for m in self.models:
                 for b in (b for b in self.benchmarks if b not in CODE_BENCHMARKS):

@@ -63,12 +63,11 @@ def check_sampling_lengths(grid: Grid, manifests_dir: str | Path = "results/mode
             raise ConfigError(f"models.{name}.max_model_len: {max_model_len} exceeds the model's own context of "
                               f"{context} tokens")
         limit = max_model_len or context
-        max_new = grid.sampling_params(name).max_new_tokens
-        if max_new > limit:
-            where = f"models.{name}.sampling.max_new_tokens" if "max_new_tokens" in grid.model(name).get("sampling", {}) \
-                else "sampling.max_new_tokens"
-            raise ConfigError(f"{where}: {max_new} new tokens cannot fit model {name}'s context of {limit} tokens "
-                              f"(prompt included); at most {limit - 1}")
+        for benchmark in grid.benchmarks:
+            max_new = grid.sampling_params(name, benchmark).max_new_tokens
+            if max_new > limit:
+                raise ConfigError(f"{grid.sampling_key(name, benchmark, 'max_new_tokens')}: {max_new} new tokens cannot "
+                                  f"fit model {name}'s context of {limit} tokens (prompt included); at most {limit - 1}")
 
 
 def check_before_jobs(grid: Grid) -> None:

@@ -13,7 +13,7 @@ rule sample:
     params:
         template=lambda w: GRID.model(w.model)["prompt_template"],
         prompt=lambda w: GRID.prompt_params(w.model),  # the template's text: editing it resamples its models only
-        sampling=lambda w: GRID.sampling_params(w.model).to_dict(),
+        sampling=lambda w: GRID.sampling_params(w.model, w.benchmark).to_dict(),
         num_samples=lambda w: GRID.shard_num_samples(w.model, w.benchmark, w.shard),
         shard_size=GRID.shard_size,
         seed=config["sampling"]["seed"],

@@ -89,6 +89,22 @@ def test_the_most_specific_sampling_setting_wins():
     assert grid.sampling_key("qwen2.5-math-7b", "aime24", "max_new_tokens") == "models.qwen2.5-math-7b.sampling.max_new_tokens"
 
 
+def test_hub_benchmarks_only_at_a_pinned_revision():
+    from rlvr_eval.grid import Grid
+    from rlvr_eval.preflight import check_hub_revisions
+
+    config = paper_config()
+    config["benchmark_source"]["mirror_dir"] = None
+    config["benchmark_source"]["hub_revisions"] = {b: "0" * 40 for b in config["benchmarks"]} | {"amc23": "main"}
+    with pytest.raises(ConfigError, match=r"benchmark_source.hub_revisions.amc23: 'main' is not a commit hash"):
+        check_hub_revisions(Grid(validate_config(config)))
+    config["benchmark_source"]["hub_revisions"]["amc23"] = "1" * 40
+    check_hub_revisions(Grid(validate_config(config)))
+    config["benchmark_source"]["hub_revisions"] = {}
+    config["benchmark_source"]["unpinned_hub"] = True  # on purpose: the head at download, recorded in provenance
+    check_hub_revisions(Grid(validate_config(config)))
+
+
 def test_validation_does_not_modify_its_input():
     config = paper_config()
     before = copy.deepcopy(config)

@@ -119,3 +119,14 @@ def test_a_checkpoint_series_of_local_model_directories(run):
     assert "| 10 | tiny-series-step10 |" in (run / "results/tables/checkpoints/tiny-series/gsm8k.summary.md").read_text()
     for figure in ("gsm8k.png", "gsm8k.passk.png", "gsm8k.passk.pdf"):
         assert (run / "results/figures/checkpoints/tiny-series" / figure).stat().st_size > 1000
+
+
+def test_every_sample_keeps_its_log_prob_sum_and_the_token_nll_table(run):
+    table = pd.read_csv(run / "results/tables/token_nll.csv").set_index("model")
+    assert "elsewhere" not in table.index  # imported responses carry no log-probs
+    samples = pd.concat(read_parquet(f) for f in sorted((run / "results/samples/tiny-rl/gsm8k").glob("shard-*.parquet")))
+    assert (samples["logprob_sum"] < 0).all() and (samples["num_tokens"] > 0).all()
+    row = table.loc["tiny-rl"]
+    assert row["samples"] == len(samples) == 16 and row["tokens"] == samples["num_tokens"].sum()
+    assert row["token_nll"] == pytest.approx(-samples["logprob_sum"].sum() / samples["num_tokens"].sum())
+    assert table.loc["tiny-base-hot", "samples"] == 32  # its own n = 8

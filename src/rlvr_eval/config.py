@@ -202,6 +202,8 @@ def _check_references(config: dict) -> None:
     if len(compare) not in (0, 2) or len(set(compare)) != len(compare):
         raise ConfigError(f"verification.compare_graders: name two different graders (or none), got {compare}")
     for b, spec in config["benchmarks"].items():
+        if "limit" in spec and "problem_ids" in spec:
+            raise ConfigError(f"benchmarks.{b}: give 'limit' or 'problem_ids', not both")
         if b not in BENCHMARKS and "synthetic" not in spec:
             raise ConfigError(f"benchmarks.{b}: unknown benchmark (known: {', '.join(sorted(BENCHMARKS))})")
 

@@ -212,6 +212,17 @@ class Grid:
                  "base_file": self.metrics_file(p["base"], b), "rl_file": self.metrics_file(p["rl"], b)}
                 for p in self.rl_pairs() for b in self.benchmarks]
 
+    def token_nll_entries(self) -> list[dict]:
+        """One entry per (model, benchmark) whose samples are generated here (imported ones carry no log-probs)."""
+        return [{"model": m, "benchmark": b, "files": self.sample_files(m, b)}
+                for m in self.sampled_models for b in self.benchmarks]
+
+    def review_sheets(self) -> list[str]:
+        """The guessing check's pages (analysis.review), one per model x answer benchmark."""
+        if not self.analysis.get("review", {}).get("enabled", False):
+            return []
+        return [f"results/review/{m}/{b}.html" for m in self.models for b in self.benchmarks if b not in CODE_BENCHMARKS]
+
     def perplexity_response_models(self, pair: str) -> list[str]:
         p = self.pair(pair)
         extra = self.analysis.get("perplexity", {}).get("response_models", [])
@@ -271,6 +282,8 @@ class Grid:
             out += self.perplexity_files(name) + self.analysis_figures(name)
         if self.rl_pairs():
             out += ["results/tables/delta_se.csv", "results/tables/delta_se.md"]
+        out += ["results/tables/token_nll.csv", "results/tables/token_nll.md"]
+        out += self.review_sheets()
         out += [f for m in self.series_models for f in self.checkpoint_series_files(m)]
         if len(self.compare_graders()) >= 2:
             for m in self.models:

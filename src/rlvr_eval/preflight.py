@@ -1,7 +1,7 @@
 """Checks that run when Snakemake reads the config, before any job starts (or deletes an output).
 
-What the schema cannot see: local model directories that do not exist, a `limit` larger than the benchmark,
-and sampling lengths that cannot fit a staged model's context. Each failure is a `ConfigError` naming the key.
+What the schema cannot see: local model directories that do not exist, hub benchmarks without a pinned revision,
+a `limit` larger than the benchmark, and sampling lengths that cannot fit a staged model's context. Each failure is a `ConfigError` naming the key.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 from .benchmarks import KNOWN_SOURCES
 from .config import ConfigError
 from .grid import Grid
+from .staging import is_pinned
 
 
 def model_context(model_dir: str | Path) -> int | None:
@@ -33,6 +34,21 @@ def check_local_models(grid: Grid) -> None:
             raise ConfigError(f"models.{name}.path: {path} does not exist (or is not a directory)")
         if not (path / "config.json").is_file():
             raise ConfigError(f"models.{name}.path: {path} has no config.json: not a Hugging Face model directory")
+
+
+def check_hub_revisions(grid: Grid) -> None:
+    """Benchmarks read from the hub only at a pinned commit (unless benchmark_source.unpinned_hub)."""
+    source = grid.config.get("benchmark_source", {})
+    if source.get("mirror_dir") is not None or source.get("unpinned_hub", False):
+        return
+    for benchmark in grid.benchmarks:
+        if "synthetic" in grid.config["benchmarks"][benchmark]:
+            continue
+        revision = source.get("hub_revisions", {}).get(benchmark)
+        if not is_pinned(revision):
+            raise ConfigError(f"benchmark_source.hub_revisions.{benchmark}: {revision!r} is not a commit hash (40 hex "
+                              f"digits): with mirror_dir null a benchmark is read from the hub only at a pinned revision "
+                              f"(or set mirror_dir to the paper's files, or benchmark_source.unpinned_hub: true)")
 
 
 def check_limits(grid: Grid) -> None:
@@ -72,5 +88,6 @@ def check_sampling_lengths(grid: Grid, manifests_dir: str | Path = "results/mode
 
 def check_before_jobs(grid: Grid) -> None:
     check_local_models(grid)
+    check_hub_revisions(grid)
     check_limits(grid)
     check_sampling_lengths(grid)

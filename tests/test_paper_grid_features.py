@@ -1,7 +1,8 @@
 """The paper grid's evaluation features on tiny models, with the real Snakemake: a variant of a model at another
 temperature (its weights staged once) with its own n, temperatures per benchmark and per model x benchmark,
-responses generated elsewhere, perplexity scored by both models of a pair, the ΔSE table, and a checkpoint series
-of local model directories."""
+responses generated elsewhere, perplexity scored by both models of a pair, the ΔSE table, a checkpoint series
+of local model directories, the log-prob sums and token NLL table, and the guessing check (a direct-answer prompt,
+a subset of problems by id, the review sheet)."""
 
 from __future__ import annotations
 
@@ -31,13 +32,19 @@ def features_config(responses_file: str, checkpoint_dirs: list[str]) -> dict:
         "tiny-base-hot": {"variant_of": "tiny-base", "role": "base", "prompt_template": "qwen-boxed",
                           "backend": "transformers", "sampling": {"temperature": 1.5}, "n": {"gsm8k": 8}},
         "elsewhere": {"responses": {"gsm8k": responses_file}, "role": "rl", "prompt_template": "qwen-boxed"},
+        # the guessing check's direct-answer prompt on the same weights, with room for an answer only
+        "tiny-base-direct": {"variant_of": "tiny-base", "role": "base", "prompt_template": "qwen-direct",
+                             "backend": "transformers", "sampling": {"max_new_tokens": 6}},
     }
     config["pairs"] = [{"name": "tiny-zero", "base": "tiny-base", "rl": "tiny-rl"},
                        {"name": "imported", "base": "tiny-base-hot", "rl": "elsewhere"}]
-    config["benchmarks"] = {"gsm8k": {"n": 4, "limit": 4, "sampling": {"temperature": 0.8}}}
+    # the first four problems, listed by id (in another order: the benchmark's order is kept)
+    config["benchmarks"] = {"gsm8k": {"n": 4, "problem_ids": [3, 1, 0, 2], "sampling": {"temperature": 0.8}}}
     config["sampling"].update(max_new_tokens=12, shard_size=4)
     config["verification"]["compare_graders"] = []
     config["analysis"]["perplexity"].update(problems=2, responses_per_problem=2, scored_by=["base", "rl"])
+    config["analysis"]["review"] = {"enabled": True, "max_solve_rate": 1.0, "responses_per_problem": 2,
+                                    "models": ["elsewhere"]}
     return config
 
 
@@ -130,3 +137,14 @@ def test_every_sample_keeps_its_log_prob_sum_and_the_token_nll_table(run):
     assert row["samples"] == len(samples) == 16 and row["tokens"] == samples["num_tokens"].sum()
     assert row["token_nll"] == pytest.approx(-samples["logprob_sum"].sum() / samples["num_tokens"].sum())
     assert table.loc["tiny-base-hot", "samples"] == 32  # its own n = 8
+
+
+def test_the_guessing_check_direct_answers_a_subset_by_id_and_the_review_sheet(run):
+    assert read_parquet(run / "results/data/gsm8k.parquet")["problem_id"].tolist() == ["0", "1", "2", "3"]
+    assert read_parquet_metadata(run / "results/data/gsm8k.parquet")["problem_ids"] == ["3", "1", "0", "2"]
+    meta = read_parquet_metadata(run / "results/samples/tiny-base-direct/gsm8k/shard-0000.parquet")
+    assert meta["params"]["max_new_tokens"] == 6 and meta["template"] == "qwen-direct"
+    page = (run / "results/review/elsewhere/gsm8k.html").read_text()
+    # the imported model is right on problems 0 and 1 (4 of 4): with max_solve_rate 1 both are shown, 2 responses each
+    assert page.count("solved in 4 of 4 samples") == 2 and page.count("class='response'") == 4
+    assert sorted(p.name for p in (run / "results/review").iterdir()) == ["elsewhere"]  # analysis.review.models

@@ -23,6 +23,8 @@ def test_paper_grid_plans_every_job(tmp_path):
     assert rules["analysis_figures"] == 8
     # perplexity: each pair's two models on both models' responses, one job per (benchmark, scorer, responses)
     assert rules["perplexity"] == 6 * 30
+    # the token NLL table, and the guessing check's review sheet of every model on every benchmark
+    assert rules["token_nll"] == 1 and rules["review_sheet"] == 14 * 6
 
 
 def test_code_pairs_plan_every_job(tmp_path):

@@ -189,6 +189,9 @@ def _check_references(config: dict) -> None:
                 raise ConfigError(f"analysis.perplexity.{key}: unknown model {m!r} (known: {', '.join(sorted(allowed))})")
             if key == "scored_by" and m in imported:
                 raise ConfigError(f"analysis.perplexity.scored_by: {m!r} has imported responses and no weights to score with")
+    for m in config.get("analysis", {}).get("review", {}).get("models") or []:
+        if m not in models:
+            raise ConfigError(f"analysis.review.models: unknown model {m!r} (known: {', '.join(models)})")
     graders = sorted([*GRADERS, *CODE_GRADERS])
     verification = config.get("verification", {})
     for key, grader in [("verification.grader", verification.get("grader", "math_verify"))] + [

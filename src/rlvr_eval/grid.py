@@ -219,9 +219,11 @@ class Grid:
 
     def review_sheets(self) -> list[str]:
         """The guessing check's pages (analysis.review), one per model x answer benchmark."""
-        if not self.analysis.get("review", {}).get("enabled", False):
+        review = self.analysis.get("review", {})
+        if not review.get("enabled", False):
             return []
-        return [f"results/review/{m}/{b}.html" for m in self.models for b in self.benchmarks if b not in CODE_BENCHMARKS]
+        models = review.get("models") or self.models
+        return [f"results/review/{m}/{b}.html" for m in models for b in self.benchmarks if b not in CODE_BENCHMARKS]
 
     def perplexity_response_models(self, pair: str) -> list[str]:
         p = self.pair(pair)

@@ -147,3 +147,27 @@ def test_the_rlimits_fallback_gives_the_same_verdicts(humanevalplus):
         tests = et.functional_tests("humaneval", row, expected)
         for code, status in ((row["prompt"] + row["canonical_solution"], "passed"), (row["prompt"] + "    return 0\n", "failed")):
             assert check_functional(code, tests, et.limits(), "rlimits").status == status
+
+
+def test_evalplus_samples_jsonl_imports_and_verifies_like_sampled_code(humanevalplus, tmp_path):
+    """evalplus's samples.jsonl (task_id + solution or completion) goes through the import path, then the verifier."""
+    import gzip
+    import json
+
+    from rlvr_eval.code.driver import verify_code_samples
+    from rlvr_eval.importing import import_shards
+
+    work, table = humanevalplus
+    rows = _rows(table)
+    samples = []
+    for r in rows:
+        samples += [{"task_id": r["task_id"], "solution": r["prompt"] + r["canonical_solution"]},  # whole program
+                    {"task_id": r["task_id"], "completion": r["canonical_solution"]},  # continues the prompt
+                    {"task_id": r["task_id"], "completion": "    return None\n"}]
+    path = tmp_path / "samples.jsonl"
+    path.write_text("".join(json.dumps(s) + "\n" for s in samples))
+    (shard,) = import_shards(path, table, n=3, shard_size=3)
+    expected = json.loads(gzip.open(work / "expected.json.gz", "rt").read())
+    verdicts = verify_code_samples(shard, table, expected, "humanevalplus", "", 2, ISOLATION, et.limits())
+    by_index = verdicts.groupby("sample_index")["status"].agg(set).to_dict()
+    assert by_index == {0: {"correct"}, 1: {"correct"}, 2: {"wrong"}}

@@ -20,6 +20,16 @@ def test_both_shipped_configs_validate_and_get_defaults():
     assert demo["verification"]["timeout_s"] == 10
 
 
+def test_the_scoring_engine_leaves_room_for_full_vocabulary_prompt_logprobs():
+    """Perplexity engines get the analysis.perplexity memory share and step size, sampling engines keep their own."""
+    from rlvr_eval.grid import Grid
+
+    grid = Grid(load_config(REPO / "config.yaml"))
+    scoring = grid.perplexity_engine_options("qwen2.5-math-7b")
+    assert scoring["gpu_memory_utilization"] == 0.8 and scoring["max_num_batched_tokens"] == 8192
+    assert "max_num_batched_tokens" not in grid.backend_options("qwen2.5-math-7b")
+
+
 @pytest.mark.parametrize("mutate, message", [
     (lambda c: c.update(modles=c.pop("models")), "unknown key 'modles' in <top level>"),
     (lambda c: c["sampling"].update(temprature=0.6), "unknown key 'temprature' in sampling"),

@@ -119,9 +119,11 @@ class Grid:
     def perplexity_engine_options(self, model: str) -> dict:
         """backend_options of `model` as a scoring engine (vLLM: the perplexity memory share)."""
         opts = self.backend_options(model)
-        share = self.analysis.get("perplexity", {}).get("gpu_memory_utilization")
-        if self.backend(model) == "vllm" and share is not None:
-            opts["gpu_memory_utilization"] = share
+        if self.backend(model) == "vllm":
+            for key in ("gpu_memory_utilization", "max_num_batched_tokens"):
+                value = self.analysis.get("perplexity", {}).get(key)
+                if value is not None:
+                    opts[key] = value
         return opts
 
     def sample_file(self, model: str, benchmark: str, shard: str) -> str:

@@ -115,6 +115,7 @@ rule perplexity:
         response_model="{response_model}",
         benchmark="{benchmark}",
         template=lambda w: GRID.model(w.scored_model)["prompt_template"],
+        template_fingerprint=lambda w: GRID.prompt_params(w.scored_model)["fingerprint"],  # an edited template reruns
         num_problems=config["analysis"]["perplexity"]["problems"],
         responses_per_problem=config["analysis"]["perplexity"]["responses_per_problem"],
         seed=config["analysis"]["perplexity"]["seed"],

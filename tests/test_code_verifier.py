@@ -115,7 +115,7 @@ def test_livecodebench_paper_window_stdio_and_functional_problems(mirror):
     assert len(table) == 279  # contest months 2024-08 to 2025-01, as the paper
     rows = {r["task_id"]: r for r in _rows(table)}
     stdio = rows["abc365_a"]  # leap year: 365 or 366 days
-    assert not stdio["func_name"] and "standard input" in stdio["prompt"]
+    assert not stdio["func_name"] and "Read the inputs from stdin" in stdio["prompt"]  # LiveCodeBench's user turn
     leap = "y = int(input())\nprint(366 if y % 400 == 0 or (y % 4 == 0 and y % 100) else 365)\n"
     limits = sandbox.Limits(wall_s=60)
     assert lcb.check(leap, stdio, limits, ISOLATION).status == "passed"

@@ -90,6 +90,13 @@ TEMPLATES: dict[str, PromptTemplate] = {
             "<|im_start|>system\n" + _CODE_R1_SYSTEM + "<|im_end|>\n<|im_start|>user\n" + _EVALPLUS_ASK
             + "\n```\n{question}\n```\n<|im_end|>\n<|im_start|>assistant\n" + _EVALPLUS_ANSWER + "\n```python\n",
             _QWEN_STOP, code_prefix="```python\n"),
+        # The CodeR1 pair on LiveCodeBench: Code-R1's system prompt, LiveCodeBench's user turn (the question as the
+        # loader writes it), the response primed with a bare python fence.
+        PromptTemplate(
+            "code-r1-lcb",
+            "<|im_start|>system\n" + _CODE_R1_SYSTEM + "<|im_end|>\n<|im_start|>user\n{question}<|im_end|>\n"
+            "<|im_start|>assistant\n```python\n",
+            _QWEN_STOP, code_prefix="```python\n"),
         # DeepCoder / R1-distilled models on code: the <think> prompt, asked for one python block.
         PromptTemplate(
             "r1-code",

@@ -50,16 +50,34 @@ class Grid:
         return [(0, spec["init_from"]), *sorted(self.checkpoints(rlvr_model).items()), (spec["steps"], rlvr_model)]
 
     def checkpoint_series_files(self, rlvr_model: str) -> list[str]:
-        return [f"results/{kind}/checkpoints/{rlvr_model}/{b}.{ext}" for b in self.benchmarks
+        return [f"results/{kind}/checkpoints/{rlvr_model}/{b}.{ext}" for b in self.benchmarks_of(rlvr_model)
                 for kind, ext in (("tables", "csv"), ("figures", "png"))]
 
     @property
     def benchmarks(self) -> list[str]:
         return list(self.config["benchmarks"])
 
+    def benchmarks_of(self, model: str) -> list[str]:
+        """The benchmarks `model` is evaluated on (models.<m>.benchmarks; every benchmark without it), in config order."""
+        chosen = self.model(model).get("benchmarks")
+        return [b for b in self.benchmarks if chosen is None or b in chosen]
+
+    def models_on(self, benchmark: str) -> list[str]:
+        return [m for m in self.models if benchmark in self.benchmarks_of(m)]
+
     @property
     def pairs(self) -> list[dict]:
         return self.config["pairs"]
+
+    def pair_benchmarks(self, pair: str) -> list[str]:
+        """The benchmarks both models of a pair are evaluated on."""
+        p = self.pair(pair)
+        return [b for b in self.benchmarks_of(p["base"]) if b in self.benchmarks_of(p["rl"])]
+
+    def template(self, model: str, benchmark: str) -> str:
+        """The prompt template of `model` on `benchmark` (models.<m>.prompt_template_by_benchmark, else prompt_template)."""
+        spec = self.model(model)
+        return spec.get("prompt_template_by_benchmark", {}).get(benchmark, spec["prompt_template"])
 
     def n(self, model: str, benchmark: str) -> int:
         """Samples per problem of `model` on `benchmark` (models.<m>.n overrides benchmarks.<b>.n)."""
@@ -84,10 +102,13 @@ class Grid:
             raise ValueError(f"shard {shard} is beyond n={self.n(model, benchmark)} for {model} on {benchmark}")
         return sizes[i]
 
-    def sampling_params(self, model: str) -> SamplingParams:
+    def max_new_tokens(self, model: str) -> int:
+        return {**self.config["sampling"], **self.model(model).get("sampling", {})}["max_new_tokens"]
+
+    def sampling_params(self, model: str, benchmark: str) -> SamplingParams:
         s = {**self.config["sampling"], **self.model(model).get("sampling", {})}
         return SamplingParams(s["temperature"], s["top_p"], s["max_new_tokens"],
-                              tuple(stop_strings(self.model(model)["prompt_template"])))
+                              tuple(stop_strings(self.template(model, benchmark))))
 
     @property
     def sampled_models(self) -> list[str]:
@@ -97,8 +118,8 @@ class Grid:
     def import_entry(self, model: str, benchmark: str) -> str:
         return self.model(model)["responses"][benchmark]
 
-    def prompt_params(self, model: str) -> dict:
-        template = self.model(model)["prompt_template"]
+    def prompt_params(self, model: str, benchmark: str) -> dict:
+        template = self.template(model, benchmark)
         return {"template": template, "fingerprint": template_fingerprint(template)}
 
     def backend(self, model: str) -> str:
@@ -160,7 +181,7 @@ class Grid:
         return f"results/metrics/{model}/{benchmark}/{grader or self.grader(benchmark)}/per_problem.parquet"
 
     def metrics_files(self, benchmark: str) -> list[str]:
-        return [self.metrics_file(m, benchmark) for m in self.models]
+        return [self.metrics_file(m, benchmark) for m in self.models_on(benchmark)]
 
     # --- analyses of base/RL pairs ---------------------------------------------------------
     def pair(self, name: str) -> dict:
@@ -187,7 +208,7 @@ class Grid:
         """One entry per (RL pair, benchmark): the models, k = the pair's n, and the metrics files."""
         return [{"pair": p["name"], "benchmark": b, "base": p["base"], "rl": p["rl"], "k": self.pair_n(p["name"], b),
                  "base_file": self.metrics_file(p["base"], b), "rl_file": self.metrics_file(p["rl"], b)}
-                for p in self.rl_pairs() for b in self.benchmarks]
+                for p in self.rl_pairs() for b in self.pair_benchmarks(p["name"])]
 
     def perplexity_response_models(self, pair: str) -> list[str]:
         p = self.pair(pair)
@@ -205,8 +226,9 @@ class Grid:
     def perplexity_files(self, pair: str) -> list[str]:
         if not self.perplexity_enabled():
             return []
-        return [f"results/analysis/perplexity/{b}/{scorer}/{m}.parquet" for b in self.benchmarks
-                for scorer in self.perplexity_scorers(pair) for m in self.perplexity_response_models(pair)]
+        return [f"results/analysis/perplexity/{b}/{scorer}/{m}.parquet" for b in self.pair_benchmarks(pair)
+                for scorer in self.perplexity_scorers(pair) for m in self.perplexity_response_models(pair)
+                if b in self.benchmarks_of(m)]  # a scorer needs only weights; the responses must exist
 
     def perplexity_enabled(self) -> bool:
         return self.analysis.get("perplexity", {}).get("enabled", True)
@@ -230,7 +252,7 @@ class Grid:
         out += [f"results/models/{m}.json" for m in self.models if "responses" not in self.model(m)]
         out += [f"results/models/{m}" for m in self.models_of_kind("tiny")]
         for m in self.models:
-            for b in self.benchmarks:
+            for b in self.benchmarks_of(m):
                 out += self.sample_files(m, b)
                 for g in self.graders_used(b):
                     out += self.verdict_files(m, b, g)
@@ -241,7 +263,7 @@ class Grid:
         out += ["results/figures/passk_curves.png", "results/figures/passk_curves.pdf"]
         for p in self.pairs:
             name = p["name"]
-            for b in self.benchmarks:
+            for b in self.pair_benchmarks(name):
                 out += [f"results/analysis/coverage/{name}/{b}.csv", f"results/analysis/coverage/{name}/{b}.json",
                         f"results/analysis/accuracy_hist/{name}/{b}.csv"]
                 out += [f"results/analysis/bootstrap/{name}/{b}/{f}" for f in ("passk.csv", "difference.csv", "crossover.json")]
@@ -251,7 +273,7 @@ class Grid:
         out += [f for m in self.models_of_kind("rlvr") for f in self.checkpoint_series_files(m)]
         if len(self.compare_graders()) >= 2:
             for m in self.models:
-                for b in (b for b in self.benchmarks if b not in CODE_BENCHMARKS):
+                for b in (b for b in self.benchmarks_of(m) if b not in CODE_BENCHMARKS):
                     d = f"results/grader_agreement/{m}/{b}"
                     out += [f"{d}/{f}" for f in ("summary.md", "disagreements.csv", "summary.csv", "status_crosstab.csv",
                                                  "pass_at_k.csv", "coverage.csv", "causes.csv")]

@@ -137,6 +137,17 @@ def _check_references(config: dict) -> None:
         if m["prompt_template"] not in templates:
             raise ConfigError(f"models.{name}.prompt_template: unknown template {m['prompt_template']!r} "
                               f"(known: {', '.join(templates)})")
+        evaluated = m.get("benchmarks", list(config["benchmarks"]))
+        for b in evaluated:
+            if b not in config["benchmarks"]:
+                raise ConfigError(f"models.{name}.benchmarks: {b!r} is not in benchmarks")
+        for b, t in m.get("prompt_template_by_benchmark", {}).items():
+            if b not in evaluated:
+                raise ConfigError(f"models.{name}.prompt_template_by_benchmark.{b}: {b!r} is not a benchmark this "
+                                  f"model is evaluated on")
+            if t not in templates:
+                raise ConfigError(f"models.{name}.prompt_template_by_benchmark.{b}: unknown template {t!r} "
+                                  f"(known: {', '.join(templates)})")
         source = m.get("variant_of")
         if source is not None and (source not in models or "variant_of" in models[source]):
             raise ConfigError(f"models.{name}.variant_of: {source!r} is not a model of this config with weights of its "
@@ -144,7 +155,7 @@ def _check_references(config: dict) -> None:
         for b in m.get("responses", {}):
             if b not in config["benchmarks"]:
                 raise ConfigError(f"models.{name}.responses.{b}: {b!r} is not in benchmarks")
-        missing = [b for b in config["benchmarks"] if "responses" in m and b not in m["responses"]]
+        missing = [b for b in evaluated if "responses" in m and b not in m["responses"]]
         if missing:
             raise ConfigError(f"models.{name}.responses: no file for benchmark(s) {missing}")
         for key in ("n", "sampling_by_benchmark"):
@@ -175,11 +186,16 @@ def _check_references(config: dict) -> None:
         for role in ("base", "rl"):
             if pair[role] not in models:
                 raise ConfigError(f"pairs[{i}].{role}: unknown model {pair[role]!r} (known: {', '.join(models)})")
+        base, rl = models[pair["base"]], models[pair["rl"]]
+        shared = [b for b in base.get("benchmarks", config["benchmarks"]) if b in rl.get("benchmarks", config["benchmarks"])]
+        if not shared:
+            raise ConfigError(f"pairs[{i}] ({pair['name']}): its models share no benchmark (models.<name>.benchmarks)")
         if pair.get("kind", "rl") == "rl":
-            tb, tr = models[pair["base"]]["prompt_template"], models[pair["rl"]]["prompt_template"]
-            if tb != tr:
-                raise ConfigError(f"pairs[{i}] ({pair['name']}): base and RL models must share a prompt template, "
-                                  f"got {tb!r} and {tr!r}")
+            for b in shared:
+                tb, tr = (m.get("prompt_template_by_benchmark", {}).get(b, m["prompt_template"]) for m in (base, rl))
+                if tb != tr:
+                    raise ConfigError(f"pairs[{i}] ({pair['name']}): base and RL models must share a prompt template, "
+                                      f"got {tb!r} and {tr!r} on {b}")
     imported = {n for n, m in models.items() if "responses" in m}
     perplexity = config.get("analysis", {}).get("perplexity", {})
     for key, names, allowed in (("response_models", perplexity.get("response_models", []), set(models)),
@@ -189,6 +205,11 @@ def _check_references(config: dict) -> None:
                 raise ConfigError(f"analysis.perplexity.{key}: unknown model {m!r} (known: {', '.join(sorted(allowed))})")
             if key == "scored_by" and m in imported:
                 raise ConfigError(f"analysis.perplexity.scored_by: {m!r} has imported responses and no weights to score with")
+    source = config.get("benchmark_source", {})
+    for key in ("hub_benchmarks", "unpinned_hub"):
+        for b in source.get(key, []):
+            if b not in config["benchmarks"]:
+                raise ConfigError(f"benchmark_source.{key}: {b!r} is not in benchmarks")
     for m in config.get("analysis", {}).get("review", {}).get("models") or []:
         if m not in models:
             raise ConfigError(f"analysis.review.models: unknown model {m!r} (known: {', '.join(models)})")

@@ -59,8 +59,13 @@ class Grid:
             return [(0, rlvr["init_from"]), *sorted(self.checkpoints(model).items()), (rlvr["steps"], model)]
         return sorted((c["step"], c.get("model") or checkpoint_model_name(model, c["step"])) for c in spec["checkpoints"])
 
+    def series_benchmarks(self, model: str) -> list[str]:
+        """The benchmarks every model of the series is evaluated on."""
+        members = [m for _, m in self.checkpoint_series(model)]
+        return [b for b in self.benchmarks_of(model) if all(b in self.benchmarks_of(m) for m in members)]
+
     def checkpoint_series_files(self, model: str) -> list[str]:
-        return [f"results/{kind}/checkpoints/{model}/{b}{suffix}" for b in self.benchmarks
+        return [f"results/{kind}/checkpoints/{model}/{b}{suffix}" for b in self.series_benchmarks(model)
                 for kind, suffix in (("tables", ".csv"), ("tables", ".md"), ("tables", ".summary.csv"),
                                      ("tables", ".summary.md"), ("figures", ".png"), ("figures", ".pdf"),
                                      ("figures", ".passk.png"), ("figures", ".passk.pdf"))]
@@ -69,9 +74,34 @@ class Grid:
     def benchmarks(self) -> list[str]:
         return list(self.config["benchmarks"])
 
+    def benchmark_mirror(self, benchmark: str) -> str | None:
+        """The local directory `benchmark` is read from; None: the hub (or generated, for a synthetic benchmark)."""
+        source = self.config.get("benchmark_source", {})
+        if "synthetic" in self.config["benchmarks"][benchmark] or benchmark in source.get("hub_benchmarks", []):
+            return None
+        return source.get("mirror_dir")
+
+    def benchmarks_of(self, model: str) -> list[str]:
+        """The benchmarks `model` is evaluated on (models.<m>.benchmarks; every benchmark without it), in config order."""
+        chosen = self.model(model).get("benchmarks")
+        return [b for b in self.benchmarks if chosen is None or b in chosen]
+
+    def models_on(self, benchmark: str) -> list[str]:
+        return [m for m in self.models if benchmark in self.benchmarks_of(m)]
+
     @property
     def pairs(self) -> list[dict]:
         return self.config["pairs"]
+
+    def pair_benchmarks(self, pair: str) -> list[str]:
+        """The benchmarks both models of a pair are evaluated on."""
+        p = self.pair(pair)
+        return [b for b in self.benchmarks_of(p["base"]) if b in self.benchmarks_of(p["rl"])]
+
+    def template(self, model: str, benchmark: str) -> str:
+        """The prompt template of `model` on `benchmark` (models.<m>.prompt_template_by_benchmark, else prompt_template)."""
+        spec = self.model(model)
+        return spec.get("prompt_template_by_benchmark", {}).get(benchmark, spec["prompt_template"])
 
     def n(self, model: str, benchmark: str) -> int:
         """Samples per problem of `model` on `benchmark` (models.<m>.n overrides benchmarks.<b>.n)."""
@@ -112,7 +142,7 @@ class Grid:
     def sampling_params(self, model: str, benchmark: str) -> SamplingParams:
         s = {k: v for _, settings in self.sampling_sources(model, benchmark) for k, v in settings.items()}
         return SamplingParams(s["temperature"], s["top_p"], s["max_new_tokens"],
-                              tuple(stop_strings(self.model(model)["prompt_template"])))
+                              tuple(stop_strings(self.template(model, benchmark))))
 
     @property
     def sampled_models(self) -> list[str]:
@@ -122,8 +152,8 @@ class Grid:
     def import_entry(self, model: str, benchmark: str) -> str:
         return self.model(model)["responses"][benchmark]
 
-    def prompt_params(self, model: str) -> dict:
-        template = self.model(model)["prompt_template"]
+    def prompt_params(self, model: str, benchmark: str) -> dict:
+        template = self.template(model, benchmark)
         return {"template": template, "fingerprint": template_fingerprint(template)}
 
     def backend(self, model: str) -> str:
@@ -144,9 +174,11 @@ class Grid:
     def perplexity_engine_options(self, model: str) -> dict:
         """backend_options of `model` as a scoring engine (vLLM: the perplexity memory share)."""
         opts = self.backend_options(model)
-        share = self.analysis.get("perplexity", {}).get("gpu_memory_utilization")
-        if self.backend(model) == "vllm" and share is not None:
-            opts["gpu_memory_utilization"] = share
+        if self.backend(model) == "vllm":
+            for key in ("gpu_memory_utilization", "max_num_batched_tokens"):
+                value = self.analysis.get("perplexity", {}).get(key)
+                if value is not None:
+                    opts[key] = value
         return opts
 
     def sample_file(self, model: str, benchmark: str, shard: str) -> str:
@@ -183,7 +215,7 @@ class Grid:
         return f"results/metrics/{model}/{benchmark}/{grader or self.grader(benchmark)}/per_problem.parquet"
 
     def metrics_files(self, benchmark: str) -> list[str]:
-        return [self.metrics_file(m, benchmark) for m in self.models]
+        return [self.metrics_file(m, benchmark) for m in self.models_on(benchmark)]
 
     # --- analyses of base/RL pairs ---------------------------------------------------------
     def pair(self, name: str) -> dict:
@@ -210,12 +242,12 @@ class Grid:
         """One entry per (RL pair, benchmark): the models, k = the pair's n, and the metrics files."""
         return [{"pair": p["name"], "benchmark": b, "base": p["base"], "rl": p["rl"], "k": self.pair_n(p["name"], b),
                  "base_file": self.metrics_file(p["base"], b), "rl_file": self.metrics_file(p["rl"], b)}
-                for p in self.rl_pairs() for b in self.benchmarks]
+                for p in self.rl_pairs() for b in self.pair_benchmarks(p["name"])]
 
     def token_nll_entries(self) -> list[dict]:
         """One entry per (model, benchmark) whose samples are generated here (imported ones carry no log-probs)."""
         return [{"model": m, "benchmark": b, "files": self.sample_files(m, b)}
-                for m in self.sampled_models for b in self.benchmarks]
+                for m in self.sampled_models for b in self.benchmarks_of(m)]
 
     def review_sheets(self) -> list[str]:
         """The guessing check's pages (analysis.review), one per model x answer benchmark."""
@@ -223,7 +255,7 @@ class Grid:
         if not review.get("enabled", False):
             return []
         models = review.get("models") or self.models
-        return [f"results/review/{m}/{b}.html" for m in models for b in self.benchmarks if b not in CODE_BENCHMARKS]
+        return [f"results/review/{m}/{b}.html" for m in models for b in self.benchmarks_of(m) if b not in CODE_BENCHMARKS]
 
     def perplexity_response_models(self, pair: str) -> list[str]:
         p = self.pair(pair)
@@ -241,8 +273,9 @@ class Grid:
     def perplexity_files(self, pair: str) -> list[str]:
         if not self.perplexity_enabled():
             return []
-        return [f"results/analysis/perplexity/{b}/{scorer}/{m}.parquet" for b in self.benchmarks
-                for scorer in self.perplexity_scorers(pair) for m in self.perplexity_response_models(pair)]
+        return [f"results/analysis/perplexity/{b}/{scorer}/{m}.parquet" for b in self.pair_benchmarks(pair)
+                for scorer in self.perplexity_scorers(pair) for m in self.perplexity_response_models(pair)
+                if b in self.benchmarks_of(m)]  # a scorer needs only weights; the responses must exist
 
     def perplexity_enabled(self) -> bool:
         return self.analysis.get("perplexity", {}).get("enabled", True)
@@ -266,7 +299,7 @@ class Grid:
         out += [f"results/models/{m}.json" for m in self.models if "responses" not in self.model(m)]
         out += [f"results/models/{m}" for m in self.models_of_kind("tiny")]
         for m in self.models:
-            for b in self.benchmarks:
+            for b in self.benchmarks_of(m):
                 out += self.sample_files(m, b)
                 for g in self.graders_used(b):
                     out += self.verdict_files(m, b, g)
@@ -277,7 +310,7 @@ class Grid:
         out += ["results/figures/passk_curves.png", "results/figures/passk_curves.pdf"]
         for p in self.pairs:
             name = p["name"]
-            for b in self.benchmarks:
+            for b in self.pair_benchmarks(name):
                 out += [f"results/analysis/coverage/{name}/{b}.csv", f"results/analysis/coverage/{name}/{b}.json",
                         f"results/analysis/accuracy_hist/{name}/{b}.csv"]
                 out += [f"results/analysis/bootstrap/{name}/{b}/{f}" for f in ("passk.csv", "difference.csv", "crossover.json")]
@@ -289,7 +322,7 @@ class Grid:
         out += [f for m in self.series_models for f in self.checkpoint_series_files(m)]
         if len(self.compare_graders()) >= 2:
             for m in self.models:
-                for b in (b for b in self.benchmarks if b not in CODE_BENCHMARKS):
+                for b in (b for b in self.benchmarks_of(m) if b not in CODE_BENCHMARKS):
                     d = f"results/grader_agreement/{m}/{b}"
                     out += [f"{d}/{f}" for f in ("summary.md", "disagreements.csv", "summary.csv", "status_crosstab.csv",
                                                  "pass_at_k.csv", "coverage.csv", "causes.csv")]

@@ -37,18 +37,17 @@ def check_local_models(grid: Grid) -> None:
 
 
 def check_hub_revisions(grid: Grid) -> None:
-    """Benchmarks read from the hub only at a pinned commit (unless benchmark_source.unpinned_hub)."""
+    """Benchmarks read from the hub only at a pinned commit (unless listed in benchmark_source.unpinned_hub)."""
     source = grid.config.get("benchmark_source", {})
-    if source.get("mirror_dir") is not None or source.get("unpinned_hub", False):
-        return
     for benchmark in grid.benchmarks:
-        if "synthetic" in grid.config["benchmarks"][benchmark]:
+        if (grid.benchmark_mirror(benchmark) is not None or benchmark in source.get("unpinned_hub", [])
+                or "synthetic" in grid.config["benchmarks"][benchmark]):  # generated, not read
             continue
         revision = source.get("hub_revisions", {}).get(benchmark)
         if not is_pinned(revision):
             raise ConfigError(f"benchmark_source.hub_revisions.{benchmark}: {revision!r} is not a commit hash (40 hex "
-                              f"digits): with mirror_dir null a benchmark is read from the hub only at a pinned revision "
-                              f"(or set mirror_dir to the paper's files, or benchmark_source.unpinned_hub: true)")
+                              f"digits): a benchmark is read from the hub only at a pinned revision (or read it from "
+                              f"mirror_dir, or list it in benchmark_source.unpinned_hub)")
 
 
 def check_limits(grid: Grid) -> None:
@@ -79,7 +78,7 @@ def check_sampling_lengths(grid: Grid, manifests_dir: str | Path = "results/mode
             raise ConfigError(f"models.{name}.max_model_len: {max_model_len} exceeds the model's own context of "
                               f"{context} tokens")
         limit = max_model_len or context
-        for benchmark in grid.benchmarks:
+        for benchmark in grid.benchmarks_of(name):
             max_new = grid.sampling_params(name, benchmark).max_new_tokens
             if max_new > limit:
                 raise ConfigError(f"{grid.sampling_key(name, benchmark, 'max_new_tokens')}: {max_new} new tokens cannot "

@@ -7,7 +7,7 @@ rule prepare_benchmark:
     output:
         "results/data/{benchmark}.parquet",
     params:
-        mirror_dir=config["benchmark_source"]["mirror_dir"],
+        mirror_dir=lambda w: GRID.benchmark_mirror(w.benchmark),
         hub_revision=lambda w: config["benchmark_source"]["hub_revisions"].get(w.benchmark),
         limit=lambda w: config["benchmarks"][w.benchmark].get("limit"),
         problem_ids=lambda w: config["benchmarks"][w.benchmark].get("problem_ids"),

@@ -183,19 +183,48 @@ def test_verify_samples_schema_and_statuses():
     assert verdicts["seconds"].dtype == "float64" and (verdicts["seconds"] >= 0).all()
 
 
-def test_verify_samples_times_out_a_hanging_grader_and_keeps_the_rest():
+# Not screened as pathological (99999 is below the factorial screen), yet sympy's double factorial outlives
+# any deadline: the fast path grades it under the deadline too.
+UNSCREENED_HANG = r"So the result is $\boxed{(99999)!!}$."
+
+
+@pytest.mark.parametrize("fast, hanging", [(False, POWER_TOWER), (True, UNSCREENED_HANG)])
+def test_verify_samples_times_out_a_hanging_grader_and_keeps_the_rest(fast, hanging):
     timeout_s = 2.0
     samples = pd.DataFrame({
         "problem_id": ["p0", "p0", "p1"],
         "sample_index": [0, 1, 0],
-        "text": ["\\boxed{18}", POWER_TOWER, "\\boxed{1/2}"],
+        "text": ["\\boxed{18}", hanging, "\\boxed{1/2}"],
     })
     started = time.monotonic()
-    verdicts = verify_samples(samples, PROBLEMS, "math_verify", timeout_s=timeout_s, workers=2)
+    verdicts = verify_samples(samples, PROBLEMS, "math_verify", timeout_s=timeout_s, workers=2, fast=fast)
     assert verdicts["status"].tolist() == ["correct", "timeout", "correct"]
     assert timeout_s <= verdicts["seconds"][1] < timeout_s + 2
     assert verdicts["extracted"][1] is None
     assert time.monotonic() - started < timeout_s + STARTUP_SLACK_S
+
+
+@pytest.mark.parametrize("grader", ["math_verify", "qwen_math"])
+def test_fast_path_screens_power_towers_and_huge_factorials_without_a_deadline(grader):
+    samples = pd.DataFrame({
+        "problem_id": ["p0"] * 3,
+        "sample_index": [0, 1, 2],
+        "text": [POWER_TOWER, "Hence $\\boxed{(10^{10})!}$.", "A: 18"],
+    })
+    verdicts = verify_samples(samples, PROBLEMS, grader, timeout_s=STARTUP_SLACK_S, workers=1)
+    assert verdicts["status"].tolist() == ["wrong", "wrong", "correct"]
+    assert verdicts["seconds"][:2].tolist() == [0.0, 0.0]  # never sent to a worker
+
+
+def test_fast_path_grades_a_long_degenerate_output_by_its_last_box():
+    # 100 KB of a looping output ending in hundreds of boxes: graded as "\boxed{3}" alone, at once
+    looping = "Let me re-check: 16 - 3 - 4 = 9 eggs.\n" * 1500 + "So the answer is \\boxed{3}. " * 500
+    samples = pd.DataFrame({"problem_id": ["p0", "p0"], "sample_index": [0, 1],
+                            "text": [looping, looping.replace("boxed{3}", "boxed{18}")]})
+    verdicts = verify_samples(samples, PROBLEMS, "math_verify", timeout_s=5.0, workers=1)
+    assert verdicts["status"].tolist() == ["wrong", "correct"]
+    assert verdicts["extracted"].tolist() == ["3", "18"]
+    assert (verdicts["seconds"] < 1.0).all()
 
 
 def test_verify_samples_names_problem_ids_missing_from_the_benchmark():

@@ -9,12 +9,13 @@ measured in the same run (issue #15).
    never finish, not even under an alarm, so each is charged the 10 s deadline instead of being run). It is
    timed on a seeded sample of each kind of response (--naive-per-kind) and its corpus time estimated as
    sum over kinds of (mean seconds per response x responses of that kind): the whole loop would take hours.
-2. **Fast path** (`rlvr_eval.verify.span_driver`) over the whole corpus, streamed in batches: wall time, CPU
+2. **Fast path** (`rlvr_eval.verify.span_driver`) over the whole corpus, streamed in batches from the file by a
+   fresh process (the benchmark's own copy of the corpus is not counted in its memory): wall time, CPU
    time of the process tree, samples per second, and the ratio to the naive estimate.
 3. **Agreement**: the fast path's verdicts against the whole-response path (`verify_samples(..., fast=False)`,
    the project's path before this change) on a seeded sample of rows (--agreement-rows, every kind included);
    every difference is printed.
-4. **Memory**: the peak resident memory summed over this process and its workers while the fast path streams
+4. **Memory**: the peak resident memory summed over a fresh process and its workers while the fast path streams
    --memory-samples samples (the corpus read again and again; repeated passes hit the verdict cache).
 5. **Cost per model of the paper grid**: 425,728 samples per grader, at the measured CPU seconds per sample.
 """
@@ -22,7 +23,9 @@ measured in the same run (issue #15).
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import subprocess
 import resource
 import sys
 import threading
@@ -72,6 +75,14 @@ class PeakMemory:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+
+
+def fast_run_in_child(graders: list[str], workers: int, passes: int = 1, limit: int | None = None) -> dict:
+    """fast_run in a fresh process that streams the corpus: its memory is the fast path's alone."""
+    command = [sys.executable, __file__, "--child", ",".join(graders), "--workers", str(workers),
+               "--child-passes", str(passes), "--child-limit", str(limit or 0)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def cpu_seconds() -> float:
@@ -143,8 +154,18 @@ def main() -> None:
     parser.add_argument("--memory-samples", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip", nargs="*", default=[], choices=["naive", "fast", "agreement", "memory"])
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--child-passes", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--child-limit", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.getLogger("math_verify").setLevel(logging.CRITICAL)  # it logs whole responses on its timeouts
+    if args.child:
+        references = {b: dict(zip(t["problem_id"].astype(str), t["reference"].astype(str)))
+                      for b in ("gsm8k", "math500") for t in [pd.read_parquet(cache_dir() / f"problems-{b}.parquet")]}
+        r = fast_run(corpus_path(seed=0), args.child.split(","), args.workers, references, args.child_passes,
+                     args.child_limit or None)
+        print(json.dumps(r))
+        return
 
     path = corpus_path(seed=0)
     corpus = pd.read_parquet(path)
@@ -177,7 +198,7 @@ def main() -> None:
     results = {}
     for graders in [] if "fast" in args.skip else \
             [[g] for g in args.graders] + ([args.graders] if len(args.graders) > 1 else []):
-        r = fast_run(path, graders, args.workers, references)
+        r = fast_run_in_child(graders, args.workers)
         results["+".join(graders)] = r
         name = "+".join(graders)
         naive = sum(naive_total.get(g, np.nan) for g in graders)
@@ -232,10 +253,10 @@ def main() -> None:
     # 4. memory at scale
     if "memory" not in args.skip:
         passes = -(-args.memory_samples // len(corpus))
-        r = fast_run(path, args.graders, args.workers, references, passes=passes, limit=args.memory_samples)
+        r = fast_run_in_child(args.graders, args.workers, passes=passes, limit=args.memory_samples)
         one_pass = results.get("+".join(args.graders), {}).get("peak_rss_mb", np.nan)
         print(f"memory: {r['samples']:,} samples ({'+'.join(args.graders)}) streamed in {r['wall_s']:.0f} s: peak "
-              f"RSS {r['peak_rss_mb']:.0f} MB summed over this process and its workers (one pass over the corpus: "
+              f"RSS {r['peak_rss_mb']:.0f} MB summed over the verifying process and its workers (one pass over the corpus: "
               f"{one_pass:.0f} MB)")
 
     # 5. cost per model of the paper grid

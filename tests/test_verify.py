@@ -258,3 +258,20 @@ def test_verify_shard_writes_verdicts_with_provenance(tmp_path):
     assert meta["status_counts"] == {"correct": 1, "wrong": 1, "no_answer": 0, "timeout": 0, "error": 0, "prompt_too_long": 0}
     assert meta["samples_spec"] == {"model": "m", "benchmark": "b", "shard": 0}
     assert [p.name for p in out.parent.iterdir()] == ["shard-0000.parquet"]  # no temporary file left behind
+
+
+def test_both_graders_in_one_pass_give_each_graders_own_verdicts():
+    from rlvr_eval.verify.driver import verify_samples_graders
+
+    samples = pd.DataFrame({
+        "problem_id": ["p0", "p0", "p1", "p0"],
+        "sample_index": [0, 1, 0, 2],
+        "text": ["so 9 * 2 = 18.\nA: 18", "The answer is 50%.", "\\boxed{0.5}", "The answer is 18."],
+    })
+    together = verify_samples_graders(samples, PROBLEMS, ["math_verify", "qwen_math"], timeout_s=STARTUP_SLACK_S,
+                                      workers=1)
+    for grader in ("math_verify", "qwen_math"):
+        alone = verify_samples(samples, PROBLEMS, grader, timeout_s=STARTUP_SLACK_S, workers=1, fast=False)
+        pd.testing.assert_frame_equal(together[grader].drop(columns="seconds"), alone.drop(columns="seconds"))
+    # the paper's rules accept 0.5 for \\frac{1}{2} (a number against a symbolic reference)
+    assert together["qwen_math"]["status"].tolist() == ["correct", "wrong", "correct", "correct"]

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
 # Benchmarks whose answers keep their units (the original's STRIP_EXCEPTIONS).
 KEEPS_UNITS = frozenset({"minerva_math", "carp_en"})
@@ -324,6 +325,7 @@ def answers_equal(prediction: str, reference: str) -> bool:
     return symbolic_equal(prediction, reference)
 
 
+@lru_cache(maxsize=4096)  # a reference is parsed once per process, not once per distinct answer
 def parse_math(s: str):
     """sympy's LaTeX parser, then its expression parser (each on the text with `\\\\` read as `\\`
     first); the string itself when neither reads it."""

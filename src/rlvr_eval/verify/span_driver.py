@@ -142,6 +142,7 @@ class SpanVerifier:
                 key = _digest(grader, mode, ref, benchmark, span)
                 keys.append((key, text))
                 if key in self._cache or key in pending or key in screened:
+                    self.stats["cache_hits"] += 1
                     continue
                 verdict = self._screened(grader, span, ref, benchmark) if mode == "span" else None
                 if verdict is not None:

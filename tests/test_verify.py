@@ -183,19 +183,48 @@ def test_verify_samples_schema_and_statuses():
     assert verdicts["seconds"].dtype == "float64" and (verdicts["seconds"] >= 0).all()
 
 
-def test_verify_samples_times_out_a_hanging_grader_and_keeps_the_rest():
+# Not screened as pathological (99999 is below the factorial screen), yet sympy's double factorial outlives
+# any deadline: the fast path grades it under the deadline too.
+UNSCREENED_HANG = r"So the result is $\boxed{(99999)!!}$."
+
+
+@pytest.mark.parametrize("fast, hanging", [(False, POWER_TOWER), (True, UNSCREENED_HANG)])
+def test_verify_samples_times_out_a_hanging_grader_and_keeps_the_rest(fast, hanging):
     timeout_s = 2.0
     samples = pd.DataFrame({
         "problem_id": ["p0", "p0", "p1"],
         "sample_index": [0, 1, 0],
-        "text": ["\\boxed{18}", POWER_TOWER, "\\boxed{1/2}"],
+        "text": ["\\boxed{18}", hanging, "\\boxed{1/2}"],
     })
     started = time.monotonic()
-    verdicts = verify_samples(samples, PROBLEMS, "math_verify", timeout_s=timeout_s, workers=2)
+    verdicts = verify_samples(samples, PROBLEMS, "math_verify", timeout_s=timeout_s, workers=2, fast=fast)
     assert verdicts["status"].tolist() == ["correct", "timeout", "correct"]
     assert timeout_s <= verdicts["seconds"][1] < timeout_s + 2
     assert verdicts["extracted"][1] is None
     assert time.monotonic() - started < timeout_s + STARTUP_SLACK_S
+
+
+@pytest.mark.parametrize("grader", ["math_verify", "qwen_math"])
+def test_fast_path_screens_power_towers_and_huge_factorials_without_a_deadline(grader):
+    samples = pd.DataFrame({
+        "problem_id": ["p0"] * 3,
+        "sample_index": [0, 1, 2],
+        "text": [POWER_TOWER, "Hence $\\boxed{(10^{10})!}$.", "A: 18"],
+    })
+    verdicts = verify_samples(samples, PROBLEMS, grader, timeout_s=STARTUP_SLACK_S, workers=1)
+    assert verdicts["status"].tolist() == ["wrong", "wrong", "correct"]
+    assert verdicts["seconds"][:2].tolist() == [0.0, 0.0]  # never sent to a worker
+
+
+def test_fast_path_grades_a_long_degenerate_output_by_its_last_box():
+    # 100 KB of a looping output ending in hundreds of boxes: graded as "\boxed{3}" alone, at once
+    looping = "Let me re-check: 16 - 3 - 4 = 9 eggs.\n" * 1500 + "So the answer is \\boxed{3}. " * 500
+    samples = pd.DataFrame({"problem_id": ["p0", "p0"], "sample_index": [0, 1],
+                            "text": [looping, looping.replace("boxed{3}", "boxed{18}")]})
+    verdicts = verify_samples(samples, PROBLEMS, "math_verify", timeout_s=5.0, workers=1)
+    assert verdicts["status"].tolist() == ["wrong", "correct"]
+    assert verdicts["extracted"].tolist() == ["3", "18"]
+    assert (verdicts["seconds"] < 1.0).all()
 
 
 def test_verify_samples_names_problem_ids_missing_from_the_benchmark():
@@ -229,3 +258,20 @@ def test_verify_shard_writes_verdicts_with_provenance(tmp_path):
     assert meta["status_counts"] == {"correct": 1, "wrong": 1, "no_answer": 0, "timeout": 0, "error": 0, "prompt_too_long": 0}
     assert meta["samples_spec"] == {"model": "m", "benchmark": "b", "shard": 0}
     assert [p.name for p in out.parent.iterdir()] == ["shard-0000.parquet"]  # no temporary file left behind
+
+
+def test_both_graders_in_one_pass_give_each_graders_own_verdicts():
+    from rlvr_eval.verify.driver import verify_samples_graders
+
+    samples = pd.DataFrame({
+        "problem_id": ["p0", "p0", "p1", "p0"],
+        "sample_index": [0, 1, 0, 2],
+        "text": ["so 9 * 2 = 18.\nA: 18", "The answer is 50%.", "\\boxed{0.5}", "The answer is 18."],
+    })
+    together = verify_samples_graders(samples, PROBLEMS, ["math_verify", "qwen_math"], timeout_s=STARTUP_SLACK_S,
+                                      workers=1)
+    for grader in ("math_verify", "qwen_math"):
+        alone = verify_samples(samples, PROBLEMS, grader, timeout_s=STARTUP_SLACK_S, workers=1, fast=False)
+        pd.testing.assert_frame_equal(together[grader].drop(columns="seconds"), alone.drop(columns="seconds"))
+    # the paper's rules accept 0.5 for \\frac{1}{2} (a number against a symbolic reference)
+    assert together["qwen_math"]["status"].tolist() == ["correct", "wrong", "correct", "correct"]

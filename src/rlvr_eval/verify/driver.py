@@ -19,6 +19,7 @@ import pandas as pd
 from ..io import read_parquet, read_parquet_metadata, sha256_file, write_parquet
 from .graders import GRADER_VERSIONS, GRADERS, STATUSES, VERDICT_COLUMNS
 from .sandbox import Outcome, run_with_deadline
+from .span_driver import verify_batches
 
 log = logging.getLogger(__name__)
 
@@ -35,30 +36,21 @@ _MAX_LOGGED_FAILURES = 50  # per status: enough to diagnose, without flooding th
 
 
 def verify_samples(samples: pd.DataFrame, problems: pd.DataFrame, grader: str, timeout_s: float,
-                   workers: int, benchmark: str = "", max_new_tokens: int | None = None) -> pd.DataFrame:
+                   workers: int, benchmark: str = "", max_new_tokens: int | None = None,
+                   fast: bool = True) -> pd.DataFrame:
     """Grade every sample against its problem's reference; one verdict row per sample, in sample order.
 
     `benchmark` is passed to the grader (qwen_math normalizes answers per benchmark). Samples never generated
     (finish_reason prompt_too_long) get that status without grading; max_new_tokens (the sampling parameter)
     marks the samples whose budget was capped below it.
-    """
-    if grader not in GRADERS:
-        raise ValueError(f"unknown grader {grader!r}; known: {', '.join(sorted(GRADERS))}")
-    for name, df, cols in (("samples", samples, ["problem_id", "sample_index", "text"]),
-                           ("problems", problems, ["problem_id", "reference"])):
-        missing = [c for c in cols if c not in df.columns]
-        if missing:
-            raise ValueError(f"{name} table lacks column(s) {missing} (has {list(df.columns)})")
-    duplicated = problems["problem_id"][problems["problem_id"].duplicated()].unique().tolist()
-    if duplicated:
-        raise ValueError(f"benchmark table has duplicate problem_id(s) {duplicated[:10]}")
-    references = dict(zip(problems["problem_id"].astype(str), problems["reference"].astype(str)))
-    problem_ids = samples["problem_id"].astype(str).tolist()
-    unknown = sorted(set(problem_ids) - set(references))
-    if unknown:
-        raise ValueError(f"{len(unknown)} problem_id(s) of the samples are not in the benchmark table: "
-                         f"{unknown[:10]}{' …' if len(unknown) > 10 else ''}")
 
+    fast (default): each distinct (answer span, reference) is graded once (rlvr_eval.verify.span_driver);
+    fast=False grades each distinct whole response, the reference path the fast one is measured against.
+    """
+    if fast:
+        return verify_samples_graders(samples, problems, [grader], timeout_s, workers, benchmark,
+                                      max_new_tokens)[grader]
+    references, problem_ids = _checked_references(samples, problems, [grader])
     texts = ["" if t is None or (isinstance(t, float) and pd.isna(t)) else str(t) for t in samples["text"]]
     not_sampled = (samples["finish_reason"] == PROMPT_TOO_LONG).to_numpy() if "finish_reason" in samples else \
         [False] * len(samples)
@@ -102,6 +94,53 @@ def verify_samples(samples: pd.DataFrame, problems: pd.DataFrame, grader: str, t
     out["correct"] = out["status"] == "correct"
     out["capped"] = capped_mask(samples, max_new_tokens)
     return out[VERDICT_COLUMNS]
+
+
+BATCH_ROWS = 20_000
+
+
+def verify_samples_graders(samples: pd.DataFrame, problems: pd.DataFrame, graders: list[str], timeout_s: float,
+                           workers: int, benchmark: str = "", max_new_tokens: int | None = None
+                           ) -> dict[str, pd.DataFrame]:
+    """The fast path for several graders at once: {grader: verdicts}, each answer span graded once."""
+    references, _ = _checked_references(samples, problems, graders)
+    batches = (samples.iloc[i: i + BATCH_ROWS] for i in range(0, len(samples), BATCH_ROWS))
+    parts = list(verify_batches(batches, references, graders, timeout_s, workers, benchmark, max_new_tokens))
+    out = {}
+    for grader in graders:
+        frame = pd.concat([p[grader] for p in parts], ignore_index=True) if parts else \
+            pd.DataFrame({c: [] for c in VERDICT_COLUMNS})
+        counts = frame["status"].value_counts()
+        for status in ("timeout", "error"):
+            if counts.get(status, 0):
+                shown = frame.loc[frame["status"] == status, ["problem_id", "sample_index", "extracted"]]
+                log.warning("%s: %d samples with status %s, e.g. %s", grader, counts[status], status,
+                            shown.head(_MAX_LOGGED_FAILURES).to_dict("records"))
+        out[grader] = frame
+    return out
+
+
+def _checked_references(samples: pd.DataFrame, problems: pd.DataFrame, graders: list[str]
+                        ) -> tuple[dict[str, str], list[str]]:
+    """{problem_id: reference} and the samples' problem ids, after checking tables and graders."""
+    for grader in graders:
+        if grader not in GRADERS:
+            raise ValueError(f"unknown grader {grader!r}; known: {', '.join(sorted(GRADERS))}")
+    for name, df, cols in (("samples", samples, ["problem_id", "sample_index", "text"]),
+                           ("problems", problems, ["problem_id", "reference"])):
+        missing = [c for c in cols if c not in df.columns]
+        if missing:
+            raise ValueError(f"{name} table lacks column(s) {missing} (has {list(df.columns)})")
+    duplicated = problems["problem_id"][problems["problem_id"].duplicated()].unique().tolist()
+    if duplicated:
+        raise ValueError(f"benchmark table has duplicate problem_id(s) {duplicated[:10]}")
+    references = dict(zip(problems["problem_id"].astype(str), problems["reference"].astype(str)))
+    problem_ids = samples["problem_id"].astype(str).tolist()
+    unknown = sorted(set(problem_ids) - set(references))
+    if unknown:
+        raise ValueError(f"{len(unknown)} problem_id(s) of the samples are not in the benchmark table: "
+                         f"{unknown[:10]}{' …' if len(unknown) > 10 else ''}")
+    return references, problem_ids
 
 
 def capped_mask(samples: pd.DataFrame, max_new_tokens: int | None) -> np.ndarray:

@@ -62,8 +62,12 @@ def extract(response: str) -> list:
 
 
 def grade(response: str, reference: str, benchmark: str = "") -> tuple[str, str | None]:
+    return grade_parsed(extract(response), reference)
+
+
+def grade_parsed(pred: list, reference: str) -> tuple[str, str | None]:
+    """The verdict on an extracted answer (`extract`'s result) against the reference."""
     gold = parse_reference(reference)
-    pred = extract(response)
     if not pred:
         return "no_answer", None
     # parse() appends the matched text as a string; report that rather than str(sympy value),

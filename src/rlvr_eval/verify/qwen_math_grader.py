@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
 # Benchmarks whose answers keep their units (the original's STRIP_EXCEPTIONS).
 KEEPS_UNITS = frozenset({"minerva_math", "carp_en"})
@@ -86,8 +87,11 @@ def _after_last_boxed(text: str) -> str:
     return tail[1:]
 
 
-def extract_answer(response: str, benchmark: str = "") -> str:
-    """The answer the original extracts from `response`, normalized once ("" when there is none)."""
+def answer_span(response: str) -> str:
+    """The raw answer text the original extracts from `response`, before normalization ("" when none).
+
+    Cheap on any length (splits and one regex at most): the verification driver locates answers with it
+    before any symbolic work."""
     text = response.replace("\u043a\u0438", "")
     if "final answer is $" in text and "$. I hope" in text:
         answer = text.split("final answer is $", 1)[1].split("$. I hope", 1)[0].strip()
@@ -111,7 +115,12 @@ def extract_answer(response: str, benchmark: str = "") -> str:
         answer = answer[:-1]
     if answer.endswith("/"):
         answer = answer[:-1]
-    return strip_string(answer, keep_units=benchmark in KEEPS_UNITS)
+    return answer
+
+
+def extract_answer(response: str, benchmark: str = "") -> str:
+    """The answer the original extracts from `response`, normalized once ("" when there is none)."""
+    return strip_string(answer_span(response), keep_units=benchmark in KEEPS_UNITS)
 
 
 # --- normalization ------------------------------------------------------------------------------
@@ -316,6 +325,7 @@ def answers_equal(prediction: str, reference: str) -> bool:
     return symbolic_equal(prediction, reference)
 
 
+@lru_cache(maxsize=4096)  # a reference is parsed once per process, not once per distinct answer
 def parse_math(s: str):
     """sympy's LaTeX parser, then its expression parser (each on the text with `\\\\` read as `\\`
     first); the string itself when neither reads it."""
@@ -388,12 +398,22 @@ def choice_in_response(response: str) -> str:
 
 def grade(response: str, reference: str, benchmark: str = "") -> tuple[str, str | None]:
     """("correct" | "wrong" | "no_answer", the normalized answer the original extracts, or None)."""
+    return grade_span(answer_span(response), reference, benchmark, response)  # type: ignore[return-value]
+
+
+def grade_span(span: str, reference: str, benchmark: str = "",
+               response: str | None = None) -> tuple[str, str | None] | None:
+    """`grade` from the raw answer span alone (`answer_span`); None when the verdict needs the whole
+    response, which only a single-letter (multiple-choice) reference does."""
+    keep_units = benchmark in KEEPS_UNITS
     reference = normalize_reference(reference, benchmark)
-    prediction = strip_string(extract_answer(response, benchmark), keep_units=benchmark in KEEPS_UNITS)
+    prediction = strip_string(strip_string(span, keep_units=keep_units), keep_units=keep_units)
     # Multiple-choice references: a prediction that is not a letter is replaced by the letter read
     # from the whole response, or reduced to its letters. A reference normalized to "" counts as
     # multiple choice too, so a prediction without capitals A-E then matches it (quirk "units").
     if reference in CHOICES and prediction not in CHOICES:
+        if response is None:
+            return None
         prediction = choice_in_response(response)
     elif _is_choices(reference) and not _is_choices(prediction):
         prediction = "".join(c for c in prediction if c in CHOICES)

@@ -1,0 +1,33 @@
+"""Worker side of span grading: grade an answer span (rlvr_eval.verify.answer_spans) or a whole response.
+
+`grade_item(grader, mode, text, reference, benchmark)` runs in the deadline pool's workers
+(rlvr_eval.verify.sandbox): mode "span" grades the located answer span and answers ("unsure", None) when the
+span alone cannot decide (the driver then grades the whole response); mode "full" is the grader itself.
+References are parsed once per worker (math_verify_grader.parse_reference is cached).
+"""
+
+from __future__ import annotations
+
+from .graders import get_grader
+
+UNSURE = "unsure"
+
+
+def grade_item(grader: str, mode: str, text: str, reference: str, benchmark: str) -> tuple[str, str | None]:
+    if mode == "full":
+        return get_grader(grader)(text, reference, benchmark)
+    if mode != "span":
+        raise ValueError(f"unknown grading mode {mode!r}")
+    if grader == "math_verify":
+        from .math_verify_grader import extract, grade_parsed
+
+        pred = extract(text)
+        if not any(not isinstance(p, str) for p in pred):  # math-verify would try earlier candidates
+            return UNSURE, None
+        return grade_parsed(pred, reference)
+    if grader == "qwen_math":
+        from .qwen_math_grader import grade_span
+
+        verdict = grade_span(text, reference, benchmark)
+        return (UNSURE, None) if verdict is None else verdict
+    raise ValueError(f"grader {grader!r} has no span grading")

@@ -16,6 +16,7 @@ from .benchmarks import BENCHMARKS
 from .prompts import template_names
 from .code.driver import CODE_GRADERS
 from .verify.graders import GRADERS
+from .visual_benchmarks import VISUAL_BENCHMARKS
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
 
@@ -149,6 +150,11 @@ def _check_references(config: dict) -> None:
     for b, spec in config["benchmarks"].items():
         if b not in BENCHMARKS and "synthetic" not in spec:
             raise ConfigError(f"benchmarks.{b}: unknown benchmark (known: {', '.join(sorted(BENCHMARKS))})")
+        only = {"free_form_only": VISUAL_BENCHMARKS, "strip_image_markers": ("mathvision",),
+                "question_field": ("mathvista",), "images_dir": ("mathvista",)}
+        for key, allowed in only.items():
+            if key in spec and b not in allowed:
+                raise ConfigError(f"benchmarks.{b}.{key}: only for {' and '.join(allowed)}")
 
 
 def load_config(path: str | Path) -> dict:

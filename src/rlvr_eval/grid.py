@@ -114,6 +114,8 @@ class Grid:
             opts = {}
         if "max_model_len" in m:
             opts["max_model_len"] = m["max_model_len"]
+        # vision-language models: the image processor's pixel limits (they set the number of image tokens)
+        opts.update({k: m[k] for k in ("min_pixels", "max_pixels") if k in m})
         return opts
 
     def perplexity_engine_options(self, model: str) -> dict:

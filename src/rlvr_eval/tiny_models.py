@@ -47,6 +47,7 @@ class TinyModelSpec:
     lr_decay: bool = False  # decay the learning rate linearly to 0 over train_steps
     distractors: int = 3  # wrong answers per problem in the base corpus
     rl_correct_fraction: float = 0.7  # rl recipe: share of problems sharpened on the correct answer
+    vision: bool = False  # a tiny Qwen2.5-VL (rlvr_eval.tiny_vl_model) instead of a text model
 
 
 def _target(answer: str) -> str:
@@ -94,6 +95,10 @@ def build_tokenizer(corpus: list[str], vocab_size: int, individual_digits: bool 
 def build_tiny_model(out_dir: str | Path, spec: TinyModelSpec, problems: pd.DataFrame, template: str,
                      init_from: str | Path | None = None) -> dict:
     """Write a model directory to `out_dir`; return a manifest (spec, parameter count, final loss)."""
+    if spec.vision:
+        from .tiny_vl_model import build_tiny_vl_model
+
+        return build_tiny_vl_model(out_dir, spec, problems, template)
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
 

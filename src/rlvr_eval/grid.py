@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from .backends import SamplingParams
 from .benchmarks import CODE_BENCHMARKS
 from .passk import default_ks
-from .prompts import stop_strings, template_fingerprint
+from .prompts import is_visual, stop_strings, template_fingerprint
 from .sampling import shard_sizes
 from .verify.graders import GRADER_VERSIONS
+from .visual_benchmarks import VISUAL_BENCHMARKS
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,25 @@ class Grid:
         return [(0, spec["init_from"]), *sorted(self.checkpoints(rlvr_model).items()), (spec["steps"], rlvr_model)]
 
     def checkpoint_series_files(self, rlvr_model: str) -> list[str]:
-        return [f"results/{kind}/checkpoints/{rlvr_model}/{b}.{ext}" for b in self.benchmarks
+        return [f"results/{kind}/checkpoints/{rlvr_model}/{b}.{ext}" for b in self.benchmarks_of(rlvr_model)
                 for kind, ext in (("tables", "csv"), ("figures", "png"))]
 
     @property
     def benchmarks(self) -> list[str]:
         return list(self.config["benchmarks"])
+
+    def benchmarks_of(self, model: str) -> list[str]:
+        """The benchmarks a model is evaluated on: those of its template's modality (a visual template, such as
+        qwen25-vl-think, on the visual benchmarks; every other template on the others)."""
+        visual = is_visual(self.model(model)["prompt_template"])
+        return [b for b in self.benchmarks if (b in VISUAL_BENCHMARKS) == visual]
+
+    def models_on(self, benchmark: str) -> list[str]:
+        return [m for m in self.models if benchmark in self.benchmarks_of(m)]
+
+    def pair_benchmarks(self, pair: str) -> list[str]:
+        p = self.pair(pair)
+        return [b for b in self.benchmarks_of(p["base"]) if b in self.benchmarks_of(p["rl"])]
 
     @property
     def pairs(self) -> list[dict]:
@@ -160,7 +174,7 @@ class Grid:
         return f"results/metrics/{model}/{benchmark}/{grader or self.grader(benchmark)}/per_problem.parquet"
 
     def metrics_files(self, benchmark: str) -> list[str]:
-        return [self.metrics_file(m, benchmark) for m in self.models]
+        return [self.metrics_file(m, benchmark) for m in self.models_on(benchmark)]
 
     # --- analyses of base/RL pairs ---------------------------------------------------------
     def pair(self, name: str) -> dict:
@@ -187,7 +201,7 @@ class Grid:
         """One entry per (RL pair, benchmark): the models, k = the pair's n, and the metrics files."""
         return [{"pair": p["name"], "benchmark": b, "base": p["base"], "rl": p["rl"], "k": self.pair_n(p["name"], b),
                  "base_file": self.metrics_file(p["base"], b), "rl_file": self.metrics_file(p["rl"], b)}
-                for p in self.rl_pairs() for b in self.benchmarks]
+                for p in self.rl_pairs() for b in self.pair_benchmarks(p["name"])]
 
     def perplexity_response_models(self, pair: str) -> list[str]:
         p = self.pair(pair)
@@ -205,7 +219,10 @@ class Grid:
     def perplexity_files(self, pair: str) -> list[str]:
         if not self.perplexity_enabled():
             return []
-        return [f"results/analysis/perplexity/{b}/{scorer}/{m}.parquet" for b in self.benchmarks
+        # Visual benchmarks: not yet (the scoring code reads prompts as text; an image-conditioned score needs the
+        # vision backends' inputs).
+        return [f"results/analysis/perplexity/{b}/{scorer}/{m}.parquet" for b in self.pair_benchmarks(pair)
+                if b not in VISUAL_BENCHMARKS
                 for scorer in self.perplexity_scorers(pair) for m in self.perplexity_response_models(pair)]
 
     def perplexity_enabled(self) -> bool:
@@ -230,7 +247,7 @@ class Grid:
         out += [f"results/models/{m}.json" for m in self.models if "responses" not in self.model(m)]
         out += [f"results/models/{m}" for m in self.models_of_kind("tiny")]
         for m in self.models:
-            for b in self.benchmarks:
+            for b in self.benchmarks_of(m):
                 out += self.sample_files(m, b)
                 for g in self.graders_used(b):
                     out += self.verdict_files(m, b, g)
@@ -241,7 +258,7 @@ class Grid:
         out += ["results/figures/passk_curves.png", "results/figures/passk_curves.pdf"]
         for p in self.pairs:
             name = p["name"]
-            for b in self.benchmarks:
+            for b in self.pair_benchmarks(name):
                 out += [f"results/analysis/coverage/{name}/{b}.csv", f"results/analysis/coverage/{name}/{b}.json",
                         f"results/analysis/accuracy_hist/{name}/{b}.csv"]
                 out += [f"results/analysis/bootstrap/{name}/{b}/{f}" for f in ("passk.csv", "difference.csv", "crossover.json")]
@@ -251,7 +268,7 @@ class Grid:
         out += [f for m in self.models_of_kind("rlvr") for f in self.checkpoint_series_files(m)]
         if len(self.compare_graders()) >= 2:
             for m in self.models:
-                for b in (b for b in self.benchmarks if b not in CODE_BENCHMARKS):
+                for b in (b for b in self.benchmarks_of(m) if b not in CODE_BENCHMARKS):
                     d = f"results/grader_agreement/{m}/{b}"
                     out += [f"{d}/{f}" for f in ("summary.md", "disagreements.csv", "summary.csv", "status_crosstab.csv",
                                                  "pass_at_k.csv", "coverage.csv", "causes.csv")]

@@ -138,9 +138,9 @@ rule perplexity:
 
 rule analysis_figures:
     input:
-        passk=lambda w: expand("results/analysis/bootstrap/{pair}/{benchmark}/passk.csv", pair=w.pair, benchmark=GRID.benchmarks),
-        accuracy_hist=lambda w: expand("results/analysis/accuracy_hist/{pair}/{benchmark}.csv", pair=w.pair, benchmark=GRID.benchmarks),
-        coverage=lambda w: expand("results/analysis/coverage/{pair}/{benchmark}.csv", pair=w.pair, benchmark=GRID.benchmarks),
+        passk=lambda w: expand("results/analysis/bootstrap/{pair}/{benchmark}/passk.csv", pair=w.pair, benchmark=GRID.pair_benchmarks(w.pair)),
+        accuracy_hist=lambda w: expand("results/analysis/accuracy_hist/{pair}/{benchmark}.csv", pair=w.pair, benchmark=GRID.pair_benchmarks(w.pair)),
+        coverage=lambda w: expand("results/analysis/coverage/{pair}/{benchmark}.csv", pair=w.pair, benchmark=GRID.pair_benchmarks(w.pair)),
         perplexity=lambda w: GRID.perplexity_files(w.pair),
     output:
         **figure_outputs(["passk_grid", "accuracy_hist", "coverage"] + (["perplexity"] if GRID.perplexity_enabled() else [])),

@@ -42,7 +42,7 @@ rule passk_table:
             labels={"benchmark": "{benchmark}"},
         ),
     params:
-        models=GRID.models,
+        models=lambda w: GRID.models_on(w.benchmark),
         logic=logic_version("tables"),
     resources:
         mem_mb=RESOURCES.cpu("metrics")["mem_mb"],

@@ -9,19 +9,22 @@ from workflow_helpers import copy_workflow, planned_rules, snakemake
 def test_paper_grid_plans_every_job(tmp_path):
     workdir = copy_workflow(tmp_path)
     rules = planned_rules(workdir, configfile="config.yaml")
-    # 14 model entries: 13 staged from the hub, one (DAPO's prompt on Qwen2.5-32B) a variant of another's weights
-    assert rules["prepare_benchmark"] == 6
-    assert rules["stage_model"] == 13 and rules["variant_model"] == 1
+    # 16 model entries: 15 staged from the hub, one (DAPO's prompt on Qwen2.5-32B) a variant of another's weights;
+    # 14 text models on the 6 math benchmarks, the 2 Qwen2.5-VL models on MathVision and MathVista only
+    assert rules["prepare_benchmark"] == 8
+    assert rules["stage_model"] == 15 and rules["variant_model"] == 1
     # GSM8K, MATH500, Minerva, OlympiadBench at n=128 (2 shards of 64), AIME24 and AMC23 at n=1024 (16 shards);
-    # the Llama pair samples OlympiadBench at n=1024 too (14 more shards each)
-    assert rules["sample"] == 14 * (4 * 2 + 2 * 16) + 2 * 14 == 588
-    assert rules["verify"] == 588 * 2  # math_verify and qwen_math (compare_graders)
-    assert rules["passk_metrics"] == 14 * 6
-    assert rules["passk_table"] == 6 and rules["passk_figure"] == 1 and rules["delta_se"] == 1
-    # 8 pairs x 6 benchmarks
-    assert rules["coverage"] == rules["accuracy_hist"] == rules["bootstrap_passk"] == 48
-    assert rules["analysis_figures"] == 8
-    # perplexity: each pair's two models on both models' responses, one job per (benchmark, scorer, responses)
+    # the Llama pair samples OlympiadBench at n=1024 too (14 more shards each); the visual pair: 2 x 2 x 2 shards
+    assert rules["sample"] == 14 * (4 * 2 + 2 * 16) + 2 * 14 + 2 * 2 * 2 == 596
+    # math_verify and qwen_math (compare_graders) everywhere, MathVista's own rule first on MathVista
+    assert rules["verify"] == 588 * 2 + 2 * 2 * 2 + 2 * 2 * 3
+    assert rules["passk_metrics"] == 14 * 6 + 2 * 2
+    assert rules["passk_table"] == 8 and rules["passk_figure"] == 1 and rules["delta_se"] == 1
+    # 8 pairs x 6 benchmarks, the visual pair x 2
+    assert rules["coverage"] == rules["accuracy_hist"] == rules["bootstrap_passk"] == 48 + 2
+    assert rules["analysis_figures"] == 9
+    # perplexity: each pair's two models on both models' responses, one job per (benchmark, scorer, responses);
+    # none yet on the visual benchmarks (not image-conditioned)
     assert rules["perplexity"] == 6 * 30
 
 

@@ -65,13 +65,16 @@ def test_3d_rotary_positions_need_mm_token_type_ids(backend, problems):
     assert not torch.allclose(with_types, without)
 
 
-def test_samples_depend_on_seed_and_image(backend, problems):
+def test_samples_are_seeded_and_the_image_reaches_the_model(backend, problems):
     prompt = render_problem_prompts("qwen25-vl-think", problems)[0]
-    other_image = VisualPrompt(str(prompt), (problems["image"][1],))
     first = backend.generate([prompt], 3, [7], PARAMS)[0]
     assert backend.generate([prompt], 3, [7], PARAMS)[0] == first
-    assert [c.num_tokens for c in first] and all(c.num_tokens <= 8 for c in first)
-    assert backend.generate([other_image], 3, [7], PARAMS)[0] != first
+    assert backend.generate([prompt], 3, [8], PARAMS)[0] != first
+    assert all(1 <= c.num_tokens <= 8 for c in first)
+    other_image = VisualPrompt(str(prompt), (problems["image"][1],))
+    with torch.no_grad():
+        logits = [backend.model(**backend._encode(p)).logits[0, -1] for p in (prompt, other_image)]
+    assert not torch.allclose(*logits)  # same text, another image: another next-token distribution
 
 
 def test_a_text_template_never_drops_the_image(problems):

@@ -109,3 +109,28 @@ def test_visual_keys_only_where_they_mean_something(mirror):
 def test_limit_beyond_the_free_form_problems(mirror):
     with pytest.raises(VisualBenchmarkError, match="115 is more than the 114 problems selected"):
         load_benchmark("mathvision", mirror, limit=115)
+
+
+def test_hub_source_writes_the_published_image_bytes(mirror, tmp_path, monkeypatch):
+    """The hub path with MATH-V's real rows and image bytes in the hub's layout (a `decoded_image` Image column),
+    served by a datasets.Dataset in place of the unreachable hub."""
+    import datasets
+
+    rows = [json.loads(line) for line in (mirror / "mathvision/testmini.jsonl").read_text().splitlines()]
+    features = datasets.Features({**{k: datasets.Value("string") for k in ("id", "question", "answer", "image")},
+                                  "options": datasets.Sequence(datasets.Value("string")),
+                                  "decoded_image": datasets.Image()})
+    hub = datasets.Dataset.from_dict(
+        {**{k: [r[k] for r in rows] for k in ("id", "question", "answer", "image", "options")},
+         "decoded_image": [{"bytes": (mirror / "mathvision" / r["image"]).read_bytes(), "path": None} for r in rows]},
+        features=features)
+    calls = []
+    monkeypatch.setattr(datasets, "load_dataset", lambda *a, **k: calls.append((a, k)) or hub)
+    table, prov = load_benchmark("mathvision", None, hub_revision="abc123", limit=5, hub_images_dir=tmp_path / "images")
+    assert calls == [(("MathLLMs/MathVision", None), {"split": "testmini", "revision": "abc123"})]
+    assert prov["source"]["kind"] == "hub" and prov["source"]["revision"] == "abc123" and prov["source"]["rows"] == 304
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == sorted(f"{i}.jpg" for i in (4, 5, 7, 8, 10))
+    mirrored, _ = load_benchmark("mathvision", mirror, limit=5)
+    assert table["problem_id"].tolist() == mirrored["problem_id"].tolist()
+    assert table["image_sha256"].tolist() == mirrored["image_sha256"].tolist()  # byte for byte, not re-encoded
+    assert prov["warning"].startswith("benchmark 'mathvision': hub MathLLMs/MathVision differs")

@@ -42,6 +42,9 @@ DEFAULT_OPTIONS = {"free_form_only": True, "strip_image_markers": True, "questio
 # The datasets' own hub repositories (images decoded from the `decoded_image` column).
 HUB = {"mathvision": ("MathLLMs/MathVision", None, "testmini"),
        "mathvista": ("AI4Math/MathVista", None, "testmini")}
+# The options that shape each benchmark's table, recorded in its provenance.
+RECORDED_OPTIONS = {"mathvision": ("free_form_only", "strip_image_markers"),
+                    "mathvista": ("free_form_only", "question_field")}
 MIRROR_FILES = {"mathvision": "mathvision/testmini.jsonl", "mathvista": "mathvista/testmini.json"}
 _MARKER = re.compile(r"\s*<image\d+>\s*")
 
@@ -181,10 +184,8 @@ def load_visual(name: str, mirror_dir: str | Path | None, options: dict, limit: 
         raise VisualBenchmarkError(f"{source['path']}: duplicate problem ids {dupes[:5]}")
     provenance = {
         "benchmark": name, "source": source, "limit": limit, "problems": len(table),
-        "visual": {**{k: options[k] for k in ("free_form_only", "strip_image_markers", "question_field")
-                      if not (name == "mathvision" and k == "question_field")
-                      and not (name == "mathvista" and k == "strip_image_markers")},
-                   "selected": len(kept), "images": len(table), "images_sha256": images_digest(table)},
+        "visual": {**{k: options[k] for k in RECORDED_OPTIONS[name]}, "selected": len(kept), "images": len(table),
+                   "images_sha256": images_digest(table)},
     }
     return table, provenance, len(rows), source["sha256"]
 

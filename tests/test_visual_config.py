@@ -1,6 +1,9 @@
-"""The visual pair in the paper grid: which models run which benchmarks, and the placeholder RL model."""
+"""The visual pair in the paper grid, which models run which benchmarks, the placeholder RL model, and a bad
+MathVista image stopping the plan."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -29,3 +32,32 @@ def test_the_placeholder_rl_model_refuses_to_stage(grid, tmp_path):
     spec = grid.model("qwen2.5-vl-7b-rl")
     with pytest.raises(ValueError, match="is a placeholder .* set `path:` to your own checkpoint"):
         stage_model(spec, tmp_path / "model", "qwen2.5-vl-7b-rl")
+
+
+def test_a_bad_mathvista_image_stops_the_plan(tmp_path, mirror):
+    """`snakemake -n` refuses the config, naming the image, before any job (and before any output is deleted)."""
+    from PIL import Image
+
+    from workflow_helpers import MIRROR, copy_workflow, snakemake
+
+    rows = [r for r in json.loads((mirror / "mathvista/testmini.json").read_text()).values()
+            if r["question_type"] == "free_form"][:2]
+    images = tmp_path / "images"
+    images.mkdir()
+    for r, grow in zip(rows, (0, 3)):  # the second image is 3 pixels too wide
+        Image.new("RGB", (r["metadata"]["img_width"] + grow, r["metadata"]["img_height"])).save(images / f"{r['pid']}.jpg")
+    config = {
+        "benchmark_source": {"mirror_dir": str(MIRROR)},
+        "models": {"vl": {"tiny": {"vision": True}, "role": "base", "prompt_template": "qwen25-vl-think",
+                          "backend": "transformers"}},
+        "pairs": [{"name": "p", "base": "vl", "rl": "vl"}],
+        "benchmarks": {"mathvista": {"n": 1, "limit": 2, "grader": "mathvista", "images_dir": str(images)}},
+        "sampling": {"temperature": 1.0, "top_p": 1.0, "max_new_tokens": 4, "seed": 0, "backend": "transformers"},
+    }
+    workdir = copy_workflow(tmp_path / "wf", config)
+    proc = snakemake(workdir, "-n", check=False)
+    w, h = rows[1]["metadata"]["img_width"], rows[1]["metadata"]["img_height"]
+    assert proc.returncode != 0
+    assert (f"Config error: benchmark 'mathvista', problem {rows[1]['pid']}: image {images / (rows[1]['pid'] + '.jpg')} "
+            f"is {w + 3}x{h}, the annotation says {w}x{h}") in proc.stderr + proc.stdout
+    assert not (workdir / "results").exists()

@@ -14,7 +14,7 @@ rule prepare_benchmark:
         synthetic=lambda w: config["benchmarks"][w.benchmark].get("synthetic"),
         split="test",
         visual=visual_options,
-        hub_images_dir=lambda w: f"resources/data/{w.benchmark}/images",
+        hub_images_dir=lambda w: f"resources/data/{w.benchmark}/images" if visual_options(w) else None,
         logic=logic_version("data"),
     conda:
         "../../envs/cpu.yaml"

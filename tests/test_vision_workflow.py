@@ -55,6 +55,10 @@ def test_verdicts_passk_and_figures(vision_run):
     assert (vision_run / "results/figures/passk_curves.png").stat().st_size > 10_000
     for name in ("passk_grid", "accuracy_hist", "coverage", "perplexity"):
         assert (vision_run / f"results/figures/tiny-vl/{name}.png").stat().st_size > 5_000
+    for scorer in MODELS:  # image-conditioned perplexity of each model on each model's responses
+        for responder in MODELS:
+            ppl = read_parquet(vision_run / f"results/analysis/perplexity/mathvision/{scorer}/{responder}.parquet")
+            assert len(ppl) == 6 * 2 and (ppl["status"] == "scored").all() and (ppl["perplexity"] >= 1).all()
     coverage = json.loads((vision_run / "results/analysis/coverage/tiny-vl/mathvision.json").read_text())
     print(table.to_string(index=False), json.dumps(coverage)[:400])
 

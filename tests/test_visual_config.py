@@ -24,7 +24,9 @@ def test_models_run_the_benchmarks_of_their_modality(grid):
     assert grid.models_on("mathvista") == ["qwen2.5-vl-7b-instruct", "qwen2.5-vl-7b-rl"]
     assert grid.pair_benchmarks("easyr1-vl-7b") == ["mathvision", "mathvista"]
     assert grid.grader("mathvista") == "mathvista" and grid.grader("mathvision") == "math_verify"
-    assert grid.perplexity_files("easyr1-vl-7b") == []  # not image-conditioned yet
+    assert grid.perplexity_files("easyr1-vl-7b") == [  # image-conditioned, on the visual benchmarks only
+        f"results/analysis/perplexity/{b}/{s}/{r}.parquet" for b in ("mathvision", "mathvista")
+        for s in ("qwen2.5-vl-7b-instruct", "qwen2.5-vl-7b-rl") for r in ("qwen2.5-vl-7b-instruct", "qwen2.5-vl-7b-rl")]
     assert grid.backend_options("qwen2.5-vl-7b-rl")["max_pixels"] == 2048 * 2048
 
 

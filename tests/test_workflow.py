@@ -24,8 +24,8 @@ def test_paper_grid_plans_every_job(tmp_path):
     assert rules["coverage"] == rules["accuracy_hist"] == rules["bootstrap_passk"] == 48 + 2
     assert rules["analysis_figures"] == 9
     # perplexity: each pair's two models on both models' responses, one job per (benchmark, scorer, responses);
-    # none yet on the visual benchmarks (not image-conditioned)
-    assert rules["perplexity"] == 6 * 30
+    # the visual pair's image-conditioned on its 2 benchmarks
+    assert rules["perplexity"] == 6 * 30 + 2 * 4
 
 
 def test_code_pairs_plan_every_job(tmp_path):

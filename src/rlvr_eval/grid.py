@@ -219,11 +219,9 @@ class Grid:
     def perplexity_files(self, pair: str) -> list[str]:
         if not self.perplexity_enabled():
             return []
-        # Visual benchmarks: not yet (the scoring code reads prompts as text; an image-conditioned score needs the
-        # vision backends' inputs).
         return [f"results/analysis/perplexity/{b}/{scorer}/{m}.parquet" for b in self.pair_benchmarks(pair)
-                if b not in VISUAL_BENCHMARKS
-                for scorer in self.perplexity_scorers(pair) for m in self.perplexity_response_models(pair)]
+                for scorer in self.perplexity_scorers(pair) for m in self.perplexity_response_models(pair)
+                if b in self.benchmarks_of(scorer) and b in self.benchmarks_of(m)]
 
     def perplexity_enabled(self) -> bool:
         return self.analysis.get("perplexity", {}).get("enabled", True)

@@ -25,7 +25,6 @@ with logged(snakemake):
     figures.plot_accuracy_histograms(pd.concat([pd.read_csv(f) for f in inp.accuracy_hist]), prefix("accuracy_hist"))
     figures.plot_coverage_bars(pd.concat([pd.read_csv(f) for f in inp.coverage]), prefix("coverage"))
     if "perplexity" in snakemake.output.keys():
-        frames = [read_parquet(f) for f in inp.perplexity]  # none for a pair on visual benchmarks only
+        frames = [read_parquet(f) for f in inp.perplexity]  # none where no scorer shares a benchmark with a responder
         table = pd.concat(frames) if frames else pd.DataFrame(columns=PERPLEXITY_COLUMNS)
-        figures.plot_perplexity_boxes(table, prefix("perplexity"),
-                                      empty_note="perplexity is not computed on visual benchmarks yet")
+        figures.plot_perplexity_boxes(table, prefix("perplexity"), empty_note="no perplexity computed for this pair")

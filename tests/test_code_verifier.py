@@ -11,7 +11,7 @@ from rlvr_eval.code import evalplus_tests as et
 from rlvr_eval.code import sandbox
 from rlvr_eval.code.driver import _rows, verify_code_shard, write_expected_outputs
 from rlvr_eval.code.extract import extract_code
-from rlvr_eval.code.verifier import FunctionalTests, check_functional
+from rlvr_eval.code.verifier import check_functional
 from rlvr_eval.io import read_parquet, read_parquet_metadata, write_parquet
 
 ISOLATION = sandbox.detect_isolation()
@@ -83,24 +83,29 @@ def test_mbppplus_inputs_keep_their_types_and_the_set_oracle_applies(mirror):
     assert check("def similar_elements(a, b):\n    return tuple(set(a))\n").status == "failed"
 
 
-def test_humaneval95_string_key_trap(mirror):
+def test_humaneval95_string_key_trap_is_reported_where_it_changes_a_verdict(mirror, tmp_path):
     """HumanEval+ stores the original test's integer key 5 as the string '5' (JSON object keys), so a program
-    that crashes on a non-string key passes HumanEval+'s base inputs but fails the original HumanEval test."""
-    table, _ = load_benchmark("humanevalplus", mirror)
-    row = next(r for r in _rows(table) if r["task_id"] == "HumanEval/95")
+    that crashes on a non-string key passes HumanEval+'s base inputs but fails the original HumanEval test. The
+    verdict stays HumanEval+'s; the verdict file lists the sample (rlvr_eval.code.dataset_quirks)."""
+    table, meta = load_benchmark("humanevalplus", mirror)
+    table = table[table["problem_id"] == "HumanEval/95"].reset_index(drop=True)
+    row = _rows(table)[0]
     assert {"p": "pineapple", "5": "banana", "a": "apple"} in [inp[0] for inp in row["base_input"]]
-    crashes_on_int_keys = row["prompt"] + (
-        "    if not dict:\n        return False\n"
-        "    return all(k.islower() for k in dict) or all(k.isupper() for k in dict)\n")
-    expected = et.run_canonical("humaneval", row, ISOLATION)
-    tests = et.functional_tests("humaneval", row, expected)
-    assert check_functional(crashes_on_int_keys, tests, et.limits(), ISOLATION).status == "passed"
-    original = FunctionalTests(entry_point="check_dict_case", groups={"original": [[{"p": "pineapple", 5: "banana", "a": "apple"}]]},
-                               expected={"original": [False]}, limits_s={"original": [1.0]},
-                               oracle=lambda g: et.Oracle("humaneval", "check_dict_case", 0))
-    verdict = check_functional(crashes_on_int_keys, original, et.limits(), ISOLATION)
-    assert verdict.status == "failed" and "AttributeError" in verdict.failure
-    assert check_functional(row["prompt"] + row["canonical_solution"], original, et.limits(), ISOLATION).status == "passed"
+    crashes_on_int_keys = ("    if not dict:\n        return False\n"
+                           "    return all(k.islower() for k in dict) or all(k.isupper() for k in dict)\n")
+    write_parquet(tmp_path / "problems.parquet", table, meta)
+    write_expected_outputs(tmp_path / "problems.parquet", "humanevalplus", tmp_path / "expected.json.gz", ISOLATION,
+                           workers=1)
+    samples = pd.DataFrame({"problem_id": "HumanEval/95", "sample_index": [0, 1],
+                            "text": [row["canonical_solution"], crashes_on_int_keys]})
+    write_parquet(tmp_path / "samples.parquet", samples, {})
+    verdicts = verify_code_shard(tmp_path / "samples.parquet", tmp_path / "problems.parquet",
+                                 tmp_path / "expected.json.gz", tmp_path / "verdicts.parquet", "humanevalplus",
+                                 code_prefix="", workers=1)
+    assert verdicts["status"].tolist() == ["correct", "correct"]  # HumanEval+'s verdicts, as evalplus reports them
+    [quirk] = read_parquet_metadata(tmp_path / "verdicts.parquet")["dataset_quirks"]
+    assert quirk["problem_id"] == "HumanEval/95" and quirk["sample_index"] == 1
+    assert "string '5'" in quirk["quirk"] and "AttributeError" in quirk["original_test"]
 
 
 def test_livecodebench_paper_window_stdio_and_functional_problems(mirror):
@@ -110,7 +115,7 @@ def test_livecodebench_paper_window_stdio_and_functional_problems(mirror):
     assert len(table) == 279  # contest months 2024-08 to 2025-01, as the paper
     rows = {r["task_id"]: r for r in _rows(table)}
     stdio = rows["abc365_a"]  # leap year: 365 or 366 days
-    assert not stdio["func_name"] and "standard input" in stdio["prompt"]
+    assert not stdio["func_name"] and "Read the inputs from stdin" in stdio["prompt"]  # LiveCodeBench's user turn
     leap = "y = int(input())\nprint(366 if y % 400 == 0 or (y % 4 == 0 and y % 100) else 365)\n"
     limits = sandbox.Limits(wall_s=60)
     assert lcb.check(leap, stdio, limits, ISOLATION).status == "passed"
@@ -147,3 +152,27 @@ def test_the_rlimits_fallback_gives_the_same_verdicts(humanevalplus):
         tests = et.functional_tests("humaneval", row, expected)
         for code, status in ((row["prompt"] + row["canonical_solution"], "passed"), (row["prompt"] + "    return 0\n", "failed")):
             assert check_functional(code, tests, et.limits(), "rlimits").status == status
+
+
+def test_evalplus_samples_jsonl_imports_and_verifies_like_sampled_code(humanevalplus, tmp_path):
+    """evalplus's samples.jsonl (task_id + solution or completion) goes through the import path, then the verifier."""
+    import gzip
+    import json
+
+    from rlvr_eval.code.driver import verify_code_samples
+    from rlvr_eval.importing import import_shards
+
+    work, table = humanevalplus
+    rows = _rows(table)
+    samples = []
+    for r in rows:
+        samples += [{"task_id": r["task_id"], "solution": r["prompt"] + r["canonical_solution"]},  # whole program
+                    {"task_id": r["task_id"], "completion": r["canonical_solution"]},  # continues the prompt
+                    {"task_id": r["task_id"], "completion": "    return None\n"}]
+    path = tmp_path / "samples.jsonl"
+    path.write_text("".join(json.dumps(s) + "\n" for s in samples))
+    (shard,) = import_shards(path, table, n=3, shard_size=3)
+    expected = json.loads(gzip.open(work / "expected.json.gz", "rt").read())
+    verdicts = verify_code_samples(shard, table, expected, "humanevalplus", "", 2, ISOLATION, et.limits())
+    by_index = verdicts.groupby("sample_index")["status"].agg(set).to_dict()
+    assert by_index == {0: {"correct"}, 1: {"correct"}, 2: {"wrong"}}

@@ -20,6 +20,28 @@ def test_both_shipped_configs_validate_and_get_defaults():
     assert demo["verification"]["timeout_s"] == 10
 
 
+def test_each_model_is_evaluated_on_its_own_benchmarks_with_its_templates():
+    from rlvr_eval.grid import Grid
+
+    grid = Grid(load_config(REPO / "config.yaml"))
+    assert grid.benchmarks_of("deepcoder-14b") == ["livecodebench"] and grid.n("deepcoder-14b", "livecodebench") == 64
+    assert grid.pair_benchmarks("coder1-zero-7b") == ["humanevalplus", "mbppplus", "livecodebench"]
+    assert "qwen2.5-7b" in grid.models_on("aime24") and "qwen2.5-7b" not in grid.models_on("mbppplus")
+    assert grid.template("coder1-zero-7b", "mbppplus") == "code-r1-evalplus"
+    assert grid.template("coder1-zero-7b", "livecodebench") == "code-r1-lcb"
+    assert grid.prompt_params("coder1-zero-7b", "livecodebench")["template"] == "code-r1-lcb"
+
+
+def test_the_scoring_engine_leaves_room_for_full_vocabulary_prompt_logprobs():
+    """Perplexity engines get the analysis.perplexity memory share and step size, sampling engines keep their own."""
+    from rlvr_eval.grid import Grid
+
+    grid = Grid(load_config(REPO / "config.yaml"))
+    scoring = grid.perplexity_engine_options("qwen2.5-math-7b")
+    assert scoring["gpu_memory_utilization"] == 0.8 and scoring["max_num_batched_tokens"] == 8192
+    assert "max_num_batched_tokens" not in grid.backend_options("qwen2.5-math-7b")
+
+
 @pytest.mark.parametrize("mutate, message", [
     (lambda c: c.update(modles=c.pop("models")), "unknown key 'modles' in <top level>"),
     (lambda c: c["sampling"].update(temprature=0.6), "unknown key 'temprature' in sampling"),
@@ -29,6 +51,12 @@ def test_both_shipped_configs_validate_and_get_defaults():
     (lambda c: c["pairs"][0].update(rl="simplerl"), "pairs[0].rl: unknown model 'simplerl'"),
     (lambda c: c["models"]["qwen2.5-7b"].update(prompt_template="qwen-boxd"), "unknown template 'qwen-boxd'"),
     (lambda c: c["models"]["simplerl-zoo-qwen2.5-7b"].update(prompt_template="dapo"), "must share a prompt template"),
+    (lambda c: c["models"]["qwen2.5-7b"].update(benchmarks=["gsm9k"]), "models.qwen2.5-7b.benchmarks: 'gsm9k' is not in"),
+    (lambda c: c["models"]["coder1-zero-7b"].update(prompt_template_by_benchmark={"livecodebench": "code-r1-evalplus"}),
+     "got 'code-r1-lcb' and 'code-r1-evalplus' on livecodebench"),
+    (lambda c: c["models"]["deepcoder-14b"].update(prompt_template_by_benchmark={"mbppplus": "r1-code"}),
+     "models.deepcoder-14b.prompt_template_by_benchmark.mbppplus: 'mbppplus' is not a benchmark this model is"),
+    (lambda c: c["models"]["deepcoder-14b"].update(benchmarks=["mbppplus"]), "pairs[9] (deepcoder-14b): its models share no benchmark"),
     (lambda c: c["benchmarks"].update(gsm9k={"n": 4}), "benchmarks.gsm9k: unknown benchmark"),
     (lambda c: c["verification"].update(grader="exact"), "verification.grader: unknown grader 'exact'"),
     (lambda c: c["models"]["qwen2.5-7b"].update(path="/models/q"),

@@ -25,6 +25,26 @@ Q = "What is $1+1$?"
      ["<|im_end|>", "<|endoftext|>"]),  # not "Answer:", unlike the paper's code (README)
     ("simple", "Question:\nWhat is $1+1$?\nAnswer:\nLet's think step by step.\n",
      ["\n\nQuestion:", "<|end_of_text|>", "<|eot_id|>"]),
+    ("code-r1-evalplus",  # Code-R1's system prompt (its braces are literal), evalplus's turns, pre-filled answer
+     "<|im_start|>system\nYou are a helpful programming assistant. The user will ask you a question, and you as the "
+     "assistant solves it. The assistant first thinks about the reasoning process in the mind and then provides the "
+     "user with the answer. The reasoning process and answer are enclosed within <think></think> and <answer></answer> "
+     "tags, respectively. For example:\n<think>\nLet's think step by step to solve the programming task in high "
+     "quality...\n{thinking processing...}\n</think>\n<answer>\nThe code below solves the task and is "
+     "vulnerability-free...\n```{language}\n{code...}\n```\n</answer><|im_end|>\n<|im_start|>user\nPlease provide a "
+     "self-contained Python script that solves the following problem in a markdown code block:\n```\nWhat is $1+1$?\n"
+     "```\n<|im_end|>\n<|im_start|>assistant\nBelow is a Python script with a self-contained function that solves "
+     "the problem and passes corresponding tests:\n```python\n",
+     ["<|im_end|>", "<|endoftext|>"]),
+    ("code-r1-lcb",  # LiveCodeBench: the loader's question (LiveCodeBench's user turn), a bare python fence
+     "<|im_start|>system\nYou are a helpful programming assistant. The user will ask you a question, and you as the "
+     "assistant solves it. The assistant first thinks about the reasoning process in the mind and then provides the "
+     "user with the answer. The reasoning process and answer are enclosed within <think></think> and <answer></answer> "
+     "tags, respectively. For example:\n<think>\nLet's think step by step to solve the programming task in high "
+     "quality...\n{thinking processing...}\n</think>\n<answer>\nThe code below solves the task and is "
+     "vulnerability-free...\n```{language}\n{code...}\n```\n</answer><|im_end|>\n<|im_start|>user\nWhat is $1+1$?"
+     "<|im_end|>\n<|im_start|>assistant\n```python\n",
+     ["<|im_end|>", "<|endoftext|>"]),
 ])
 def test_templates_render_byte_for_byte(template, expected, stops):
     assert render_prompt(template, Q) == expected

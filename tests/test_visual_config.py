@@ -63,3 +63,18 @@ def test_a_bad_mathvista_image_stops_the_plan(tmp_path, mirror):
     assert (f"Config error: benchmark 'mathvista', problem {rows[1]['pid']}: image {images / (rows[1]['pid'] + '.jpg')} "
             f"is {w + 3}x{h}, the annotation says {w}x{h}") in proc.stderr + proc.stdout
     assert not (workdir / "results").exists()
+
+
+def test_a_benchmark_of_the_other_modality_is_refused():
+    from rlvr_eval.config import ConfigError, validate_config
+
+    config = {"models": {"m": {"tiny": {}, "role": "base", "prompt_template": "qwen-boxed",
+                               "benchmarks": ["gsm8k", "mathvision"]}},
+              "pairs": [{"name": "p", "base": "m", "rl": "m"}],
+              "benchmarks": {"gsm8k": {"n": 1}, "mathvision": {"n": 1}},
+              "sampling": {"temperature": 1.0, "top_p": 1.0, "max_new_tokens": 4, "seed": 0}}
+    with pytest.raises(ConfigError, match="models.m.benchmarks: 'mathvision' is a visual benchmark and the model's "
+                                          "template 'qwen-boxed' takes no images"):
+        validate_config(config)
+    del config["models"]["m"]["benchmarks"]  # without a list: the benchmarks of its template's modality
+    assert Grid(validate_config(config)).benchmarks_of("m") == ["gsm8k"]

@@ -9,33 +9,29 @@ from workflow_helpers import copy_workflow, planned_rules, snakemake
 def test_paper_grid_plans_every_job(tmp_path):
     workdir = copy_workflow(tmp_path)
     rules = planned_rules(workdir, configfile="config.yaml")
-    # 16 model entries: 15 staged from the hub, one (DAPO's prompt on Qwen2.5-32B) a variant of another's weights;
-    # 14 text models on the 6 math benchmarks, the 2 Qwen2.5-VL models on MathVision and MathVista only
-    assert rules["prepare_benchmark"] == 8
-    assert rules["stage_model"] == 15 and rules["variant_model"] == 1
-    # GSM8K, MATH500, Minerva, OlympiadBench at n=128 (2 shards of 64), AIME24 and AMC23 at n=1024 (16 shards);
-    # the Llama pair samples OlympiadBench at n=1024 too (14 more shards each); the visual pair: 2 x 2 x 2 shards
-    assert rules["sample"] == 14 * (4 * 2 + 2 * 16) + 2 * 14 + 2 * 2 * 2 == 596
-    # math_verify and qwen_math (compare_graders) everywhere, MathVista's own rule first on MathVista
+    # Math: 14 model entries, 13 staged from the hub, one (DAPO's prompt on Qwen2.5-32B) a variant of another's
+    # weights; code: the CodeR1 and DeepCoder pairs (4 models); visual: the Qwen2.5-VL pair (2 models); each model
+    # only on its own benchmarks
+    assert rules["prepare_benchmark"] == 6 + 3 + 2
+    assert rules["stage_model"] == 13 + 4 + 2 and rules["variant_model"] == 1
+    # Math: GSM8K, MATH500, Minerva, OlympiadBench at n=128 (2 shards of 64), AIME24 and AMC23 at n=1024 (16
+    # shards); the Llama pair samples OlympiadBench at n=1024 too (14 more shards each). Code: CodeR1's pair on
+    # HumanEval+, MBPP+ and LiveCodeBench at n=128 (2 shards), DeepCoder's on LiveCodeBench at n=64 (1 shard).
+    # Visual: MathVision and MathVista at n=128 (2 shards).
+    math_samples = 14 * (4 * 2 + 2 * 16) + 2 * 14
+    assert math_samples == 588 and rules["sample"] == math_samples + 2 * 3 * 2 + 2 * 1 + 2 * 2 * 2
+    # math_verify and qwen_math (compare_graders), not on code; MathVista's own rule first on MathVista
     assert rules["verify"] == 588 * 2 + 2 * 2 * 2 + 2 * 2 * 3
-    assert rules["passk_metrics"] == 14 * 6 + 2 * 2
-    assert rules["passk_table"] == 8 and rules["passk_figure"] == 1 and rules["delta_se"] == 1
-    # 8 pairs x 6 benchmarks, the visual pair x 2
-    assert rules["coverage"] == rules["accuracy_hist"] == rules["bootstrap_passk"] == 48 + 2
-    assert rules["analysis_figures"] == 9
+    assert rules["verify_code"] == 14 and rules["code_expected_outputs"] == 2  # LiveCodeBench's tests carry outputs
+    assert rules["passk_metrics"] == 14 * 6 + 2 * 3 + 2 * 1 + 2 * 2
+    assert rules["passk_table"] == 11 and rules["passk_figure"] == 1 and rules["delta_se"] == 1
+    assert rules["grader_agreement"] == 14 * 6 + 2 * 2  # answer graders compared on math and visual benchmarks
+    # 8 math pairs x 6 benchmarks, CodeR1 x 3, DeepCoder x 1, the visual pair x 2
+    assert rules["coverage"] == rules["accuracy_hist"] == rules["bootstrap_passk"] == 48 + 3 + 1 + 2
+    assert rules["analysis_figures"] == 11
     # perplexity: each pair's two models on both models' responses, one job per (benchmark, scorer, responses);
-    # the visual pair's image-conditioned on its 2 benchmarks
-    assert rules["perplexity"] == 6 * 30 + 2 * 4
-
-
-def test_code_pairs_plan_every_job(tmp_path):
-    workdir = copy_workflow(tmp_path)
-    rules = planned_rules(workdir, configfile="config/code.yaml")
-    # 4 models x HumanEval+, MBPP+, LiveCodeBench at n=128 (2 shards of 64), each verified by running the programs
-    assert rules["sample"] == rules["verify_code"] == 4 * 3 * 2
-    assert rules["code_expected_outputs"] == 2  # HumanEval+ and MBPP+; LiveCodeBench's tests carry their outputs
-    assert "verify" not in rules and "grader_agreement" not in rules
-    assert rules["passk_table"] == 3 and rules["coverage"] == 2 * 3
+    # image-conditioned on the visual benchmarks
+    assert rules["perplexity"] == 6 * 30 + 3 * 4 + 1 * 4 + 2 * 4
 
 
 def test_demo_produces_passk_tables_and_figure(demo_run):

@@ -127,19 +127,26 @@ def _evalplus(row: dict, i: int) -> dict:
 
 
 def _livecodebench(row: dict, i: int) -> dict | None:
-    """LiveCodeBench in the paper's contest window (2024-08 to 2025-01: 279 problems); tests in metadata."""
+    """LiveCodeBench in the paper's contest window (2024-08 to 2025-01: 279 problems); tests in metadata.
+
+    The question is LiveCodeBench's own user turn for chat models (lcb_runner's generic question template: the
+    problem, the format instruction with the starter code or a stdin/stdout placeholder block, the answer cue).
+    """
     from .code.livecodebench import in_window
 
     if not in_window(str(row["contest_date"])):
         return None
-    starter = (row.get("starter_code") or "").strip()
+    starter = row.get("starter_code") or ""
+    question = f"### Question:\n{row['question_content']}\n\n"
     if starter:
-        ask = ("Use the following starter code, and give the complete solution in one ```python code block."
-               f"\n```python\n{starter}\n```")
+        question += ("### Format: You will use the following starter code to write the solution to the problem and "
+                     f"enclose your code within delimiters.\n```python\n{starter}\n```\n\n")
     else:
-        ask = ("Read the input from standard input and write the answer to standard output; give the whole "
-               "program in one ```python code block.")
-    return dict(problem_id=str(row["question_id"]), question=f"{row['question_content'].strip()}\n\n{ask}",
+        question += ("### Format: Read the inputs from stdin solve the problem and write the answer to stdout (do not "
+                     "directly test on the sample inputs). Enclose your code within delimiters as follows.\n"
+                     "```python\n# YOUR CODE HERE\n```\n\n")
+    question += "### Answer: (use the provided format with backticks)\n\n"
+    return dict(problem_id=str(row["question_id"]), question=question,
                 reference=row.get("func_name") or "stdin", solution="",
                 metadata=_rest(row, ["question_id", "question_content"]))
 

@@ -13,7 +13,7 @@ import jsonschema
 import yaml
 
 from .benchmarks import BENCHMARKS
-from .prompts import template_names
+from .prompts import is_visual, template_names
 from .code.driver import CODE_GRADERS
 from .verify.graders import GRADERS
 from .visual_benchmarks import VISUAL_BENCHMARKS
@@ -77,6 +77,18 @@ def validate_config(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict
     return config
 
 
+def _template_on(m: dict, benchmark: str) -> str:
+    return m.get("prompt_template_by_benchmark", {}).get(benchmark, m["prompt_template"])
+
+
+def evaluated_benchmarks(config: dict, m: dict) -> list[str]:
+    """A model entry's benchmarks (as rlvr_eval.grid.Grid.benchmarks_of): its `benchmarks` list, else every benchmark
+    of its template's modality (visual templates on the visual benchmarks, the others on the others)."""
+    if "benchmarks" in m:
+        return list(m["benchmarks"])
+    return [b for b in config["benchmarks"] if (b in VISUAL_BENCHMARKS) == is_visual(_template_on(m, b))]
+
+
 def _check_references(config: dict) -> None:
     models = config["models"]
     templates = template_names()
@@ -84,6 +96,22 @@ def _check_references(config: dict) -> None:
         if m["prompt_template"] not in templates:
             raise ConfigError(f"models.{name}.prompt_template: unknown template {m['prompt_template']!r} "
                               f"(known: {', '.join(templates)})")
+        evaluated = evaluated_benchmarks(config, m)
+        for b in evaluated:
+            if b not in config["benchmarks"]:
+                raise ConfigError(f"models.{name}.benchmarks: {b!r} is not in benchmarks")
+            template = _template_on(m, b)
+            if template in templates and (b in VISUAL_BENCHMARKS) != is_visual(template):
+                raise ConfigError(f"models.{name}.benchmarks: {b!r} is {'a' if b in VISUAL_BENCHMARKS else 'not a'} "
+                                  f"visual benchmark and the model's template {template!r} "
+                                  f"{'takes no' if b in VISUAL_BENCHMARKS else 'takes'} images")
+        for b, t in m.get("prompt_template_by_benchmark", {}).items():
+            if b not in evaluated:
+                raise ConfigError(f"models.{name}.prompt_template_by_benchmark.{b}: {b!r} is not a benchmark this "
+                                  f"model is evaluated on")
+            if t not in templates:
+                raise ConfigError(f"models.{name}.prompt_template_by_benchmark.{b}: unknown template {t!r} "
+                                  f"(known: {', '.join(templates)})")
         source = m.get("variant_of")
         if source is not None and (source not in models or "variant_of" in models[source]):
             raise ConfigError(f"models.{name}.variant_of: {source!r} is not a model of this config with weights of its "
@@ -91,7 +119,7 @@ def _check_references(config: dict) -> None:
         for b in m.get("responses", {}):
             if b not in config["benchmarks"]:
                 raise ConfigError(f"models.{name}.responses.{b}: {b!r} is not in benchmarks")
-        missing = [b for b in config["benchmarks"] if "responses" in m and b not in m["responses"]]
+        missing = [b for b in evaluated if "responses" in m and b not in m["responses"]]
         if missing:
             raise ConfigError(f"models.{name}.responses: no file for benchmark(s) {missing}")
         for b in m.get("n", {}):
@@ -121,11 +149,16 @@ def _check_references(config: dict) -> None:
         for role in ("base", "rl"):
             if pair[role] not in models:
                 raise ConfigError(f"pairs[{i}].{role}: unknown model {pair[role]!r} (known: {', '.join(models)})")
+        base, rl = models[pair["base"]], models[pair["rl"]]
+        shared = [b for b in evaluated_benchmarks(config, base) if b in evaluated_benchmarks(config, rl)]
+        if not shared:
+            raise ConfigError(f"pairs[{i}] ({pair['name']}): its models share no benchmark (models.<name>.benchmarks)")
         if pair.get("kind", "rl") == "rl":
-            tb, tr = models[pair["base"]]["prompt_template"], models[pair["rl"]]["prompt_template"]
-            if tb != tr:
-                raise ConfigError(f"pairs[{i}] ({pair['name']}): base and RL models must share a prompt template, "
-                                  f"got {tb!r} and {tr!r}")
+            for b in shared:
+                tb, tr = (m.get("prompt_template_by_benchmark", {}).get(b, m["prompt_template"]) for m in (base, rl))
+                if tb != tr:
+                    raise ConfigError(f"pairs[{i}] ({pair['name']}): base and RL models must share a prompt template, "
+                                      f"got {tb!r} and {tr!r} on {b}")
     imported = {n for n, m in models.items() if "responses" in m}
     perplexity = config.get("analysis", {}).get("perplexity", {})
     for key, names, allowed in (("response_models", perplexity.get("response_models", []), set(models)),

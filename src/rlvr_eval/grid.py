@@ -59,21 +59,30 @@ class Grid:
         return list(self.config["benchmarks"])
 
     def benchmarks_of(self, model: str) -> list[str]:
-        """The benchmarks a model is evaluated on: those of its template's modality (a visual template, such as
-        qwen25-vl-think, on the visual benchmarks; every other template on the others)."""
-        visual = is_visual(self.model(model)["prompt_template"])
-        return [b for b in self.benchmarks if (b in VISUAL_BENCHMARKS) == visual]
+        """The benchmarks `model` is evaluated on, in config order: models.<m>.benchmarks; without it, every benchmark
+        of its template's modality (a visual template such as qwen25-vl-think on the visual benchmarks, any other
+        template on the others)."""
+        chosen = self.model(model).get("benchmarks")
+        if chosen is not None:
+            return [b for b in self.benchmarks if b in chosen]
+        return [b for b in self.benchmarks if (b in VISUAL_BENCHMARKS) == is_visual(self.template(model, b))]
 
     def models_on(self, benchmark: str) -> list[str]:
         return [m for m in self.models if benchmark in self.benchmarks_of(m)]
 
-    def pair_benchmarks(self, pair: str) -> list[str]:
-        p = self.pair(pair)
-        return [b for b in self.benchmarks_of(p["base"]) if b in self.benchmarks_of(p["rl"])]
-
     @property
     def pairs(self) -> list[dict]:
         return self.config["pairs"]
+
+    def pair_benchmarks(self, pair: str) -> list[str]:
+        """The benchmarks both models of a pair are evaluated on."""
+        p = self.pair(pair)
+        return [b for b in self.benchmarks_of(p["base"]) if b in self.benchmarks_of(p["rl"])]
+
+    def template(self, model: str, benchmark: str) -> str:
+        """The prompt template of `model` on `benchmark` (models.<m>.prompt_template_by_benchmark, else prompt_template)."""
+        spec = self.model(model)
+        return spec.get("prompt_template_by_benchmark", {}).get(benchmark, spec["prompt_template"])
 
     def n(self, model: str, benchmark: str) -> int:
         """Samples per problem of `model` on `benchmark` (models.<m>.n overrides benchmarks.<b>.n)."""
@@ -98,10 +107,13 @@ class Grid:
             raise ValueError(f"shard {shard} is beyond n={self.n(model, benchmark)} for {model} on {benchmark}")
         return sizes[i]
 
-    def sampling_params(self, model: str) -> SamplingParams:
+    def max_new_tokens(self, model: str) -> int:
+        return {**self.config["sampling"], **self.model(model).get("sampling", {})}["max_new_tokens"]
+
+    def sampling_params(self, model: str, benchmark: str) -> SamplingParams:
         s = {**self.config["sampling"], **self.model(model).get("sampling", {})}
         return SamplingParams(s["temperature"], s["top_p"], s["max_new_tokens"],
-                              tuple(stop_strings(self.model(model)["prompt_template"])))
+                              tuple(stop_strings(self.template(model, benchmark))))
 
     @property
     def sampled_models(self) -> list[str]:
@@ -111,8 +123,8 @@ class Grid:
     def import_entry(self, model: str, benchmark: str) -> str:
         return self.model(model)["responses"][benchmark]
 
-    def prompt_params(self, model: str) -> dict:
-        template = self.model(model)["prompt_template"]
+    def prompt_params(self, model: str, benchmark: str) -> dict:
+        template = self.template(model, benchmark)
         return {"template": template, "fingerprint": template_fingerprint(template)}
 
     def backend(self, model: str) -> str:
@@ -135,9 +147,11 @@ class Grid:
     def perplexity_engine_options(self, model: str) -> dict:
         """backend_options of `model` as a scoring engine (vLLM: the perplexity memory share)."""
         opts = self.backend_options(model)
-        share = self.analysis.get("perplexity", {}).get("gpu_memory_utilization")
-        if self.backend(model) == "vllm" and share is not None:
-            opts["gpu_memory_utilization"] = share
+        if self.backend(model) == "vllm":
+            for key in ("gpu_memory_utilization", "max_num_batched_tokens"):
+                value = self.analysis.get("perplexity", {}).get(key)
+                if value is not None:
+                    opts[key] = value
         return opts
 
     def sample_file(self, model: str, benchmark: str, shard: str) -> str:
@@ -221,7 +235,8 @@ class Grid:
             return []
         return [f"results/analysis/perplexity/{b}/{scorer}/{m}.parquet" for b in self.pair_benchmarks(pair)
                 for scorer in self.perplexity_scorers(pair) for m in self.perplexity_response_models(pair)
-                if b in self.benchmarks_of(scorer) and b in self.benchmarks_of(m)]
+                # a scorer needs only weights (and a template of the benchmark's modality); the responses must exist
+                if b in self.benchmarks_of(m) and (b in VISUAL_BENCHMARKS) == is_visual(self.template(scorer, b))]
 
     def perplexity_enabled(self) -> bool:
         return self.analysis.get("perplexity", {}).get("enabled", True)

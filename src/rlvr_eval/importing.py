@@ -9,7 +9,10 @@ Accepted files (JSONL, or Parquet with the same columns):
   `code` (or `responses`), the problem as `question` (exact text) or `problem_id`; an optional list
   `finish_reason` is kept;
 - one row per response: `response` (or `text`), `problem_id` or `question`, optional `sample_index`
-  (else the order of the rows), optional `finish_reason`.
+  (else the order of the rows), optional `finish_reason`;
+- evalplus's `samples.jsonl` (code): one row per response, `task_id` and `solution` (the whole program) or
+  `completion` (the code that continues the prompt; the verifier runs HumanEval+ programs after the prompt, as
+  evalplus does).
 
 Every problem of the benchmark table must have exactly n responses, numbered 0 … n-1; an unknown problem, a
 duplicate sample index or a wrong count is an error naming the file and row. Samples carry `num_tokens` -1 and
@@ -27,7 +30,8 @@ from .io import read_parquet, sha256_file
 from .sampling import SAMPLE_COLUMNS, shard_sizes
 
 LIST_FIELDS = ("code", "responses")
-TEXT_FIELDS = ("response", "text")
+TEXT_FIELDS = ("response", "text", "solution", "completion")  # the first present wins
+ID_FIELDS = ("problem_id", "task_id")  # task_id: evalplus
 
 
 class ResponseImportError(ValueError):
@@ -42,14 +46,15 @@ def read_rows(path: str | Path) -> list[dict]:
 
 
 def _problem_key(row: dict, i: int, where: str, by_id: dict, by_question: dict) -> str:
-    if row.get("problem_id") is not None:
-        pid = str(row["problem_id"])
+    id_field = next((f for f in ID_FIELDS if row.get(f) is not None), None)
+    if id_field is not None:
+        pid = str(row[id_field])
         if pid not in by_id:
-            raise ResponseImportError(f"{where} row {i}: problem_id {pid!r} is not in the benchmark")
+            raise ResponseImportError(f"{where} row {i}: {id_field} {pid!r} is not in the benchmark")
         return pid
     question = row.get("question")
     if question is None:
-        raise ResponseImportError(f"{where} row {i}: needs a `problem_id` or `question` field (has {sorted(row)})")
+        raise ResponseImportError(f"{where} row {i}: needs a `problem_id`, `task_id` or `question` field (has {sorted(row)})")
     pid = by_question.get(str(question).strip())
     if pid is None:
         raise ResponseImportError(f"{where} row {i}: no problem of the benchmark has this exact question text: "
@@ -77,7 +82,8 @@ def read_responses(path: str | Path, problems: pd.DataFrame) -> pd.DataFrame:
             continue
         field = next((f for f in TEXT_FIELDS if f in row), None)
         if field is None:
-            raise ResponseImportError(f"{where} row {i}: no response: needs `response` or `text`, or a list `code`/`responses`")
+            raise ResponseImportError(f"{where} row {i}: no response: needs `response`, `text`, `solution` or "
+                                      "`completion`, or a list `code`/`responses`")
         index = row.get("sample_index")
         index = next_index.get(pid, 0) if index is None else int(index)
         next_index[pid] = max(next_index.get(pid, 0), index + 1)

@@ -34,7 +34,11 @@ def plot_passk_curves(tables: dict[str, pd.DataFrame], pairs: list[dict], png: s
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
-    handles, labels = axes.flat[0].get_legend_handles_labels()
+    legend = {}  # label -> handle, over every panel (pairs evaluated on some benchmarks only)
+    for ax in axes.flat:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    handles, labels = list(legend.values()), list(legend)
     fig.legend(handles, labels, loc="lower center", ncol=min(4, max(len(labels), 1)), fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.06 + 0.03 * (len(labels) // 4), 1, 1))
     for path in filter(None, (png, pdf)):

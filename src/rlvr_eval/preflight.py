@@ -63,7 +63,7 @@ def check_sampling_lengths(grid: Grid, manifests_dir: str | Path = "results/mode
             raise ConfigError(f"models.{name}.max_model_len: {max_model_len} exceeds the model's own context of "
                               f"{context} tokens")
         limit = max_model_len or context
-        max_new = grid.sampling_params(name).max_new_tokens
+        max_new = grid.max_new_tokens(name)
         if max_new > limit:
             where = f"models.{name}.sampling.max_new_tokens" if "max_new_tokens" in grid.model(name).get("sampling", {}) \
                 else "sampling.max_new_tokens"

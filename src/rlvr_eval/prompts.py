@@ -40,12 +40,16 @@ _LLAMA_STOP = ("<|end_of_text|>", "<|eot_id|>")
 _EVALPLUS_ASK = "Please provide a self-contained Python script that solves the following problem in a markdown code block:"
 _EVALPLUS_ANSWER = ("Below is a Python script with a self-contained function that solves the problem and passes "
                     "corresponding tests:")
-# Code-R1's system prompt, in substance (check the exact text against ganler/code-r1 before a paper run).
+# Code-R1's system prompt (ganler/code-r1, examples/data_preprocess/coder1.py, as kept in its fork
+# zhewang2001/code-r1: the original repository is not reachable from here). The braces are literal text: Code-R1
+# never formats the string, so its models were trained and evaluated with "{language}" and "{code...}" in it.
 _CODE_R1_SYSTEM = (
-    "You are a helpful programming assistant. The user will ask you a question, and you as the assistant solve it. "
+    "You are a helpful programming assistant. The user will ask you a question, and you as the assistant solves it. "
     "The assistant first thinks about the reasoning process in the mind and then provides the user with the answer. "
-    "The reasoning process and answer are enclosed within <think></think> and <answer></answer> tags, "
-    "respectively; the answer holds the code in a ```python code block.")
+    "The reasoning process and answer are enclosed within <think></think> and <answer></answer> tags, respectively. "
+    "For example:\n<think>\nLet's think step by step to solve the programming task in high quality...\n"
+    "{thinking processing...}\n</think>\n<answer>\nThe code below solves the task and is vulnerability-free...\n"
+    "```{language}\n{code...}\n```\n</answer>")
 _CODE_ASK = "Write the solution as one self-contained Python program in a ```python code block."
 
 # The paper's prompt for Qwen2.5-VL and its RL version (its Fig. 26), in Qwen2.5-VL's chat markup: the system turn,
@@ -94,6 +98,13 @@ TEMPLATES: dict[str, PromptTemplate] = {
             "code-r1-evalplus",
             "<|im_start|>system\n" + _CODE_R1_SYSTEM + "<|im_end|>\n<|im_start|>user\n" + _EVALPLUS_ASK
             + "\n```\n{question}\n```\n<|im_end|>\n<|im_start|>assistant\n" + _EVALPLUS_ANSWER + "\n```python\n",
+            _QWEN_STOP, code_prefix="```python\n"),
+        # The CodeR1 pair on LiveCodeBench: Code-R1's system prompt, LiveCodeBench's user turn (the question as the
+        # loader writes it), the response primed with a bare python fence.
+        PromptTemplate(
+            "code-r1-lcb",
+            "<|im_start|>system\n" + _CODE_R1_SYSTEM + "<|im_end|>\n<|im_start|>user\n{question}<|im_end|>\n"
+            "<|im_start|>assistant\n```python\n",
             _QWEN_STOP, code_prefix="```python\n"),
         PromptTemplate(
             "qwen25-vl-think",

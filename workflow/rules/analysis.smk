@@ -114,7 +114,8 @@ rule perplexity:
         scored_model="{scored_model}",
         response_model="{response_model}",
         benchmark="{benchmark}",
-        template=lambda w: GRID.model(w.scored_model)["prompt_template"],
+        template=lambda w: GRID.template(w.scored_model, w.benchmark),
+        template_fingerprint=lambda w: GRID.prompt_params(w.scored_model, w.benchmark)["fingerprint"],  # an edited template reruns
         num_problems=config["analysis"]["perplexity"]["problems"],
         responses_per_problem=config["analysis"]["perplexity"]["responses_per_problem"],
         seed=config["analysis"]["perplexity"]["seed"],
@@ -138,9 +139,12 @@ rule perplexity:
 
 rule analysis_figures:
     input:
-        passk=lambda w: expand("results/analysis/bootstrap/{pair}/{benchmark}/passk.csv", pair=w.pair, benchmark=GRID.pair_benchmarks(w.pair)),
-        accuracy_hist=lambda w: expand("results/analysis/accuracy_hist/{pair}/{benchmark}.csv", pair=w.pair, benchmark=GRID.pair_benchmarks(w.pair)),
-        coverage=lambda w: expand("results/analysis/coverage/{pair}/{benchmark}.csv", pair=w.pair, benchmark=GRID.pair_benchmarks(w.pair)),
+        passk=lambda w: expand("results/analysis/bootstrap/{pair}/{benchmark}/passk.csv", pair=w.pair,
+                               benchmark=GRID.pair_benchmarks(w.pair)),
+        accuracy_hist=lambda w: expand("results/analysis/accuracy_hist/{pair}/{benchmark}.csv", pair=w.pair,
+                                       benchmark=GRID.pair_benchmarks(w.pair)),
+        coverage=lambda w: expand("results/analysis/coverage/{pair}/{benchmark}.csv", pair=w.pair,
+                                  benchmark=GRID.pair_benchmarks(w.pair)),
         perplexity=lambda w: GRID.perplexity_files(w.pair),
     output:
         **figure_outputs(["passk_grid", "accuracy_hist", "coverage"] + (["perplexity"] if GRID.perplexity_enabled() else [])),

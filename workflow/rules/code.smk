@@ -33,7 +33,7 @@ rule verify_code:
     output:
         "results/verdicts/{model}/{benchmark}/code_exec/shard-{shard}.parquet",
     params:
-        code_prefix=lambda w: code_prefix(GRID.model(w.model)["prompt_template"]),
+        code_prefix=lambda w: code_prefix(GRID.template(w.model, w.benchmark)),
         isolation=config["verification"].get("code_isolation", "auto"),
         logic=logic_version("verify_code"),
     threads: config["verification"]["workers"]

@@ -11,9 +11,9 @@ rule sample:
     wildcard_constraints:
         model=regex_of(GRID.sampled_models),
     params:
-        template=lambda w: GRID.model(w.model)["prompt_template"],
-        prompt=lambda w: GRID.prompt_params(w.model),  # the template's text: editing it resamples its models only
-        sampling=lambda w: GRID.sampling_params(w.model).to_dict(),
+        template=lambda w: GRID.template(w.model, w.benchmark),
+        prompt=lambda w: GRID.prompt_params(w.model, w.benchmark),  # the template's text: editing it resamples its models only
+        sampling=lambda w: GRID.sampling_params(w.model, w.benchmark).to_dict(),
         num_samples=lambda w: GRID.shard_num_samples(w.model, w.benchmark, w.shard),
         shard_size=GRID.shard_size,
         seed=config["sampling"]["seed"],

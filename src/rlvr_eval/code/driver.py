@@ -35,7 +35,7 @@ import pandas as pd
 from ..io import atomic_path, read_parquet, read_parquet_metadata, sha256_file, write_parquet
 from ..verify.driver import PROMPT_TOO_LONG, capped_mask
 from ..verify.graders import STATUSES, VERDICT_COLUMNS
-from . import evalplus_tests, livecodebench, sandbox
+from . import dataset_quirks, evalplus_tests, livecodebench, sandbox
 from .extract import extract_code
 from .verifier import check_functional, run_many
 
@@ -108,6 +108,21 @@ def verify_code_samples(samples: pd.DataFrame, problems: pd.DataFrame, expected:
     return out[VERDICT_COLUMNS]
 
 
+def quirk_changed_verdicts(samples: pd.DataFrame, verdicts: pd.DataFrame, problems: pd.DataFrame, benchmark: str,
+                           code_prefix: str, isolation: str, limits: sandbox.Limits) -> list[dict]:
+    """The correct samples whose pass rests on a known dataset quirk (rlvr_eval.code.dataset_quirks)."""
+    quirky = set(dataset_quirks.quirks_of(benchmark))
+    if not quirky:
+        return []
+    rows = {r["task_id"]: r for r in _rows(problems)}
+    dataset = evalplus_tests.DATASETS[benchmark]
+    passing = [(pid, index, evalplus_tests.program_of(dataset, rows[pid], extract_code(str(text), code_prefix)))
+               for pid, index, text, correct in zip(samples["problem_id"].astype(str), samples["sample_index"],
+                                                    samples["text"], verdicts["correct"])
+               if correct and pid in quirky]
+    return dataset_quirks.changed_verdicts(benchmark, passing, rows, limits, isolation)
+
+
 def verify_code_shard(samples_path, problems_path, expected_path, out_path, benchmark: str, code_prefix: str,
                       workers: int, isolation: str = "auto", limits: sandbox.Limits | None = None) -> pd.DataFrame:
     """expected_path: the expected-output file (HumanEval+/MBPP+), None for LiveCodeBench."""
@@ -120,13 +135,19 @@ def verify_code_shard(samples_path, problems_path, expected_path, out_path, benc
             expected = json.load(f)
     problems = read_parquet(problems_path)
     max_new_tokens = (read_parquet_metadata(samples_path).get("params") or {}).get("max_new_tokens")
-    verdicts = verify_code_samples(read_parquet(samples_path), problems, expected, benchmark,
+    samples = read_parquet(samples_path)
+    verdicts = verify_code_samples(samples, problems, expected, benchmark,
                                    code_prefix, workers, isolation, limits, max_new_tokens)
     if benchmark == "livecodebench":
         test_sets = {livecodebench.tests_of(r)[1] for r in _rows(problems)}
         test_set = " and ".join(sorted(test_sets)) + " (LiveCodeBench)"
     else:
         test_set = "base + plus (evalplus)"
+    quirks = quirk_changed_verdicts(samples, verdicts, problems, benchmark, code_prefix, isolation,
+                                    limits)
+    for q in quirks:
+        log.warning("%s sample %d passes, but only through a dataset quirk: %s (original test: %s)",
+                    q["problem_id"], q["sample_index"], q["quirk"], q["original_test"])
     counts = verdicts["status"].value_counts()
     metadata = {
         "grader": "code_exec", "grader_version": CODE_GRADER_VERSION, "benchmark": benchmark,
@@ -137,6 +158,7 @@ def verify_code_shard(samples_path, problems_path, expected_path, out_path, benc
         "problems_sha256": sha256_file(problems_path),
         "expected_sha256": sha256_file(expected_path) if expected_path is not None else None,
         "samples_spec": read_parquet_metadata(samples_path).get("spec"), "started": started, "finished": time.time(),
+        "dataset_quirks": quirks,
     }
     write_parquet(out_path, verdicts, metadata)
     log.info("%s: %s (%s isolation)", out_path, metadata["status_counts"], isolation)

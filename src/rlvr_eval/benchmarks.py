@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable
 import pandas as pd
 
 from .io import sha256_file
-from .visual_benchmarks import VISUAL_BENCHMARKS, load_visual
+from .visual_benchmarks import VISUAL_BENCHMARKS, load_visual, options_for
 
 log = logging.getLogger(__name__)
 CANONICAL_COLUMNS = ["problem_id", "question", "reference", "solution", "metadata"]
@@ -304,8 +304,6 @@ def load_benchmark(name: str, mirror_dir: str | Path | None = None, hub_revision
         return df, {"benchmark": name, "source": source, "limit": limit, "problems": len(df)}
     spec = get_spec(name)
     if name in VISUAL_BENCHMARKS:
-        from .visual_benchmarks import options_for
-
         df, prov, rows, sha = load_visual(name, mirror_dir, options_for(name, visual or {}), limit, hub_revision,
                                           hub_images_dir)
         where = f"{prov['source']['kind']} {prov['source']['path']}"

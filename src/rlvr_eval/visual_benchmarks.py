@@ -198,8 +198,6 @@ def _from_hub(name, options, limit, revision, images_dir):
     ds = ds.cast_column("decoded_image", datasets.Image(decode=False))  # the published bytes, not re-encoded
     rows = [dict(r) for r in ds]
     kept = select(name, rows, options, limit)
-    if name == "mathvista":
-        options = {**options, "images_dir": images_dir}
     out = Path(images_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []

@@ -54,3 +54,15 @@ def test_malformed_mirror_row_names_file_and_row(tmp_path):
     (tmp_path / "gsm8k" / "test.jsonl").write_text('{"question": "q", "answer": "no marker"}\n')
     with pytest.raises(BenchmarkError, match=r"test.jsonl: row 0: GSM8K answer without '####'"):
         load_benchmark("gsm8k", tmp_path)
+
+
+def test_a_subset_by_problem_ids(mirror):
+    table, provenance = load_benchmark("aime24", mirror, problem_ids=[62, "61"])
+    full, _ = load_benchmark("aime24", mirror)
+    ids = full["problem_id"].tolist()
+    assert table["problem_id"].tolist() == sorted(["61", "62"], key=ids.index)  # the benchmark's order
+    assert provenance["problem_ids"] == ["62", "61"] and provenance["problems"] == 2
+    with pytest.raises(BenchmarkError, match=r"benchmarks.aime24.problem_ids: no problem \['9999'\] in .*aime24/test.jsonl"):
+        load_benchmark("aime24", mirror, problem_ids=["61", "9999"])
+    with pytest.raises(BenchmarkError, match=r"ids \['61'\] are listed twice"):
+        load_benchmark("aime24", mirror, problem_ids=["61", 61])

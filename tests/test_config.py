@@ -61,6 +61,18 @@ def test_the_scoring_engine_leaves_room_for_full_vocabulary_prompt_logprobs():
     (lambda c: c["verification"].update(grader="exact"), "verification.grader: unknown grader 'exact'"),
     (lambda c: c["models"]["qwen2.5-7b"].update(path="/models/q"),
      "give exactly one of 'hf_id', 'path', 'tiny', 'variant_of', 'responses', 'rlvr' or 'checkpoint'"),
+    (lambda c: c["models"]["qwen2.5-7b"].update(checkpoints=[{"step": 1, "revision": "a" * 40, "path": "/c"}]),
+     "models.qwen2.5-7b.checkpoints.0: give exactly one of 'revision', 'path' or 'model'"),
+    (lambda c: c["models"]["qwen2.5-7b"].update(checkpoints=[{"step": 1, "path": "/a"}, {"step": 1, "path": "/b"}]),
+     "models.qwen2.5-7b.checkpoints: steps [1, 1] repeat a step"),
+    (lambda c: c["models"]["simplerl-zoo-qwen2.5-7b"].update(checkpoints=[{"step": 0, "model": "dapo-qwen-32b"}]),
+     "checkpoints[step 0].model: 'dapo-qwen-32b' uses template 'dapo'"),
+    (lambda c: c["models"].update({"qwen2.5-7b-step5": c["models"]["qwen2.5-14b"]}) or
+     c["models"]["qwen2.5-7b"].update(checkpoints=[{"step": 5, "revision": "b" * 40}]),
+     "checkpoints[step 5]: its model name 'qwen2.5-7b-step5' is already another model"),
+    (lambda c: c["models"]["qwen2.5-7b"].update(sampling_by_benchmark={"aime25": {"temperature": 1.0}}),
+     "models.qwen2.5-7b.sampling_by_benchmark.aime25: 'aime25' is not in benchmarks"),
+    (lambda c: c["benchmarks"]["aime24"].update(sampling={"temprature": 1.0}), "unknown key 'temprature' in benchmarks.aime24.sampling"),
 ])
 def test_bad_config_gives_one_line_error_naming_the_key(mutate, message):
     config = paper_config()
@@ -69,6 +81,61 @@ def test_bad_config_gives_one_line_error_naming_the_key(mutate, message):
         validate_config(config)
     assert message in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_listed_checkpoints_become_models_of_a_series():
+    from rlvr_eval.grid import Grid
+
+    config = paper_config()
+    config["models"]["simplerl-zoo-qwen2.5-7b"]["checkpoints"] = [
+        {"step": 0, "model": "qwen2.5-7b"}, {"step": 40, "revision": "a" * 40}, {"step": 80, "path": "/ckpt/80"},
+        {"step": 100, "model": "simplerl-zoo-qwen2.5-7b"}]
+    validated = validate_config(config)
+    step40, step80 = validated["models"]["simplerl-zoo-qwen2.5-7b-step40"], validated["models"]["simplerl-zoo-qwen2.5-7b-step80"]
+    assert (step40["hf_id"], step40["revision"]) == ("hkust-nlp/Qwen-2.5-7B-SimpleRL-Zoo", "a" * 40)
+    assert step80["path"] == "/ckpt/80" and "hf_id" not in step80 and step80["prompt_template"] == "qwen-boxed"
+    grid = Grid(validated)
+    assert grid.series_models == ["simplerl-zoo-qwen2.5-7b"]
+    assert grid.checkpoint_series("simplerl-zoo-qwen2.5-7b") == [
+        (0, "qwen2.5-7b"), (40, "simplerl-zoo-qwen2.5-7b-step40"), (80, "simplerl-zoo-qwen2.5-7b-step80"),
+        (100, "simplerl-zoo-qwen2.5-7b")]
+    assert "results/tables/checkpoints/simplerl-zoo-qwen2.5-7b/aime24.summary.csv" in grid.targets()
+    assert validate_config(validated) == validated  # Snakemake validates the expanded config again
+
+
+def test_the_most_specific_sampling_setting_wins():
+    from rlvr_eval.grid import Grid
+
+    config = paper_config()
+    config["benchmarks"]["aime24"]["sampling"] = {"temperature": 1.0}
+    config["models"]["qwen2.5-math-7b"]["sampling_by_benchmark"] = {"aime24": {"temperature": 0.8}}
+    grid = Grid(validate_config(config))
+    assert grid.sampling_params("qwen2.5-7b", "gsm8k").temperature == 0.6
+    assert grid.sampling_params("qwen2.5-7b", "aime24").temperature == 1.0
+    assert grid.sampling_params("qwen2.5-math-7b", "aime24").temperature == 0.8
+    assert grid.sampling_params("qwen2.5-math-7b", "aime24").max_new_tokens == 3584  # the model's own, still
+    assert grid.sampling_key("qwen2.5-math-7b", "aime24", "max_new_tokens") == "models.qwen2.5-math-7b.sampling.max_new_tokens"
+
+
+def test_hub_benchmarks_only_at_a_pinned_revision():
+    from rlvr_eval.grid import Grid
+    from rlvr_eval.preflight import check_hub_revisions
+
+    config = paper_config()
+    config["benchmark_source"]["mirror_dir"] = None
+    config["benchmark_source"]["hub_revisions"] = {b: "0" * 40 for b in config["benchmarks"]} | {"amc23": "main"}
+    with pytest.raises(ConfigError, match=r"benchmark_source.hub_revisions.amc23: 'main' is not a commit hash"):
+        check_hub_revisions(Grid(validate_config(config)))
+    config["benchmark_source"]["hub_revisions"]["amc23"] = "1" * 40
+    check_hub_revisions(Grid(validate_config(config)))
+    config["benchmark_source"]["hub_revisions"] = {}
+    config["benchmark_source"]["unpinned_hub"] = list(config["benchmarks"])  # on purpose: the head, recorded
+    check_hub_revisions(Grid(validate_config(config)))
+    # with the paper's files: only the benchmarks still read from the hub need a commit
+    config["benchmark_source"].update(mirror_dir="../shared/data/benchmarks", hub_benchmarks=["livecodebench"],
+                                      unpinned_hub=[])
+    with pytest.raises(ConfigError, match=r"hub_revisions.livecodebench: None is not a commit hash"):
+        check_hub_revisions(Grid(validate_config(config)))
 
 
 def test_validation_does_not_modify_its_input():

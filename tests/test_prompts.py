@@ -23,6 +23,10 @@ Q = "What is $1+1$?"
      "line of your response should be of the form Answer: $Answer (without quotes) where $Answer is the answer to the "
      "problem.\nWhat is $1+1$?\nRemember to put your answer on its own line after \"Answer:\".\nassistant",
      ["<|im_end|>", "<|endoftext|>"]),  # not "Answer:", unlike the paper's code (README)
+    ("qwen-direct",  # the guessing check's direct-answer variant of qwen-boxed (this project's own)
+     "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nWhat is $1+1$?\nDo not show any "
+     "reasoning or working: reply with only the final answer, within \\boxed{}.<|im_end|>\n<|im_start|>assistant\n",
+     ["<|im_end|>", "<|endoftext|>"]),
     ("simple", "Question:\nWhat is $1+1$?\nAnswer:\nLet's think step by step.\n",
      ["\n\nQuestion:", "<|end_of_text|>", "<|eot_id|>"]),
     ("code-r1-evalplus",  # Code-R1's system prompt (its braces are literal), evalplus's turns, pre-filled answer

@@ -183,3 +183,26 @@ def test_prompt_templates_render_the_question_verbatim():
     assert render_prompt("dapo", "Q").count("Answer:") == 2
     with pytest.raises(ValueError, match="unknown prompt template 'nope'"):
         render_prompt("nope", question)
+
+
+def test_each_sample_keeps_the_log_prob_sum_of_its_tokens(backend, problems):
+    """The sum recorded while sampling equals the model's own log-probs of the same tokens, recomputed by one
+    forward pass over prompt + response (temperature 1, no top-p: the raw distribution, as vLLM reports it)."""
+    import torch
+
+    prompt = render_prompt("qwen-boxed", problems["question"].iloc[0])
+    params = SamplingParams(temperature=0.6, top_p=0.9, max_new_tokens=10)
+    completions = backend.generate([prompt], 3, [11], params)[0]
+    # the same draw again, without the backend (same seed, same warpers): the sampled token ids
+    model, enc = backend.model, backend.tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
+    torch.manual_seed(11)
+    with torch.no_grad():
+        seqs = model.generate(**enc, do_sample=True, temperature=0.6, top_p=0.9, top_k=0, max_new_tokens=10,
+                              num_return_sequences=3, pad_token_id=backend.pad_id)
+        logits = model(seqs).logits[:, enc["input_ids"].shape[1] - 1:-1]
+    prompt_len = enc["input_ids"].shape[1]
+    per_token = torch.log_softmax(logits.float(), -1).gather(2, seqs[:, prompt_len:, None])[..., 0]
+    for c, row in zip(completions, per_token):
+        assert c.logprob_sum == pytest.approx(row[: c.num_tokens].sum().item(), abs=1e-4) and c.logprob_sum < 0
+    assert [c.text for c in completions] == [backend._to_completion(r, params, [0.0] * 10).text
+                                             for r in seqs[:, prompt_len:].tolist()]  # sampling itself unchanged

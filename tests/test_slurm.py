@@ -59,6 +59,19 @@ def test_sampling_jobs_ask_for_the_models_tensor_parallel_gpus():
     assert demo.sampling("tiny-base")["gpu"] == 1 and demo.sampling("tiny-base")["mem_mb"] == 2000
 
 
+def test_a_listed_checkpoint_asks_for_what_its_series_model_asks_for():
+    import yaml
+
+    from rlvr_eval.config import validate_config
+    from rlvr_eval.resources import JobResources
+
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config["models"]["dapo-qwen-32b"]["checkpoints"] = [{"step": 100, "revision": "a" * 40}]
+    paper = JobResources(validate_config(config))
+    assert paper.sampling("dapo-qwen-32b-step100") == paper.sampling("dapo-qwen-32b") == {
+        "gpu": 2, "cpus_per_gpu": 8, "mem_mb": 128000, "runtime": 2880, "nodes": 1}
+
+
 def test_resource_settings_are_checked():
     from rlvr_eval.resources import JobResources, ResourceConfigError
 

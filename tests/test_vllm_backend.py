@@ -80,7 +80,8 @@ def test_one_engine_and_one_generate_call_per_chunk_with_a_seed_per_prompt(tiny_
             outs = []
             for p, sp in zip(prompts, sampling_params):
                 comps = [types.SimpleNamespace(index=i, text=f"s{sp.seed}-{i}" + ("<|im_end|>" if i else ""), token_ids=[1] * (i + 1),
-                                               finish_reason="stop" if i else "length") for i in range(sp.n)]
+                                               finish_reason="stop" if i else "length", cumulative_logprob=-0.5 * (i + 1),
+                                               logprobs=None) for i in range(sp.n)]
                 outs.append(types.SimpleNamespace(prompt_token_ids=p["prompt_token_ids"], outputs=comps[::-1]))
             return outs
 
@@ -106,6 +107,7 @@ def test_one_engine_and_one_generate_call_per_chunk_with_a_seed_per_prompt(tiny_
     assert [c.text for c in out[1]] == ["s6-0", "s6-1", "s6-2"]  # in sample order, stop string cut
     assert [c.finish_reason for c in out[0]] == ["length", "stop", "stop"]
     assert [c.num_tokens for c in out[0]] == [1, 2, 3]
+    assert all(sp.logprobs == 0 for sp in sps) and [c.logprob_sum for c in out[0]] == [-0.5, -1.0, -1.5]
     backend.generate(["a b", "c"], 1, [5, 6], params, max_tokens=[3, 7])
     assert [sp.max_tokens for sp in calls["generate"][1][1]] == [3, 7]  # a budget per prompt
     with pytest.raises(ValueError, match=r"does not fit max_model_len 4096"):
@@ -315,3 +317,33 @@ def test_vllm_prompt_logprob_perplexity_equals_the_transformers_backends(engine,
     assert (hf["num_tokens"] == vl["num_tokens"]).all() and (hf["num_tokens"] > 0).all()
     assert vl["mean_logprob"].to_numpy() == pytest.approx(hf["mean_logprob"].to_numpy(), rel=1e-3)
     assert vl["perplexity"].to_numpy() == pytest.approx(hf["perplexity"].to_numpy(), rel=1e-3)
+
+
+@pytest.mark.vllm
+def test_vllm_keeps_each_samples_log_prob_sum_as_the_model_computes_it(engine, vllm_model_dir, problems):
+    """logprob_sum from vLLM (logprobs=0) equals the sum of the model's own log-probs of the sampled tokens, computed
+    by one transformers forward pass (temperature 1, before top-p) within 1e-3 relative."""
+    import torch
+    import vllm
+    from transformers import AutoModelForCausalLM
+
+    from rlvr_eval.prompts import render_prompt
+
+    prompts = [render_prompt("qwen-boxed", q) for q in problems["question"][:2]]
+    completions = engine.generate(prompts, 2, [5, 6], PARAMS)
+    # the same requests again, for the token ids (same seeds: the same draws)
+    raw = engine.llm.generate([{"prompt_token_ids": engine.encode(p)} for p in prompts],
+                              [vllm.SamplingParams(n=2, temperature=PARAMS.temperature, top_p=PARAMS.top_p, seed=s,
+                                                   max_tokens=PARAMS.max_new_tokens, stop=list(PARAMS.stop),
+                                                   stop_token_ids=stop_token_ids(engine.tokenizer, PARAMS.stop),
+                                                   logprobs=0) for s in (5, 6)],
+                              use_tqdm=False)
+    model = AutoModelForCausalLM.from_pretrained(vllm_model_dir, dtype=torch.float32).eval()
+    for prompt, comps, out in zip(prompts, completions, raw):
+        for c, o in zip(comps, sorted(out.outputs, key=lambda o: o.index)):
+            prompt_ids, ids = engine.encode(prompt), list(o.token_ids)
+            assert len(ids) == c.num_tokens
+            with torch.no_grad():
+                logits = model(torch.tensor([prompt_ids + ids])).logits[0, len(prompt_ids) - 1:-1]
+            expected = torch.log_softmax(logits, -1).gather(1, torch.tensor(ids)[:, None]).sum().item()
+            assert c.logprob_sum == pytest.approx(expected, rel=1e-3) and c.logprob_sum < 0

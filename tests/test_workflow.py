@@ -32,6 +32,9 @@ def test_paper_grid_plans_every_job(tmp_path):
     # perplexity: each pair's two models on both models' responses, one job per (benchmark, scorer, responses);
     # image-conditioned on the visual benchmarks
     assert rules["perplexity"] == 6 * 30 + 3 * 4 + 1 * 4 + 2 * 4
+    # the token NLL table, and the guessing check's review sheet of every model on each of its math and visual
+    # benchmarks (answer-graded)
+    assert rules["token_nll"] == 1 and rules["review_sheet"] == 14 * 6 + 2 * 2
 
 
 def test_demo_produces_passk_tables_and_figure(demo_run):

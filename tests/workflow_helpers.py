@@ -27,6 +27,9 @@ def copy_workflow(dest: Path, config: dict | None = None) -> Path:
         else:
             shutil.copy2(src, dest / name)
     write_config(dest, config if config is not None else demo_config())
+    # config.yaml reads the paper's files from ../shared beside the repository: the same files, from the copy
+    paper = dest / "config.yaml"
+    paper.write_text(paper.read_text().replace("mirror_dir: ../shared/data/benchmarks", f"mirror_dir: {MIRROR}"))
     return dest
 
 

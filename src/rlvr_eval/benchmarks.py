@@ -281,12 +281,13 @@ def normalise_rows(name: str, rows: list[dict], source: str) -> pd.DataFrame:
 
 def load_benchmark(name: str, mirror_dir: str | Path | None = None, hub_revision: str | None = None,
                    limit: int | None = None, check_known_files: bool = True, synthetic: dict | None = None,
-                   split: str = "test", visual: dict | None = None,
+                   split: str = "test", problem_ids: list | None = None, visual: dict | None = None,
                    hub_images_dir: str | Path | None = None) -> tuple[pd.DataFrame, dict]:
     """Return (canonical table, provenance) from `mirror_dir` if given, else from the hub.
 
     check_known_files: refuse a source with fewer problems than the paper's file, and warn (in the log and
     the provenance, key `warning`) when its content differs from it.
+    `problem_ids` keeps only those problems (in the benchmark's order; an unknown id is an error naming it).
     `synthetic` ({seed, difficulty, problems, train_problems}; see synthetic_task.py) generates the
     project's own task instead, `split` "test" (the benchmark) or "train" (for training only).
     `visual`: the options of a visual benchmark (rlvr_eval.visual_benchmarks.options_for; defaults if None);
@@ -310,6 +311,9 @@ def load_benchmark(name: str, mirror_dir: str | Path | None = None, hub_revision
         warning = check_against_known(name, rows, sha, where) if check_known_files else None
         if warning:
             log.warning(warning)
+        if problem_ids is not None:
+            df = select_problems(df, problem_ids, f"benchmarks.{name}.problem_ids", prov["source"]["path"])
+            prov = {**prov, "problem_ids": [str(i) for i in problem_ids], "problems": len(df)}
         return df, {**prov, "warning": warning}
     if mirror_dir is not None:
         path = mirror_path(name, mirror_dir)
@@ -334,4 +338,21 @@ def load_benchmark(name: str, mirror_dir: str | Path | None = None, hub_revision
             raise BenchmarkError(f"benchmarks.{name}.limit: {limit} is more than the {len(df)} problems of "
                                  f"{source['path']}; leave `limit` out to use them all")
         df = df.head(limit).reset_index(drop=True)
-    return df, {"benchmark": name, "source": source, "limit": limit, "problems": len(df), "warning": warning}
+    subset = {}
+    if problem_ids is not None:
+        df = select_problems(df, problem_ids, f"benchmarks.{name}.problem_ids", source["path"])
+        subset = {"problem_ids": [str(i) for i in problem_ids]}
+    return df, {"benchmark": name, "source": source, "limit": limit, **subset, "problems": len(df), "warning": warning}
+
+
+def select_problems(df: pd.DataFrame, problem_ids: list, key: str, source: str) -> pd.DataFrame:
+    """The rows of `df` whose problem_id is listed (ids compared as strings), in the table's order."""
+    wanted = [str(i) for i in problem_ids]
+    repeated = sorted({i for i in wanted if wanted.count(i) > 1})
+    if repeated:
+        raise BenchmarkError(f"{key}: ids {repeated} are listed twice")
+    unknown = [i for i in wanted if i not in set(df["problem_id"])]
+    if unknown:
+        raise BenchmarkError(f"{key}: no problem {unknown[:5]} in {source} ({len(df)} problems, ids such as "
+                             f"{df['problem_id'].head(3).tolist()})")
+    return df[df["problem_id"].isin(wanted)].reset_index(drop=True)

@@ -38,6 +38,8 @@ def _schema_error_message(err: jsonschema.ValidationError) -> str:
         return f"unknown key {', '.join(repr(e) for e in extra)} in {where}{hint}"
     if err.validator == "required":
         return f"{where}: {err.message}"
+    if err.validator == "oneOf" and "checkpoints" in list(err.absolute_path):
+        return f"{where}: give exactly one of 'revision', 'path' or 'model' (with its 'step')"
     if err.validator == "oneOf" and "models" in list(err.absolute_path)[:1]:
         return f"{where}: give exactly one of 'hf_id', 'path', 'tiny', 'variant_of', 'responses', 'rlvr' or 'checkpoint'"
     return f"{where}: {err.message}"
@@ -73,8 +75,60 @@ def validate_config(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), e.path))
     if errors:
         raise ConfigError(_schema_error_message(errors[0]))
+    config["models"] = expand_checkpoint_series(config["models"])
     _check_references(config)
     return config
+
+
+def checkpoint_model_name(model: str, step: int) -> str:
+    """The model entry that a listed checkpoint (revision or path) of `model` at `step` becomes."""
+    return f"{model}-step{step}"
+
+
+def checkpoint_model(name: str, spec: dict, checkpoint: dict) -> dict:
+    """The entry of one listed checkpoint: the series model's evaluation settings (template, sampling, n, engine
+    options), with the checkpoint's weights."""
+    where = f"models.{name}.checkpoints[step {checkpoint['step']}]"
+    entry = {k: v for k, v in spec.items() if k not in ("hf_id", "revision", "path", "checkpoints")}
+    if "path" in checkpoint:
+        return {"path": checkpoint["path"], **entry}
+    hf_id = checkpoint.get("hf_id", spec.get("hf_id"))
+    if hf_id is None:
+        raise ConfigError(f"{where}: a revision needs a hub repository: give 'hf_id' here or on models.{name}")
+    return {"hf_id": hf_id, "revision": checkpoint["revision"], **entry}
+
+
+def expand_checkpoint_series(models: dict) -> dict:
+    """Models with every listed checkpoint (revision or path) of a series added as a model of its own, right after
+    the series model, so that staging, sampling, verification and pass@k treat it like any model. Idempotent."""
+    out = {}
+    for name, spec in models.items():
+        out.setdefault(name, spec)
+        if "checkpoints" not in spec:
+            continue
+        if "hf_id" not in spec and "path" not in spec:
+            raise ConfigError(f"models.{name}.checkpoints: only a hub (hf_id) or local (path) model lists checkpoints "
+                              f"(an rlvr model's are `checkpoint: {{of, step}}` entries)")
+        steps = [c["step"] for c in spec["checkpoints"]]
+        if len(set(steps)) != len(steps):
+            raise ConfigError(f"models.{name}.checkpoints: steps {steps} repeat a step")
+        for c in spec["checkpoints"]:
+            where = f"models.{name}.checkpoints[step {c['step']}]"
+            if "hf_id" in c and "revision" not in c:
+                raise ConfigError(f"{where}: 'hf_id' goes with a 'revision'")
+            if "model" in c:
+                other = models.get(c["model"])
+                if other is None:
+                    raise ConfigError(f"{where}.model: unknown model {c['model']!r}")
+                if other["prompt_template"] != spec["prompt_template"]:
+                    raise ConfigError(f"{where}.model: {c['model']!r} uses template {other['prompt_template']!r}, "
+                                      f"the series {spec['prompt_template']!r}: a series compares one evaluation")
+                continue
+            entry, new = checkpoint_model_name(name, c["step"]), checkpoint_model(name, spec, c)
+            if models.get(entry, new) != new or out.get(entry, new) != new:
+                raise ConfigError(f"{where}: its model name {entry!r} is already another model of this config")
+            out[entry] = new
+    return out
 
 
 def _template_on(m: dict, benchmark: str) -> str:
@@ -122,9 +176,10 @@ def _check_references(config: dict) -> None:
         missing = [b for b in evaluated if "responses" in m and b not in m["responses"]]
         if missing:
             raise ConfigError(f"models.{name}.responses: no file for benchmark(s) {missing}")
-        for b in m.get("n", {}):
-            if b not in config["benchmarks"]:
-                raise ConfigError(f"models.{name}.n.{b}: {b!r} is not in benchmarks")
+        for key in ("n", "sampling_by_benchmark"):
+            for b in m.get(key, {}):
+                if b not in config["benchmarks"]:
+                    raise ConfigError(f"models.{name}.{key}.{b}: {b!r} is not in benchmarks")
         init = m.get("tiny", {}).get("init_from")
         if init is not None and "tiny" not in models.get(init, {}):
             raise ConfigError(f"models.{name}.tiny.init_from: {init!r} is not a tiny model of this config")
@@ -168,6 +223,14 @@ def _check_references(config: dict) -> None:
                 raise ConfigError(f"analysis.perplexity.{key}: unknown model {m!r} (known: {', '.join(sorted(allowed))})")
             if key == "scored_by" and m in imported:
                 raise ConfigError(f"analysis.perplexity.scored_by: {m!r} has imported responses and no weights to score with")
+    source = config.get("benchmark_source", {})
+    for key in ("hub_benchmarks", "unpinned_hub"):
+        for b in source.get(key, []):
+            if b not in config["benchmarks"]:
+                raise ConfigError(f"benchmark_source.{key}: {b!r} is not in benchmarks")
+    for m in config.get("analysis", {}).get("review", {}).get("models") or []:
+        if m not in models:
+            raise ConfigError(f"analysis.review.models: unknown model {m!r} (known: {', '.join(models)})")
     graders = sorted([*GRADERS, *CODE_GRADERS])
     verification = config.get("verification", {})
     for key, grader in [("verification.grader", verification.get("grader", "math_verify"))] + [
@@ -181,6 +244,8 @@ def _check_references(config: dict) -> None:
     if len(compare) not in (0, 2) or len(set(compare)) != len(compare):
         raise ConfigError(f"verification.compare_graders: name two different graders (or none), got {compare}")
     for b, spec in config["benchmarks"].items():
+        if "limit" in spec and "problem_ids" in spec:
+            raise ConfigError(f"benchmarks.{b}: give 'limit' or 'problem_ids', not both")
         if b not in BENCHMARKS and "synthetic" not in spec:
             raise ConfigError(f"benchmarks.{b}: unknown benchmark (known: {', '.join(sorted(BENCHMARKS))})")
         only = {"free_form_only": VISUAL_BENCHMARKS, "strip_image_markers": ("mathvision",),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from .backends import SamplingParams
 from .benchmarks import CODE_BENCHMARKS
+from .config import checkpoint_model_name
 from .passk import default_ks
 from .prompts import is_visual, stop_strings, template_fingerprint
 from .sampling import shard_sizes
@@ -45,18 +46,41 @@ class Grid:
         return {spec["checkpoint"]["step"]: name for name, spec in self.config["models"].items()
                 if spec.get("checkpoint", {}).get("of") == rlvr_model}
 
-    def checkpoint_series(self, rlvr_model: str) -> list[tuple[int, str]]:
-        """(training step, model) from the starting model (step 0) through the checkpoints to the final model."""
-        spec = self.model(rlvr_model)["rlvr"]
-        return [(0, spec["init_from"]), *sorted(self.checkpoints(rlvr_model).items()), (spec["steps"], rlvr_model)]
+    @property
+    def series_models(self) -> list[str]:
+        """Models with a checkpoint series: rlvr models (trained here) and models that list `checkpoints`."""
+        return [m for m, spec in self.config["models"].items() if "rlvr" in spec or "checkpoints" in spec]
 
-    def checkpoint_series_files(self, rlvr_model: str) -> list[str]:
-        return [f"results/{kind}/checkpoints/{rlvr_model}/{b}.{ext}" for b in self.benchmarks_of(rlvr_model)
-                for kind, ext in (("tables", "csv"), ("figures", "png"))]
+    def checkpoint_series(self, model: str) -> list[tuple[int, str]]:
+        """(training step, model) in step order: an rlvr model's starting model (step 0), its checkpoints and itself
+        (at its last step); a listing model's `checkpoints`, each a model of the config (rlvr_eval.config)."""
+        spec = self.model(model)
+        if "rlvr" in spec:
+            rlvr = spec["rlvr"]
+            return [(0, rlvr["init_from"]), *sorted(self.checkpoints(model).items()), (rlvr["steps"], model)]
+        return sorted((c["step"], c.get("model") or checkpoint_model_name(model, c["step"])) for c in spec["checkpoints"])
+
+    def series_benchmarks(self, model: str) -> list[str]:
+        """The benchmarks every model of the series is evaluated on."""
+        members = [m for _, m in self.checkpoint_series(model)]
+        return [b for b in self.benchmarks_of(model) if all(b in self.benchmarks_of(m) for m in members)]
+
+    def checkpoint_series_files(self, model: str) -> list[str]:
+        return [f"results/{kind}/checkpoints/{model}/{b}{suffix}" for b in self.series_benchmarks(model)
+                for kind, suffix in (("tables", ".csv"), ("tables", ".md"), ("tables", ".summary.csv"),
+                                     ("tables", ".summary.md"), ("figures", ".png"), ("figures", ".pdf"),
+                                     ("figures", ".passk.png"), ("figures", ".passk.pdf"))]
 
     @property
     def benchmarks(self) -> list[str]:
         return list(self.config["benchmarks"])
+
+    def benchmark_mirror(self, benchmark: str) -> str | None:
+        """The local directory `benchmark` is read from; None: the hub (or generated, for a synthetic benchmark)."""
+        source = self.config.get("benchmark_source", {})
+        if "synthetic" in self.config["benchmarks"][benchmark] or benchmark in source.get("hub_benchmarks", []):
+            return None
+        return source.get("mirror_dir")
 
     def benchmarks_of(self, model: str) -> list[str]:
         """The benchmarks `model` is evaluated on, in config order: models.<m>.benchmarks; without it, every benchmark
@@ -107,11 +131,21 @@ class Grid:
             raise ValueError(f"shard {shard} is beyond n={self.n(model, benchmark)} for {model} on {benchmark}")
         return sizes[i]
 
-    def max_new_tokens(self, model: str) -> int:
-        return {**self.config["sampling"], **self.model(model).get("sampling", {})}["max_new_tokens"]
+    def sampling_sources(self, model: str, benchmark: str) -> list[tuple[str, dict]]:
+        """(config key, settings) from the least to the most specific: sampling, benchmarks.<b>.sampling,
+        models.<m>.sampling, models.<m>.sampling_by_benchmark.<b>."""
+        m = self.model(model)
+        return [("sampling", self.config["sampling"]),
+                (f"benchmarks.{benchmark}.sampling", self.config["benchmarks"][benchmark].get("sampling", {})),
+                (f"models.{model}.sampling", m.get("sampling", {})),
+                (f"models.{model}.sampling_by_benchmark.{benchmark}", m.get("sampling_by_benchmark", {}).get(benchmark, {}))]
+
+    def sampling_key(self, model: str, benchmark: str, key: str) -> str:
+        """The config key that sets `key` (e.g. temperature) for this model and benchmark: for error messages."""
+        return next(f"{where}.{key}" for where, s in reversed(self.sampling_sources(model, benchmark)) if key in s)
 
     def sampling_params(self, model: str, benchmark: str) -> SamplingParams:
-        s = {**self.config["sampling"], **self.model(model).get("sampling", {})}
+        s = {k: v for _, settings in self.sampling_sources(model, benchmark) for k, v in settings.items()}
         return SamplingParams(s["temperature"], s["top_p"], s["max_new_tokens"],
                               tuple(stop_strings(self.template(model, benchmark))))
 
@@ -217,6 +251,19 @@ class Grid:
                  "base_file": self.metrics_file(p["base"], b), "rl_file": self.metrics_file(p["rl"], b)}
                 for p in self.rl_pairs() for b in self.pair_benchmarks(p["name"])]
 
+    def token_nll_entries(self) -> list[dict]:
+        """One entry per (model, benchmark) whose samples are generated here (imported ones carry no log-probs)."""
+        return [{"model": m, "benchmark": b, "files": self.sample_files(m, b)}
+                for m in self.sampled_models for b in self.benchmarks_of(m)]
+
+    def review_sheets(self) -> list[str]:
+        """The guessing check's pages (analysis.review), one per model x answer benchmark."""
+        review = self.analysis.get("review", {})
+        if not review.get("enabled", False):
+            return []
+        models = review.get("models") or self.models
+        return [f"results/review/{m}/{b}.html" for m in models for b in self.benchmarks_of(m) if b not in CODE_BENCHMARKS]
+
     def perplexity_response_models(self, pair: str) -> list[str]:
         p = self.pair(pair)
         extra = self.analysis.get("perplexity", {}).get("response_models", [])
@@ -278,7 +325,9 @@ class Grid:
             out += self.perplexity_files(name) + self.analysis_figures(name)
         if self.rl_pairs():
             out += ["results/tables/delta_se.csv", "results/tables/delta_se.md"]
-        out += [f for m in self.models_of_kind("rlvr") for f in self.checkpoint_series_files(m)]
+        out += ["results/tables/token_nll.csv", "results/tables/token_nll.md"]
+        out += self.review_sheets()
+        out += [f for m in self.series_models for f in self.checkpoint_series_files(m)]
         if len(self.compare_graders()) >= 2:
             for m in self.models:
                 for b in (b for b in self.benchmarks_of(m) if b not in CODE_BENCHMARKS):

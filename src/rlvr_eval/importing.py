@@ -15,8 +15,8 @@ Accepted files (JSONL, or Parquet with the same columns):
   evalplus does).
 
 Every problem of the benchmark table must have exactly n responses, numbered 0 … n-1; an unknown problem, a
-duplicate sample index or a wrong count is an error naming the file and row. Samples carry `num_tokens` -1 and
-`max_tokens` -1 (not known), and `finish_reason` "imported" unless the file says.
+duplicate sample index or a wrong count is an error naming the file and row. Samples carry `num_tokens` -1,
+`max_tokens` -1 and `logprob_sum` NaN (not known), and `finish_reason` "imported" unless the file says.
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def import_shards(path: str | Path, problems: pd.DataFrame, n: int, shard_size: 
             first = int(df.loc[df["problem_id"] == pid, "row"].iloc[0])
             raise ResponseImportError(f"{path} row {first}: problem {pid} has {count} responses numbered up to {top}; "
                                f"the config asks for n = {n} (sample indices 0 … {n - 1})")
-    df = df.assign(text=df["text"].fillna("").astype(str), num_tokens=-1, max_tokens=-1,
+    df = df.assign(text=df["text"].fillna("").astype(str), num_tokens=-1, max_tokens=-1, logprob_sum=float("nan"),
                    finish_reason=df["finish_reason"].fillna("imported").astype(str))
     order = {pid: i for i, pid in enumerate(problems["problem_id"].astype(str))}
     df = df.sort_values(["problem_id", "sample_index"], key=lambda c: c.map(order) if c.name == "problem_id" else c)

@@ -1,7 +1,7 @@
 """Checks that run when Snakemake reads the config, before any job starts (or deletes an output).
 
-What the schema cannot see: local model directories that do not exist, a `limit` larger than the benchmark,
-and sampling lengths that cannot fit a staged model's context. Each failure is a `ConfigError` naming the key.
+What the schema cannot see: local model directories that do not exist, hub benchmarks without a pinned revision,
+a `limit` larger than the benchmark, and sampling lengths that cannot fit a staged model's context. Each failure is a `ConfigError` naming the key.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 from .benchmarks import KNOWN_SOURCES
 from .config import ConfigError
 from .grid import Grid
+from .staging import is_pinned
 
 
 def model_context(model_dir: str | Path) -> int | None:
@@ -33,6 +34,20 @@ def check_local_models(grid: Grid) -> None:
             raise ConfigError(f"models.{name}.path: {path} does not exist (or is not a directory)")
         if not (path / "config.json").is_file():
             raise ConfigError(f"models.{name}.path: {path} has no config.json: not a Hugging Face model directory")
+
+
+def check_hub_revisions(grid: Grid) -> None:
+    """Benchmarks read from the hub only at a pinned commit (unless listed in benchmark_source.unpinned_hub)."""
+    source = grid.config.get("benchmark_source", {})
+    for benchmark in grid.benchmarks:
+        if (grid.benchmark_mirror(benchmark) is not None or benchmark in source.get("unpinned_hub", [])
+                or "synthetic" in grid.config["benchmarks"][benchmark]):  # generated, not read
+            continue
+        revision = source.get("hub_revisions", {}).get(benchmark)
+        if not is_pinned(revision):
+            raise ConfigError(f"benchmark_source.hub_revisions.{benchmark}: {revision!r} is not a commit hash (40 hex "
+                              f"digits): a benchmark is read from the hub only at a pinned revision (or read it from "
+                              f"mirror_dir, or list it in benchmark_source.unpinned_hub)")
 
 
 def check_limits(grid: Grid) -> None:
@@ -63,12 +78,11 @@ def check_sampling_lengths(grid: Grid, manifests_dir: str | Path = "results/mode
             raise ConfigError(f"models.{name}.max_model_len: {max_model_len} exceeds the model's own context of "
                               f"{context} tokens")
         limit = max_model_len or context
-        max_new = grid.max_new_tokens(name)
-        if max_new > limit:
-            where = f"models.{name}.sampling.max_new_tokens" if "max_new_tokens" in grid.model(name).get("sampling", {}) \
-                else "sampling.max_new_tokens"
-            raise ConfigError(f"{where}: {max_new} new tokens cannot fit model {name}'s context of {limit} tokens "
-                              f"(prompt included); at most {limit - 1}")
+        for benchmark in grid.benchmarks_of(name):
+            max_new = grid.sampling_params(name, benchmark).max_new_tokens
+            if max_new > limit:
+                raise ConfigError(f"{grid.sampling_key(name, benchmark, 'max_new_tokens')}: {max_new} new tokens cannot "
+                                  f"fit model {name}'s context of {limit} tokens (prompt included); at most {limit - 1}")
 
 
 def check_visual_benchmarks(grid: Grid) -> None:
@@ -76,9 +90,8 @@ def check_visual_benchmarks(grid: Grid) -> None:
     size its annotation records; the first that does not is named."""
     from .visual_benchmarks import VISUAL_BENCHMARKS, VisualBenchmarkError, options_for, selected_images
 
-    mirror = grid.config.get("benchmark_source", {}).get("mirror_dir")
     for name in grid.benchmarks:
-        spec = grid.config["benchmarks"][name]
+        spec, mirror = grid.config["benchmarks"][name], grid.benchmark_mirror(name)
         if name not in VISUAL_BENCHMARKS or mirror is None:
             continue
         try:
@@ -89,6 +102,7 @@ def check_visual_benchmarks(grid: Grid) -> None:
 
 def check_before_jobs(grid: Grid) -> None:
     check_local_models(grid)
+    check_hub_revisions(grid)
     check_visual_benchmarks(grid)
     check_limits(grid)
     check_sampling_lengths(grid)

@@ -23,6 +23,7 @@ class PromptTemplate:
 
 
 _BOXED = "Please reason step by step, and put your final answer within \\boxed{}."
+_DIRECT = "Do not show any reasoning or working: reply with only the final answer, within \\boxed{}."
 # DAPO's plain-text prompt for the revision the paper pins (no chat markup). The paper's evaluation code also
 # stops generation at the string "Answer:", so the answer line DAPO was trained to write is never produced there;
 # this project does not stop there (README, "Prompts").
@@ -68,6 +69,14 @@ TEMPLATES: dict[str, PromptTemplate] = {
             "qwen-boxed",
             "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
             "<|im_start|>user\n{question}\n" + _BOXED + "<|im_end|>\n<|im_start|>assistant\n",
+            _QWEN_STOP,
+        ),
+        # The guessing check's direct-answer variant of qwen-boxed (this project's, not the paper's): the same chat
+        # markup, asking for the final answer alone; a small max_new_tokens keeps any reasoning out.
+        PromptTemplate(
+            "qwen-direct",
+            "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
+            "<|im_start|>user\n{question}\n" + _DIRECT + "<|im_end|>\n<|im_start|>assistant\n",
             _QWEN_STOP,
         ),
         # Qwen2.5-Math's evaluation prompt (Oat-Zero and the Qwen2.5-Math models).

@@ -124,6 +124,8 @@ STAGE_SCRIPTS: dict[str, tuple[str, ...]] = {
     "accuracy_hist": ("accuracy_hist.py",),
     "analysis_figures": ("analysis_figures.py",),
     "delta_se": ("delta_se.py",),
+    "token_nll": ("token_nll.py",),
+    "review": ("review_sheet.py",),
 }
 
 # Modules that record or report but never compute a result: their edits must not rerun anything.

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import copy
 
+from .config import checkpoint_model_name
+
 SAMPLING_KEYS = ("gpus_per_job", "cpus_per_gpu", "mem_mb_per_gpu", "mem_mb", "runtime")
 CPU_STAGES = ("build_tiny_model", "verify", "metrics")
 CPU_KEYS = ("mem_mb", "runtime")
@@ -67,6 +69,10 @@ def resolve(config: dict) -> dict:
         _check_keys(f"resources.sampling.models.{model}", overrides, SAMPLING_KEYS)
     out["sampling"].update({k: v for k, v in sampling.items() if k != "models"})
     out["sampling"]["models"] = copy.deepcopy(models)
+    for model, spec in config.get("models", {}).items():  # a listed checkpoint runs like its series model
+        for c in spec.get("checkpoints", []) if model in models else []:
+            if "model" not in c:
+                out["sampling"]["models"].setdefault(checkpoint_model_name(model, c["step"]), copy.deepcopy(models[model]))
     for stage in CPU_STAGES:
         _check_keys(f"resources.{stage}", given.get(stage, {}), CPU_KEYS)
         out[stage].update(given.get(stage, {}))

@@ -10,6 +10,7 @@ Sample file schema (`results/samples/{model}/{benchmark}/shard-XXXX.parquet`), o
 | num_tokens    | int   | generated tokens, EOS included                                                |
 | finish_reason | str   | "stop", "length" (hit its budget) or "prompt_too_long" (not sampled)          |
 | max_tokens    | int   | this sample's budget: min(max_new_tokens, context − prompt tokens); 0 if not sampled |
+| logprob_sum   | float | sum of the log-probs of the num_tokens sampled tokens under the model's own distribution (temperature 1, before top-p); 0 if not sampled, NaN if unknown (imported) |
 
 A budget below `max_new_tokens` is a *cap*: the prompt left less room in the model's context. The file's
 Parquet metadata (key `rlvr_eval`) records model, benchmark, shard, seeds, sampling parameters, prompt
@@ -50,7 +51,7 @@ from .backends.base import token_budgets
 from .io import derive_seed, read_json, read_parquet, sha256_file, write_json, write_parquet, write_text
 from .prompts import render_problem_prompts, stop_strings
 
-SAMPLE_COLUMNS = ["problem_id", "sample_index", "text", "num_tokens", "finish_reason", "max_tokens"]
+SAMPLE_COLUMNS = ["problem_id", "sample_index", "text", "num_tokens", "finish_reason", "max_tokens", "logprob_sum"]
 PROMPT_TOO_LONG = "prompt_too_long"
 DEFAULT_CHECKPOINT_SAMPLES = 4096
 
@@ -222,9 +223,10 @@ def _sample_chunk(backend: Backend, spec: ShardSpec, params: SamplingParams, pro
         for j in range(spec.num_samples):
             if i in completions:
                 comp = completions[i][j]
-                rows.append((pid, spec.first_index + j, comp.text, comp.num_tokens, comp.finish_reason, budgets[i]))
+                rows.append((pid, spec.first_index + j, comp.text, comp.num_tokens, comp.finish_reason, budgets[i],
+                             comp.logprob_sum))
             else:  # the prompt alone fills the context: recorded, never silently dropped
-                rows.append((pid, spec.first_index + j, "", 0, PROMPT_TOO_LONG, 0))
+                rows.append((pid, spec.first_index + j, "", 0, PROMPT_TOO_LONG, 0, 0.0))
     return pd.DataFrame(rows, columns=SAMPLE_COLUMNS)
 
 

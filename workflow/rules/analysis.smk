@@ -100,6 +100,53 @@ rule delta_se:
         "../scripts/delta_se.py"
 
 
+rule token_nll:
+    input:
+        lambda w: [f for e in GRID.token_nll_entries() for f in e["files"]],
+    output:
+        csv=report("results/tables/token_nll.csv", category="pass@k", subcategory="token NLL"),
+        md="results/tables/token_nll.md",
+    params:
+        entries=GRID.token_nll_entries(),
+        logic=logic_version("token_nll"),
+    resources:
+        mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
+        runtime=RESOURCES.cpu("metrics")["runtime"],
+    conda:
+        "../../envs/cpu.yaml"
+    log:
+        "logs/tables/token_nll.log",
+    script:
+        "../scripts/token_nll.py"
+
+
+rule review_sheet:
+    input:
+        problems="results/data/{benchmark}.parquet",
+        samples=lambda w: GRID.sample_files(w.model, w.benchmark),
+        verdicts=lambda w: GRID.verdict_files(w.model, w.benchmark, GRID.grader(w.benchmark)),
+        metrics=lambda w: GRID.metrics_file(w.model, w.benchmark),
+    output:
+        report(
+            "results/review/{model}/{benchmark}.html",
+            category="guessing check",
+            labels={"model": "{model}", "benchmark": "{benchmark}"},
+        ),
+    params:
+        max_solve_rate=config["analysis"]["review"]["max_solve_rate"],
+        responses_per_problem=config["analysis"]["review"]["responses_per_problem"],
+        logic=logic_version("review"),
+    resources:
+        mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
+        runtime=RESOURCES.cpu("metrics")["runtime"],
+    conda:
+        "../../envs/cpu.yaml"
+    log:
+        "logs/review/{model}/{benchmark}.log",
+    script:
+        "../scripts/review_sheet.py"
+
+
 rule perplexity:
     input:
         model="results/models/{scored_model}.json",

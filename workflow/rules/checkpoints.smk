@@ -1,10 +1,12 @@
-# pass@k along RL training: one row per checkpoint of each rlvr model (schema: rlvr_eval.checkpoint_series).
+# pass@k along RL training: one row per checkpoint of each rlvr model or model listing `checkpoints`
+# (schema: rlvr_eval.checkpoint_series).
 
 
 rule checkpoint_series:
     input:
         passk="results/tables/passk/{benchmark}.csv",
-        trained="results/models/{model}.json",
+        # an rlvr model's run: its training log is plotted beside pass@k
+        trained=lambda w: ["results/models/{model}.json"] if "rlvr" in GRID.model(w.model) else [],
     output:
         csv=report(
             "results/tables/checkpoints/{model}/{benchmark}.csv",
@@ -18,8 +20,20 @@ rule checkpoint_series:
             labels={"model": "{model}", "benchmark": "{benchmark}", "kind": "figure"},
         ),
         pdf="results/figures/checkpoints/{model}/{benchmark}.pdf",
+        summary_csv=report(
+            "results/tables/checkpoints/{model}/{benchmark}.summary.csv",
+            category="RL training",
+            labels={"model": "{model}", "benchmark": "{benchmark}", "kind": "pass@1 and pass@k_max"},
+        ),
+        summary_md="results/tables/checkpoints/{model}/{benchmark}.summary.md",
+        passk_png=report(
+            "results/figures/checkpoints/{model}/{benchmark}.passk.png",
+            category="RL training",
+            labels={"model": "{model}", "benchmark": "{benchmark}", "kind": "pass@k by step"},
+        ),
+        passk_pdf="results/figures/checkpoints/{model}/{benchmark}.passk.pdf",
     wildcard_constraints:
-        model=regex_of(GRID.models_of_kind("rlvr")),
+        model=regex_of(GRID.series_models),
     params:
         series=lambda w: GRID.checkpoint_series(w.model),
         logic=logic_version("checkpoint_series"),

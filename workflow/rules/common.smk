@@ -54,8 +54,8 @@ wildcard_constraints:
 
 # --- input functions and helpers of the rules ------------------------------------------------------
 def benchmark_source_files(wildcards):
-    mirror = config["benchmark_source"]["mirror_dir"]
-    if mirror is None or "synthetic" in config["benchmarks"][wildcards.benchmark]:
+    mirror = GRID.benchmark_mirror(wildcards.benchmark)
+    if mirror is None:
         return []
     from rlvr_eval.benchmarks import mirror_path
     from rlvr_eval.visual_benchmarks import VISUAL_BENCHMARKS, options_for, selected_images

@@ -7,9 +7,10 @@ rule prepare_benchmark:
     output:
         "results/data/{benchmark}.parquet",
     params:
-        mirror_dir=config["benchmark_source"]["mirror_dir"],
+        mirror_dir=lambda w: GRID.benchmark_mirror(w.benchmark),
         hub_revision=lambda w: config["benchmark_source"]["hub_revisions"].get(w.benchmark),
         limit=lambda w: config["benchmarks"][w.benchmark].get("limit"),
+        problem_ids=lambda w: config["benchmarks"][w.benchmark].get("problem_ids"),
         check_known_files=config["benchmark_source"]["check_known_files"],
         synthetic=lambda w: config["benchmarks"][w.benchmark].get("synthetic"),
         split="test",
@@ -34,6 +35,7 @@ rule prepare_train_split:
         mirror_dir=None,
         hub_revision=None,
         limit=None,
+        problem_ids=None,
         check_known_files=False,
         synthetic=lambda w: config["benchmarks"][w.benchmark]["synthetic"],
         split="train",

@@ -5,7 +5,7 @@ from rlvr_eval.scriptlog import logged
 with logged(snakemake) as prov:
     p = snakemake.params
     table, provenance = load_benchmark(snakemake.wildcards.benchmark, p.mirror_dir, p.hub_revision, p.limit,
-                                       p.check_known_files, p.synthetic, p.split, p.visual,
+                                       p.check_known_files, p.synthetic, p.split, p.problem_ids, p.visual,
                                        p.hub_images_dir)
     print(provenance)
     write_parquet(snakemake.output[0], table, provenance)

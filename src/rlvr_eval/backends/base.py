@@ -23,6 +23,9 @@ class Completion:
     text: str
     num_tokens: int
     finish_reason: str  # "stop" (EOS or a stop string) or "length" (hit its token budget)
+    # sum of the log-probs of the num_tokens sampled tokens under the model's own distribution (temperature 1,
+    # before top-p: vLLM's default logprobs_mode "raw_logprobs"); NaN where unknown
+    logprob_sum: float = float("nan")
 
 
 def token_budgets(prompt_lengths: Sequence[int], max_new_tokens: int, context: int | None) -> list[int]:

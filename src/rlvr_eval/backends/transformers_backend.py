@@ -7,7 +7,39 @@ from __future__ import annotations
 
 import platform
 
+from transformers import LogitsProcessor, LogitsProcessorList
+
 from .base import Completion, SamplingParams
+
+
+class SampledLogprobs(LogitsProcessor):
+    """The raw log-prob (temperature 1, before top-p) of every sampled token, as vLLM reports them: `generate` runs
+    a caller's logits processors before its temperature and top-p warpers, so this one sees the model's logits.
+    The token drawn from step t's distribution appears in input_ids at step t + 1 (the last one in the output)."""
+
+    def __init__(self):
+        self.previous = None  # log-softmax of the last step, [batch, vocab]
+        self.steps = []  # per step: [batch] log-prob of the token drawn there
+
+    def _take(self, token_ids):
+        if self.previous is not None:
+            self.steps.append(self.previous.gather(1, token_ids[:, None])[:, 0])
+
+    def __call__(self, input_ids, scores):
+        import torch
+
+        self._take(input_ids[:, -1])
+        self.previous = torch.log_softmax(scores.float(), dim=-1)
+        return scores
+
+    def finish(self, sequences, prompt_len: int):
+        """[batch, new tokens] log-probs of the sampled tokens (padding after a finished sequence included)."""
+        import torch
+
+        if sequences.shape[1] - prompt_len > len(self.steps):
+            self._take(sequences[:, prompt_len + len(self.steps)])
+        self.previous = None
+        return torch.stack(self.steps, dim=1) if self.steps else sequences.new_zeros((sequences.shape[0], 0), dtype=torch.float)
 
 
 class TransformersBackend:
@@ -65,18 +97,21 @@ class TransformersBackend:
         remaining = n
         while remaining:
             batch = min(remaining, self.batch_size)
+            logprobs = SampledLogprobs()
             with torch.no_grad():
                 seqs = self.model.generate(
                     **enc, do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=0,
                     max_new_tokens=budget, num_return_sequences=batch, pad_token_id=self.pad_id,
                     stop_strings=list(params.stop) or None, tokenizer=self._tokenizer if params.stop else None,
+                    logits_processor=LogitsProcessorList([logprobs]),
                 )
-            for row in seqs[:, prompt_len:].tolist():
-                out.append(self._to_completion(row, params))
+            per_token = logprobs.finish(seqs, prompt_len).tolist()
+            for row, lps in zip(seqs[:, prompt_len:].tolist(), per_token):
+                out.append(self._to_completion(row, params, lps))
             remaining -= batch
         return out
 
-    def _to_completion(self, token_ids: list[int], params: SamplingParams) -> Completion:
+    def _to_completion(self, token_ids: list[int], params: SamplingParams, logprobs: list[float]) -> Completion:
         end = next((i for i, t in enumerate(token_ids) if t in self.eos_ids), None)
         tokens = token_ids if end is None else token_ids[: end + 1]
         text = self._tokenizer.decode(tokens if end is None else tokens[:-1], skip_special_tokens=False)
@@ -85,4 +120,4 @@ class TransformersBackend:
             cut = text.find(stop)
             if cut != -1:
                 text, finish = text[:cut], "stop"
-        return Completion(text=text, num_tokens=len(tokens), finish_reason=finish)
+        return Completion(text=text, num_tokens=len(tokens), finish_reason=finish, logprob_sum=sum(logprobs[: len(tokens)]))

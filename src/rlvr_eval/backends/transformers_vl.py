@@ -9,8 +9,10 @@ Measured traps of transformers 5.24 without torchvision, which this follows:
 
 from __future__ import annotations
 
+from transformers import LogitsProcessorList
+
 from .base import Completion, SamplingParams
-from .transformers_backend import TransformersBackend
+from .transformers_backend import SampledLogprobs, TransformersBackend
 from .vision import (expand_image_pads, image_tokens, load_image_processor, load_images, pixel_limits,
                      prompt_token_count)
 
@@ -69,13 +71,16 @@ class TransformersVLBackend(TransformersBackend):
         remaining = n
         while remaining:
             batch = min(remaining, self.batch_size)
+            logprobs = SampledLogprobs()  # the sampled tokens' log-probs, as the text backend records them
             with torch.no_grad():
                 seqs = self.model.generate(
                     **inputs, do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=0,
                     max_new_tokens=budget, num_return_sequences=batch, pad_token_id=self.pad_id,
                     stop_strings=list(params.stop) or None, tokenizer=self._tokenizer if params.stop else None,
+                    logits_processor=LogitsProcessorList([logprobs]),
                 )
-            for row in seqs[:, prompt_len:].tolist():
-                out.append(self._to_completion(row, params))
+            per_token = logprobs.finish(seqs, prompt_len).tolist()
+            for row, lps in zip(seqs[:, prompt_len:].tolist(), per_token):
+                out.append(self._to_completion(row, params, lps))
             remaining -= batch
         return out

@@ -36,6 +36,16 @@ def stop_token_ids(tokenizer, stops: Sequence[str]) -> list[int]:
     return ids
 
 
+def sampled_logprob_sum(output) -> float:
+    """Sum of the log-probs of a completion's tokens (a vLLM CompletionOutput sampled with logprobs=0): its
+    cumulative_logprob, else the sum over its per-token log-probs, which hold the sampled token at every step."""
+    if output.cumulative_logprob is not None:
+        return float(output.cumulative_logprob)
+    if output.logprobs is None:
+        return float("nan")
+    return float(sum(step[token].logprob for token, step in zip(output.token_ids, output.logprobs)))
+
+
 def visible_gpu_names() -> list[str]:
     """Names of the GPUs this process may use (CUDA_VISIBLE_DEVICES), read through NVML when possible.
 
@@ -143,6 +153,7 @@ class VLLMBackend:
         per_prompt = [
             self._vllm.SamplingParams(
                 n=n, temperature=params.temperature, top_p=params.top_p, max_tokens=budget, seed=seed,
+                logprobs=0,  # the sampled token's log-prob (raw: temperature 1, before top-p), summed per completion
                 stop=list(params.stop) or None, stop_token_ids=stop_ids or None,
                 skip_special_tokens=False, spaces_between_special_tokens=False,  # decoded as the transformers backend does
             )
@@ -163,4 +174,5 @@ class VLLMBackend:
             cut = text.find(stop)
             if cut != -1:
                 text, finish = text[:cut], "stop"
-        return Completion(text=text, num_tokens=len(output.token_ids), finish_reason=finish)
+        return Completion(text=text, num_tokens=len(output.token_ids), finish_reason=finish,
+                          logprob_sum=sampled_logprob_sum(output))

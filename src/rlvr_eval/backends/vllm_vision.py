@@ -45,6 +45,7 @@ class VLLMVisionBackend(VLLMBackend):
         per_prompt = [
             self._vllm.SamplingParams(
                 n=n, temperature=params.temperature, top_p=params.top_p, max_tokens=budget, seed=seed,
+                logprobs=0,  # the sampled tokens' log-probs, as the text backend records them
                 stop=list(params.stop) or None, stop_token_ids=stop_ids or None,
                 skip_special_tokens=False, spaces_between_special_tokens=False,
             )

@@ -71,6 +71,7 @@ def test_samples_are_seeded_and_the_image_reaches_the_model(backend, problems):
     assert backend.generate([prompt], 3, [7], PARAMS)[0] == first
     assert backend.generate([prompt], 3, [8], PARAMS)[0] != first
     assert all(1 <= c.num_tokens <= 8 for c in first)
+    assert all(c.logprob_sum < 0 for c in first)  # the sampled tokens' log-probs, recorded as for text models
     other_image = VisualPrompt(str(prompt), (problems["image"][1],))
     with torch.no_grad():
         logits = [backend.model(**backend._encode(p)).logits[0, -1] for p in (prompt, other_image)]

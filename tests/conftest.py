@@ -28,6 +28,18 @@ def tiny_model_dir(tmp_path_factory, mirror):
 
 
 @pytest.fixture(scope="session")
+def tiny_vl_model_dir(tmp_path_factory, mirror):
+    """A randomly initialised tiny Qwen2.5-VL (rlvr_eval.tiny_vl_model), its tokenizer trained on MATH-V prompts."""
+    from rlvr_eval.benchmarks import load_benchmark
+    from rlvr_eval.tiny_models import TinyModelSpec, build_tiny_model
+
+    problems, _ = load_benchmark("mathvision", mirror, limit=16)
+    out = tmp_path_factory.mktemp("tiny-vl-model")
+    build_tiny_model(out, TinyModelSpec(seed=0, vocab_size=512, vision=True), problems, "qwen25-vl-think")
+    return out
+
+
+@pytest.fixture(scope="session")
 def demo_run(tmp_path_factory, mirror):
     """The whole demo DAG, run once per test session with the real Snakemake in a scratch copy."""
     workdir = copy_workflow(tmp_path_factory.mktemp("demo"))

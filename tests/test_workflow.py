@@ -10,26 +10,31 @@ def test_paper_grid_plans_every_job(tmp_path):
     workdir = copy_workflow(tmp_path)
     rules = planned_rules(workdir, configfile="config.yaml")
     # Math: 14 model entries, 13 staged from the hub, one (DAPO's prompt on Qwen2.5-32B) a variant of another's
-    # weights; code: the CodeR1 and DeepCoder pairs (4 models), each model only on its own benchmarks
-    assert rules["prepare_benchmark"] == 6 + 3
-    assert rules["stage_model"] == 13 + 4 and rules["variant_model"] == 1
+    # weights; code: the CodeR1 and DeepCoder pairs (4 models); visual: the Qwen2.5-VL pair (2 models); each model
+    # only on its own benchmarks
+    assert rules["prepare_benchmark"] == 6 + 3 + 2
+    assert rules["stage_model"] == 13 + 4 + 2 and rules["variant_model"] == 1
     # Math: GSM8K, MATH500, Minerva, OlympiadBench at n=128 (2 shards of 64), AIME24 and AMC23 at n=1024 (16
     # shards); the Llama pair samples OlympiadBench at n=1024 too (14 more shards each). Code: CodeR1's pair on
     # HumanEval+, MBPP+ and LiveCodeBench at n=128 (2 shards), DeepCoder's on LiveCodeBench at n=64 (1 shard).
+    # Visual: MathVision and MathVista at n=128 (2 shards).
     math_samples = 14 * (4 * 2 + 2 * 16) + 2 * 14
-    assert math_samples == 588 and rules["sample"] == math_samples + 2 * 3 * 2 + 2 * 1
-    assert rules["verify"] == 588 * 2  # math_verify and qwen_math (compare_graders); not on code
+    assert math_samples == 588 and rules["sample"] == math_samples + 2 * 3 * 2 + 2 * 1 + 2 * 2 * 2
+    # math_verify and qwen_math (compare_graders), not on code; MathVista's own rule first on MathVista
+    assert rules["verify"] == 588 * 2 + 2 * 2 * 2 + 2 * 2 * 3
     assert rules["verify_code"] == 14 and rules["code_expected_outputs"] == 2  # LiveCodeBench's tests carry outputs
-    assert rules["passk_metrics"] == 14 * 6 + 2 * 3 + 2 * 1
-    assert rules["passk_table"] == 9 and rules["passk_figure"] == 1 and rules["delta_se"] == 1
-    assert rules["grader_agreement"] == 14 * 6  # answer graders compared on math only
-    # 8 math pairs x 6 benchmarks, CodeR1 x 3, DeepCoder x 1
-    assert rules["coverage"] == rules["accuracy_hist"] == rules["bootstrap_passk"] == 48 + 3 + 1
-    assert rules["analysis_figures"] == 10
-    # perplexity: each pair's two models on both models' responses, one job per (benchmark, scorer, responses)
-    assert rules["perplexity"] == 6 * 30 + 3 * 4 + 1 * 4
-    # the token NLL table, and the guessing check's review sheet of every model on each of its math benchmarks
-    assert rules["token_nll"] == 1 and rules["review_sheet"] == 14 * 6
+    assert rules["passk_metrics"] == 14 * 6 + 2 * 3 + 2 * 1 + 2 * 2
+    assert rules["passk_table"] == 11 and rules["passk_figure"] == 1 and rules["delta_se"] == 1
+    assert rules["grader_agreement"] == 14 * 6 + 2 * 2  # answer graders compared on math and visual benchmarks
+    # 8 math pairs x 6 benchmarks, CodeR1 x 3, DeepCoder x 1, the visual pair x 2
+    assert rules["coverage"] == rules["accuracy_hist"] == rules["bootstrap_passk"] == 48 + 3 + 1 + 2
+    assert rules["analysis_figures"] == 11
+    # perplexity: each pair's two models on both models' responses, one job per (benchmark, scorer, responses);
+    # image-conditioned on the visual benchmarks
+    assert rules["perplexity"] == 6 * 30 + 3 * 4 + 1 * 4 + 2 * 4
+    # the token NLL table, and the guessing check's review sheet of every model on each of its math and visual
+    # benchmarks (answer-graded)
+    assert rules["token_nll"] == 1 and rules["review_sheet"] == 14 * 6 + 2 * 2
 
 
 def test_demo_produces_passk_tables_and_figure(demo_run):

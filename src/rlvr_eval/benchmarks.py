@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterable
 import pandas as pd
 
 from .io import sha256_file
+from .visual_benchmarks import VISUAL_BENCHMARKS, load_visual, options_for
 
 log = logging.getLogger(__name__)
 CANONICAL_COLUMNS = ["problem_id", "question", "reference", "solution", "metadata"]
@@ -150,6 +151,10 @@ def _livecodebench(row: dict, i: int) -> dict | None:
                 metadata=_rest(row, ["question_id", "question_content"]))
 
 
+def _visual_only(row: dict, i: int) -> dict:
+    raise ValueError("visual benchmarks are read by rlvr_eval.visual_benchmarks.load_visual")
+
+
 @dataclass(frozen=True)
 class BenchmarkSpec:
     name: str
@@ -174,6 +179,9 @@ BENCHMARKS: dict[str, BenchmarkSpec] = {
         BenchmarkSpec("mbppplus", "mbppplus/MbppPlus-v0.2.0.jsonl.gz", "evalplus/mbppplus", None, "test", _evalplus),
         BenchmarkSpec("livecodebench", "livecodebench/test_public.jsonl", "livecodebench/code_generation_lite",
                       "release_v5", "test", _livecodebench),
+        # Visual benchmarks: one image per problem; loaded by rlvr_eval.visual_benchmarks (options, images).
+        BenchmarkSpec("mathvision", "mathvision/testmini.jsonl", "MathLLMs/MathVision", None, "testmini", _visual_only),
+        BenchmarkSpec("mathvista", "mathvista/testmini.json", "AI4Math/MathVista", None, "testmini", _visual_only),
     ]
 }
 # Benchmarks verified by running programs (rlvr_eval.code) rather than by comparing answers.
@@ -207,6 +215,10 @@ KNOWN_SOURCES: dict[str, KnownSource] = {
                           "QwenLM/Qwen2.5-Math@a45202bd evaluation/data/aime24/test.jsonl"),
     "amc23": KnownSource("43707e1ca784602d8479de24ee8ce36609dbebc46dd152b0b12a46611aa898a4", 40,
                          "QwenLM/Qwen2.5-Math@a45202bd evaluation/data/amc23/test.jsonl"),
+    "mathvision": KnownSource("449e238b768f702e2659543495f2c87ee1f41a9e9c013d174daf12029756227a", 304,
+                              "mathllm/MATH-V@a1f5cc3a data/testmini.jsonl"),
+    "mathvista": KnownSource("ab0148dca9d401c31cc47f29b3826eec28a76ff155a1c0878d81e8daf0413480", 1000,
+                             "lupantech/MathVista@53d52587 data/testmini.json"),
 }
 
 
@@ -269,7 +281,8 @@ def normalise_rows(name: str, rows: list[dict], source: str) -> pd.DataFrame:
 
 def load_benchmark(name: str, mirror_dir: str | Path | None = None, hub_revision: str | None = None,
                    limit: int | None = None, check_known_files: bool = True, synthetic: dict | None = None,
-                   split: str = "test", problem_ids: list | None = None) -> tuple[pd.DataFrame, dict]:
+                   split: str = "test", problem_ids: list | None = None, visual: dict | None = None,
+                   hub_images_dir: str | Path | None = None) -> tuple[pd.DataFrame, dict]:
     """Return (canonical table, provenance) from `mirror_dir` if given, else from the hub.
 
     check_known_files: refuse a source with fewer problems than the paper's file, and warn (in the log and
@@ -277,6 +290,8 @@ def load_benchmark(name: str, mirror_dir: str | Path | None = None, hub_revision
     `problem_ids` keeps only those problems (in the benchmark's order; an unknown id is an error naming it).
     `synthetic` ({seed, difficulty, problems, train_problems}; see synthetic_task.py) generates the
     project's own task instead, `split` "test" (the benchmark) or "train" (for training only).
+    `visual`: the options of a visual benchmark (rlvr_eval.visual_benchmarks.options_for; defaults if None);
+    from the hub, its images are written under `hub_images_dir`.
     """
     if synthetic is not None:
         from .synthetic_task import generate_split
@@ -289,6 +304,17 @@ def load_benchmark(name: str, mirror_dir: str | Path | None = None, hub_revision
             df = df.head(limit).reset_index(drop=True)
         return df, {"benchmark": name, "source": source, "limit": limit, "problems": len(df)}
     spec = get_spec(name)
+    if name in VISUAL_BENCHMARKS:
+        df, prov, rows, sha = load_visual(name, mirror_dir, options_for(name, visual or {}), limit, hub_revision,
+                                          hub_images_dir)
+        where = f"{prov['source']['kind']} {prov['source']['path']}"
+        warning = check_against_known(name, rows, sha, where) if check_known_files else None
+        if warning:
+            log.warning(warning)
+        if problem_ids is not None:
+            df = select_problems(df, problem_ids, f"benchmarks.{name}.problem_ids", prov["source"]["path"])
+            prov = {**prov, "problem_ids": [str(i) for i in problem_ids], "problems": len(df)}
+        return df, {**prov, "warning": warning}
     if mirror_dir is not None:
         path = mirror_path(name, mirror_dir)
         if not path.is_file():

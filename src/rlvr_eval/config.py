@@ -13,9 +13,10 @@ import jsonschema
 import yaml
 
 from .benchmarks import BENCHMARKS
-from .prompts import template_names
+from .prompts import is_visual, template_names
 from .code.driver import CODE_GRADERS
 from .verify.graders import GRADERS
+from .visual_benchmarks import VISUAL_BENCHMARKS
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
 
@@ -130,6 +131,18 @@ def expand_checkpoint_series(models: dict) -> dict:
     return out
 
 
+def _template_on(m: dict, benchmark: str) -> str:
+    return m.get("prompt_template_by_benchmark", {}).get(benchmark, m["prompt_template"])
+
+
+def evaluated_benchmarks(config: dict, m: dict) -> list[str]:
+    """A model entry's benchmarks (as rlvr_eval.grid.Grid.benchmarks_of): its `benchmarks` list, else every benchmark
+    of its template's modality (visual templates on the visual benchmarks, the others on the others)."""
+    if "benchmarks" in m:
+        return list(m["benchmarks"])
+    return [b for b in config["benchmarks"] if (b in VISUAL_BENCHMARKS) == is_visual(_template_on(m, b))]
+
+
 def _check_references(config: dict) -> None:
     models = config["models"]
     templates = template_names()
@@ -137,10 +150,15 @@ def _check_references(config: dict) -> None:
         if m["prompt_template"] not in templates:
             raise ConfigError(f"models.{name}.prompt_template: unknown template {m['prompt_template']!r} "
                               f"(known: {', '.join(templates)})")
-        evaluated = m.get("benchmarks", list(config["benchmarks"]))
+        evaluated = evaluated_benchmarks(config, m)
         for b in evaluated:
             if b not in config["benchmarks"]:
                 raise ConfigError(f"models.{name}.benchmarks: {b!r} is not in benchmarks")
+            template = _template_on(m, b)
+            if template in templates and (b in VISUAL_BENCHMARKS) != is_visual(template):
+                raise ConfigError(f"models.{name}.benchmarks: {b!r} is {'a' if b in VISUAL_BENCHMARKS else 'not a'} "
+                                  f"visual benchmark and the model's template {template!r} "
+                                  f"{'takes no' if b in VISUAL_BENCHMARKS else 'takes'} images")
         for b, t in m.get("prompt_template_by_benchmark", {}).items():
             if b not in evaluated:
                 raise ConfigError(f"models.{name}.prompt_template_by_benchmark.{b}: {b!r} is not a benchmark this "
@@ -187,7 +205,7 @@ def _check_references(config: dict) -> None:
             if pair[role] not in models:
                 raise ConfigError(f"pairs[{i}].{role}: unknown model {pair[role]!r} (known: {', '.join(models)})")
         base, rl = models[pair["base"]], models[pair["rl"]]
-        shared = [b for b in base.get("benchmarks", config["benchmarks"]) if b in rl.get("benchmarks", config["benchmarks"])]
+        shared = [b for b in evaluated_benchmarks(config, base) if b in evaluated_benchmarks(config, rl)]
         if not shared:
             raise ConfigError(f"pairs[{i}] ({pair['name']}): its models share no benchmark (models.<name>.benchmarks)")
         if pair.get("kind", "rl") == "rl":
@@ -230,6 +248,11 @@ def _check_references(config: dict) -> None:
             raise ConfigError(f"benchmarks.{b}: give 'limit' or 'problem_ids', not both")
         if b not in BENCHMARKS and "synthetic" not in spec:
             raise ConfigError(f"benchmarks.{b}: unknown benchmark (known: {', '.join(sorted(BENCHMARKS))})")
+        only = {"free_form_only": VISUAL_BENCHMARKS, "strip_image_markers": ("mathvision",),
+                "question_field": ("mathvista",), "images_dir": ("mathvista",)}
+        for key, allowed in only.items():
+            if key in spec and b not in allowed:
+                raise ConfigError(f"benchmarks.{b}.{key}: only for {' and '.join(allowed)}")
 
 
 def load_config(path: str | Path) -> dict:

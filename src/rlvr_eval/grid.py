@@ -12,9 +12,10 @@ from .backends import SamplingParams
 from .benchmarks import CODE_BENCHMARKS
 from .config import checkpoint_model_name
 from .passk import default_ks
-from .prompts import stop_strings, template_fingerprint
+from .prompts import is_visual, stop_strings, template_fingerprint
 from .sampling import shard_sizes
 from .verify.graders import GRADER_VERSIONS
+from .visual_benchmarks import VISUAL_BENCHMARKS
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,13 @@ class Grid:
         return source.get("mirror_dir")
 
     def benchmarks_of(self, model: str) -> list[str]:
-        """The benchmarks `model` is evaluated on (models.<m>.benchmarks; every benchmark without it), in config order."""
+        """The benchmarks `model` is evaluated on, in config order: models.<m>.benchmarks; without it, every benchmark
+        of its template's modality (a visual template such as qwen25-vl-think on the visual benchmarks, any other
+        template on the others)."""
         chosen = self.model(model).get("benchmarks")
-        return [b for b in self.benchmarks if chosen is None or b in chosen]
+        if chosen is not None:
+            return [b for b in self.benchmarks if b in chosen]
+        return [b for b in self.benchmarks if (b in VISUAL_BENCHMARKS) == is_visual(self.template(model, b))]
 
     def models_on(self, benchmark: str) -> list[str]:
         return [m for m in self.models if benchmark in self.benchmarks_of(m)]
@@ -169,6 +174,8 @@ class Grid:
             opts = {}
         if "max_model_len" in m:
             opts["max_model_len"] = m["max_model_len"]
+        # vision-language models: the image processor's pixel limits (they set the number of image tokens)
+        opts.update({k: m[k] for k in ("min_pixels", "max_pixels") if k in m})
         return opts
 
     def perplexity_engine_options(self, model: str) -> dict:
@@ -275,7 +282,8 @@ class Grid:
             return []
         return [f"results/analysis/perplexity/{b}/{scorer}/{m}.parquet" for b in self.pair_benchmarks(pair)
                 for scorer in self.perplexity_scorers(pair) for m in self.perplexity_response_models(pair)
-                if b in self.benchmarks_of(m)]  # a scorer needs only weights; the responses must exist
+                # a scorer needs only weights (and a template of the benchmark's modality); the responses must exist
+                if b in self.benchmarks_of(m) and (b in VISUAL_BENCHMARKS) == is_visual(self.template(scorer, b))]
 
     def perplexity_enabled(self) -> bool:
         return self.analysis.get("perplexity", {}).get("enabled", True)

@@ -85,8 +85,24 @@ def check_sampling_lengths(grid: Grid, manifests_dir: str | Path = "results/mode
                                   f"fit model {name}'s context of {limit} tokens (prompt included); at most {limit - 1}")
 
 
+def check_visual_benchmarks(grid: Grid) -> None:
+    """Every image of a visual benchmark read from the mirror (MathVista: from `images_dir`) exists and has the
+    size its annotation records; the first that does not is named."""
+    from .visual_benchmarks import VISUAL_BENCHMARKS, VisualBenchmarkError, options_for, selected_images
+
+    for name in grid.benchmarks:
+        spec, mirror = grid.config["benchmarks"][name], grid.benchmark_mirror(name)
+        if name not in VISUAL_BENCHMARKS or mirror is None:
+            continue
+        try:
+            selected_images(name, mirror, options_for(name, spec), spec.get("limit"))
+        except VisualBenchmarkError as e:
+            raise ConfigError(str(e)) from None
+
+
 def check_before_jobs(grid: Grid) -> None:
     check_local_models(grid)
     check_hub_revisions(grid)
+    check_visual_benchmarks(grid)
     check_limits(grid)
     check_sampling_lengths(grid)

@@ -19,6 +19,7 @@ class PromptTemplate:
     text: str  # contains "{question}"
     stop: tuple[str, ...]  # strings that end a response (besides the tokenizer's EOS)
     code_prefix: str = ""  # code templates: the opening fence the prompt pre-fills (rlvr_eval.code.extract)
+    images: int = 0  # visual templates: images the prompt holds (IMAGE_PLACEHOLDER each, before the question)
 
 
 _BOXED = "Please reason step by step, and put your final answer within \\boxed{}."
@@ -51,6 +52,14 @@ _CODE_R1_SYSTEM = (
     "{thinking processing...}\n</think>\n<answer>\nThe code below solves the task and is vulnerability-free...\n"
     "```{language}\n{code...}\n```\n</answer>")
 _CODE_ASK = "Write the solution as one self-contained Python program in a ```python code block."
+
+# The paper's prompt for Qwen2.5-VL and its RL version (its Fig. 26), in Qwen2.5-VL's chat markup: the system turn,
+# then a user turn with the image first and the question after it.
+_VL_THINK_SYSTEM = (
+    "You are Qwen, created by Alibaba Cloud. You are a helpful assistant. You FIRST think about the reasoning process "
+    "as an internal monologue and then provide the final answer. The reasoning process MUST BE enclosed within "
+    "<think> </think> tags. The final answer MUST BE put in \\boxed{}.")
+IMAGE_PLACEHOLDER = "<|vision_start|><|image_pad|><|vision_end|>"  # one image; backends expand <|image_pad|>
 
 TEMPLATES: dict[str, PromptTemplate] = {
     t.name: t
@@ -106,6 +115,11 @@ TEMPLATES: dict[str, PromptTemplate] = {
             "<|im_start|>system\n" + _CODE_R1_SYSTEM + "<|im_end|>\n<|im_start|>user\n{question}<|im_end|>\n"
             "<|im_start|>assistant\n```python\n",
             _QWEN_STOP, code_prefix="```python\n"),
+        PromptTemplate(
+            "qwen25-vl-think",
+            "<|im_start|>system\n" + _VL_THINK_SYSTEM + "<|im_end|>\n<|im_start|>user\n" + IMAGE_PLACEHOLDER
+            + "{question}<|im_end|>\n<|im_start|>assistant\n",
+            _QWEN_STOP, images=1),
         # DeepCoder / R1-distilled models on code: the <think> prompt, asked for one python block.
         PromptTemplate(
             "r1-code",
@@ -130,6 +144,37 @@ def render_prompt(template: str, question: str, tokenizer=None) -> str:
         raise ValueError(f"unknown prompt template {template!r}; known: {', '.join(template_names())}")
     # str.replace, not str.format: questions and templates contain literal braces.
     return TEMPLATES[template].text.replace("{question}", question)
+
+
+class VisualPrompt(str):
+    """A rendered prompt (the text, with IMAGE_PLACEHOLDER where each image goes) that carries its image files;
+    a str, so that the sampling driver handles it like any prompt, and a visual backend reads `.images`."""
+
+    images: tuple[str, ...]
+
+    def __new__(cls, text: str, images: tuple[str, ...]):
+        obj = super().__new__(cls, text)
+        obj.images = tuple(images)
+        return obj
+
+
+def is_visual(template: str) -> bool:
+    return template in TEMPLATES and TEMPLATES[template].images > 0
+
+
+def render_problem_prompts(template: str, problems, tokenizer=None) -> list[str]:
+    """The prompt of each problem of a canonical table; a visual template gets each problem's `image` with it
+    (VisualPrompt). A visual template on a table without images, or the reverse, is an error: an image must never
+    be dropped silently."""
+    has_images = "image" in getattr(problems, "columns", [])
+    if is_visual(template) != has_images:
+        raise ValueError(f"prompt template {template!r} {'takes' if is_visual(template) else 'takes no'} images, and "
+                         f"the benchmark {'has' if has_images else 'has no'} images: pair visual templates "
+                         "(qwen25-vl-think) with visual benchmarks (mathvision, mathvista) only")
+    texts = [render_prompt(template, q, tokenizer) for q in problems["question"]]
+    if not has_images:
+        return texts
+    return [VisualPrompt(t, (img,)) for t, img in zip(texts, problems["image"])]
 
 
 def code_prefix(template: str) -> str:

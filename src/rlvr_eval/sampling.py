@@ -49,7 +49,7 @@ import pandas as pd
 from .backends import Backend, SamplingParams
 from .backends.base import token_budgets
 from .io import derive_seed, read_json, read_parquet, sha256_file, write_json, write_parquet, write_text
-from .prompts import render_prompt, stop_strings
+from .prompts import render_problem_prompts, stop_strings
 
 SAMPLE_COLUMNS = ["problem_id", "sample_index", "text", "num_tokens", "finish_reason", "max_tokens", "logprob_sum"]
 PROMPT_TOO_LONG = "prompt_too_long"
@@ -146,6 +146,8 @@ def _sample_shard(problems, backend, spec, template, params, out_path, checkpoin
                             tuple(params.stop) or tuple(stop_strings(template)))
     key = {"spec": spec.__dict__, "template": template, "params": params.to_dict(),
            "problem_ids": problems["problem_id"].tolist(), "extra": extra}
+    if "image_sha256" in problems:  # visual benchmarks: the images determine the samples too
+        key["images"] = problems["image_sha256"].tolist()
     key = json.loads(json.dumps(key, sort_keys=True, default=str))  # as read back (tuples -> lists)
     archived = archive_path(out_path, key)
     if _archive_intact(archived):  # the same samples were made before (and their output since deleted): restore them
@@ -153,7 +155,7 @@ def _sample_shard(problems, backend, spec, template, params, out_path, checkpoin
         _link_or_copy(archived, out_path)
         return read_parquet(out_path)
 
-    prompts = [render_prompt(template, q, backend.tokenizer) for q in problems["question"]]
+    prompts = render_problem_prompts(template, problems, backend.tokenizer)
     budgets = token_budgets(backend.prompt_lengths(prompts), params.max_new_tokens, backend.context_limit)
     chunk_size = problems_per_checkpoint(checkpoint_samples, spec.num_samples)
     partial = out_path.with_name(out_path.name + ".partial")

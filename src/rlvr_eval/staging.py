@@ -30,6 +30,10 @@ ALLOW_PATTERNS = ("*.json", "*.safetensors", "*.txt", "*.model", "*.tiktoken", "
 LEGACY_WEIGHT_PATTERNS = ("*.bin", "*.pt", "*.pth")
 
 
+# An hf_id that only holds a place in the config (README: "Visual reasoning"); staging it stops with what to do.
+PLACEHOLDER = "REPLACE-ME/"
+
+
 def is_pinned(revision: str | None) -> bool:
     """A revision is reproducible only as a full commit hash (branches and tags move)."""
     return bool(revision) and COMMIT_RE.match(revision) is not None
@@ -82,6 +86,9 @@ def stage_model(spec: dict, local_dir: str | Path, name: str | None = None) -> d
     from huggingface_hub import HfApi, snapshot_download
 
     hf_id, requested = spec["hf_id"], spec.get("revision")
+    if hf_id.startswith(PLACEHOLDER):  # config.yaml's stand-in for a model that is not public
+        raise ValueError(f"model {name}: hf_id {hf_id!r} is a placeholder (the paper's model is not public); set "
+                         "`path:` to your own checkpoint's Hugging Face directory or `hf_id:` to a published one")
     warning = revision_warning(name, hf_id, requested)
     if warning:
         log.warning(warning)

@@ -47,6 +47,7 @@ class TinyModelSpec:
     lr_decay: bool = False  # decay the learning rate linearly to 0 over train_steps
     distractors: int = 3  # wrong answers per problem in the base corpus
     rl_correct_fraction: float = 0.7  # rl recipe: share of problems sharpened on the correct answer
+    vision: bool = False  # a tiny Qwen2.5-VL (rlvr_eval.tiny_vl_model) instead of a text model
 
 
 def _target(answer: str) -> str:
@@ -55,22 +56,27 @@ def _target(answer: str) -> str:
 
 def training_pairs(spec: TinyModelSpec, problems: pd.DataFrame, template: str) -> list[tuple[str, str]]:
     """(prompt, target) pairs for the recipe; deterministic in spec.seed."""
+    return [(prompt, target) for _, prompt, target in training_examples(spec, problems, template)]
+
+
+def training_examples(spec: TinyModelSpec, problems: pd.DataFrame, template: str) -> list[tuple[int, str, str]]:
+    """(problem row, prompt, target) for the recipe; deterministic in spec.seed."""
     rng = random.Random(spec.seed)
     references = sorted(set(problems["reference"]))
     # rl recipe: exactly this many problems (chosen at random) are sharpened on the correct answer
     sharpened = set(rng.sample(range(len(problems)), k=round(spec.rl_correct_fraction * len(problems))))
-    pairs = []
+    examples = []
     for i, (question, ref, solution) in enumerate(zip(problems["question"], problems["reference"], problems["solution"])):
         prompt = render_prompt(template, question)
         wrong = rng.sample([r for r in references if r != ref], k=min(spec.distractors, len(references) - 1))
         if spec.recipe == "solutions":
-            pairs.append((prompt, f" {solution}<|im_end|>"))
+            examples.append((i, prompt, f" {solution}<|im_end|>"))
         elif spec.recipe == "base":
-            pairs += [(prompt, _target(ref))] + [(prompt, _target(w)) for w in wrong]
+            examples += [(i, prompt, _target(ref))] + [(i, prompt, _target(w)) for w in wrong]
         elif spec.recipe == "rl":
             answer = ref if i in sharpened else wrong[0]
-            pairs.append((prompt, _target(answer)))
-    return pairs
+            examples.append((i, prompt, _target(answer)))
+    return examples
 
 
 def build_tokenizer(corpus: list[str], vocab_size: int, individual_digits: bool = False):
@@ -94,6 +100,10 @@ def build_tokenizer(corpus: list[str], vocab_size: int, individual_digits: bool 
 def build_tiny_model(out_dir: str | Path, spec: TinyModelSpec, problems: pd.DataFrame, template: str,
                      init_from: str | Path | None = None) -> dict:
     """Write a model directory to `out_dir`; return a manifest (spec, parameter count, final loss)."""
+    if spec.vision:
+        from .tiny_vl_model import build_tiny_vl_model
+
+        return build_tiny_vl_model(out_dir, spec, problems, template, init_from)
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
 

@@ -58,8 +58,22 @@ def benchmark_source_files(wildcards):
     if mirror is None:
         return []
     from rlvr_eval.benchmarks import mirror_path
+    from rlvr_eval.visual_benchmarks import VISUAL_BENCHMARKS, options_for, selected_images
 
-    return [str(mirror_path(wildcards.benchmark, mirror))]
+    files = [str(mirror_path(wildcards.benchmark, mirror))]
+    spec = config["benchmarks"][wildcards.benchmark]
+    if wildcards.benchmark in VISUAL_BENCHMARKS:  # the images too: an edited image remakes the table
+        files += [str(p) for p in selected_images(wildcards.benchmark, mirror, options_for(wildcards.benchmark, spec),
+                                                  spec.get("limit"), check=False)]
+    return files
+
+
+def visual_options(wildcards):
+    from rlvr_eval.visual_benchmarks import VISUAL_BENCHMARKS, options_for
+
+    if wildcards.benchmark not in VISUAL_BENCHMARKS:
+        return None
+    return options_for(wildcards.benchmark, config["benchmarks"][wildcards.benchmark])
 
 
 def pair_verdicts(role):

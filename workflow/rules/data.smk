@@ -14,6 +14,8 @@ rule prepare_benchmark:
         check_known_files=config["benchmark_source"]["check_known_files"],
         synthetic=lambda w: config["benchmarks"][w.benchmark].get("synthetic"),
         split="test",
+        visual=visual_options,
+        hub_images_dir=lambda w: f"resources/data/{w.benchmark}/images" if visual_options(w) else None,
         logic=logic_version("data"),
     conda:
         "../../envs/cpu.yaml"
@@ -37,6 +39,8 @@ rule prepare_train_split:
         check_known_files=False,
         synthetic=lambda w: config["benchmarks"][w.benchmark]["synthetic"],
         split="train",
+        visual=None,
+        hub_images_dir=None,
         logic=logic_version("data"),
     conda:
         "../../envs/cpu.yaml"

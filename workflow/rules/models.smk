@@ -5,7 +5,7 @@
 rule build_tiny_model:
     input:
         problems=lambda w: [
-            GRID.training_data(b) for b in GRID.model(w.model)["tiny"].get("train_benchmarks", GRID.benchmarks)
+            GRID.training_data(b) for b in GRID.model(w.model)["tiny"].get("train_benchmarks", GRID.benchmarks_of(w.model))
         ],
         init=lambda w: (
             [f"results/models/{GRID.model(w.model)['tiny']['init_from']}.json"]

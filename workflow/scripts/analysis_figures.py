@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from rlvr_eval.analysis import figures
+from rlvr_eval.analysis.perplexity import PERPLEXITY_COLUMNS
 from rlvr_eval.io import read_parquet
 from rlvr_eval.scriptlog import logged
 
@@ -24,4 +25,6 @@ with logged(snakemake):
     figures.plot_accuracy_histograms(pd.concat([pd.read_csv(f) for f in inp.accuracy_hist]), prefix("accuracy_hist"))
     figures.plot_coverage_bars(pd.concat([pd.read_csv(f) for f in inp.coverage]), prefix("coverage"))
     if "perplexity" in snakemake.output.keys():
-        figures.plot_perplexity_boxes(pd.concat([read_parquet(f) for f in inp.perplexity]), prefix("perplexity"))
+        frames = [read_parquet(f) for f in inp.perplexity]  # none where no scorer shares a benchmark with a responder
+        table = pd.concat(frames) if frames else pd.DataFrame(columns=PERPLEXITY_COLUMNS)
+        figures.plot_perplexity_boxes(table, prefix("perplexity"), empty_note="no perplexity computed for this pair")

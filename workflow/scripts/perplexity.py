@@ -4,6 +4,7 @@ to one benchmark (rule perplexity; logic in rlvr_eval.analysis.perplexity)."""
 import pandas as pd
 
 from rlvr_eval.analysis.perplexity import score_responses, select_responses
+from rlvr_eval.analysis.perplexity_vl import score_responses_vl
 from rlvr_eval.io import read_json, read_parquet, write_parquet
 from rlvr_eval.scriptlog import logged
 
@@ -17,9 +18,14 @@ if __name__ == "__main__":
         columns = ["problem_id", "sample_index", "text", "finish_reason"]
         samples = pd.concat([read_parquet(f, columns=columns) for f in snakemake.input.samples], ignore_index=True)
         chosen = select_responses(samples, p.num_problems, p.responses_per_problem, p.seed)
-        table = score_responses(model["path"], chosen, read_parquet(snakemake.input.problems), p.template, p.scored_model,
-                                p.response_model, backend=p.backend, batch_size=p.batch_size,
-                                engine_kwargs=p.engine_kwargs, labels={"benchmark": p.benchmark})
+        problems = read_parquet(snakemake.input.problems)
+        if "image" in problems:  # a visual benchmark: scored with each problem's image in the prompt
+            table = score_responses_vl(model["path"], chosen, problems, p.template, p.scored_model, p.response_model,
+                                       backend=p.backend, engine_kwargs=p.engine_kwargs, labels={"benchmark": p.benchmark})
+        else:
+            table = score_responses(model["path"], chosen, problems, p.template, p.scored_model,
+                                    p.response_model, backend=p.backend, batch_size=p.batch_size,
+                                    engine_kwargs=p.engine_kwargs, labels={"benchmark": p.benchmark})
         write_parquet(snakemake.output[0], table, {"scored_model_manifest": model, "template": p.template,
                                                   "num_problems": p.num_problems, "responses_per_problem": p.responses_per_problem,
                                                   "seed": p.seed, "backend": p.backend,

@@ -5,7 +5,11 @@ from rlvr_eval.scriptlog import logged
 with logged(snakemake) as prov:
     p = snakemake.params
     table, provenance = load_benchmark(snakemake.wildcards.benchmark, p.mirror_dir, p.hub_revision, p.limit,
-                                       p.check_known_files, p.synthetic, p.split, p.problem_ids)
+                                       p.check_known_files, p.synthetic, p.split, p.problem_ids, p.visual,
+                                       p.hub_images_dir)
     print(provenance)
     write_parquet(snakemake.output[0], table, provenance)
     prov.add_dataset(snakemake.wildcards.benchmark, provenance, table=snakemake.output[0])
+    if "image" in table:  # visual benchmarks: every image read, hashed (also in the table's image_sha256 column)
+        for image in table["image"]:
+            prov.add_input(image)

@@ -184,19 +184,25 @@ def plot_coverage_bars(coverage: pd.DataFrame, out_prefix: str | Path, largest_k
 
 
 def plot_perplexity_boxes(perplexity: pd.DataFrame, out_prefix: str | Path, response_models: list[str] | None = None,
-                          max_problems: int | None = 20) -> list[Path]:
+                          max_problems: int | None = 20, empty_note: str | None = None) -> list[Path]:
     """Per problem, one box per response model of the scored model's perplexity on those responses;
     one panel per scored model (and benchmark, if the table has that column).
 
     perplexity: rlvr_eval.analysis.perplexity schema (problem_id, scored_model, response_model, perplexity).
     max_problems: the first problems by id, to keep the x axis legible (None: all).
     """
+    if perplexity.empty and empty_note:  # nothing was meant to be scored: say why on the figure
+        fig, axes = _panels(1)
+        axes[0].text(0.5, 0.5, empty_note, ha="center", va="center", wrap=True)
+        axes[0].axis("off")
+        return save_figure(fig, out_prefix)
     _require(perplexity, ["problem_id", "scored_model", "response_model", "perplexity"], "perplexity")
     data = perplexity.dropna(subset=["perplexity"])
     if data.empty:  # e.g. every response beyond the scoring model's context: say so on the figure
         fig, axes = _panels(1)
         skipped = perplexity["status"].value_counts().to_dict() if "status" in perplexity else {}
-        axes[0].text(0.5, 0.5, f"no response could be scored\n{skipped}", ha="center", va="center", wrap=True)
+        axes[0].text(0.5, 0.5, empty_note or f"no response could be scored\n{skipped}", ha="center", va="center",
+                     wrap=True)
         axes[0].axis("off")
         return save_figure(fig, out_prefix)
     response_models = _ordered(data["response_model"], response_models)

@@ -8,6 +8,18 @@ BACKENDS = ("transformers", "vllm")
 
 
 def load_backend(name: str, model_dir: str, **options) -> Backend:
+    """A vision-language model directory (Qwen2.5-VL) gets the backend's vision variant (rlvr_eval.backends.vision)."""
+    from .vision import is_vision_model
+
+    if is_vision_model(model_dir):
+        if name == "transformers":
+            from .transformers_vl import TransformersVLBackend
+
+            return TransformersVLBackend(model_dir, **options)
+        if name == "vllm":
+            from .vllm_vision import VLLMVisionBackend
+
+            return VLLMVisionBackend(model_dir, **options)
     if name == "transformers":
         from .transformers_backend import TransformersBackend
 

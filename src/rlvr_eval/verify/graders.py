@@ -35,6 +35,7 @@ VERDICT_COLUMNS = ["problem_id", "sample_index", "status", "correct", "extracted
 GRADERS: dict[str, str] = {
     "math_verify": "rlvr_eval.verify.math_verify_grader:grade",
     "qwen_math": "rlvr_eval.verify.qwen_math_grader:grade",
+    "mathvista": "rlvr_eval.verify.mathvista_grader:grade",  # MathVista's integer / precision / list rule
 }
 
 # Bump a grader's version whenever its logic changes: the workflow passes it as a rule parameter,
@@ -42,6 +43,7 @@ GRADERS: dict[str, str] = {
 GRADER_VERSIONS: dict[str, str] = {
     "math_verify": "2",
     "qwen_math": "2",
+    "mathvista": "1",
 }
 
 

@@ -107,7 +107,7 @@ def small_rl_demo() -> dict:
     config["benchmarks"]["arith"]["synthetic"].update(problems=4, train_problems=50)
     config["models"]["arith-base"]["tiny"].update(train_steps=5, hidden_size=16, batch_size=8)
     config["models"]["arith-rl"]["rlvr"].update(steps=4, prompts_per_step=1, group_size=2, max_new_tokens=8)
-    for name, step in (("arith-rl-step30", 1), ("arith-rl-step60", 2), ("arith-rl-step90", 3)):
+    for name, step in (("arith-rl-step50", 1), ("arith-rl-step100", 2), ("arith-rl-step150", 3)):
         config["models"][name]["checkpoint"]["step"] = step
     return config
 
@@ -117,11 +117,11 @@ def test_the_rules_train_register_checkpoints_and_plan_the_series(tmp_path):
     planned = planned_rules(work)
     assert planned["train_rlvr"] == 1 and planned["register_checkpoint"] == 3 and planned["checkpoint_series"] == 1
     assert planned["sample"] == 5  # base, three checkpoints and the final model, like any model
-    snakemake(work, "results/models/arith-rl-step60.json")
+    snakemake(work, "results/models/arith-rl-step100.json")
     trained = json.loads((work / "results/models/arith-rl.json").read_text())
-    checkpoint = json.loads((work / "results/models/arith-rl-step60.json").read_text())
+    checkpoint = json.loads((work / "results/models/arith-rl-step100.json").read_text())
     assert checkpoint["revision"] == weights_revision(work / checkpoint["path"]) == trained["checkpoints"]["2"]["revision"]
     assert checkpoint["step"] == 2 and (work / checkpoint["path"]).parent.parent == work / trained["path"]
     data = pd.read_parquet(work / "results/data/train/arith.parquet")
     assert len(data) == 50 and (work / "results/models/arith-rl.json.prov.json").is_file()
-    assert snakemake(work, "-n", "results/models/arith-rl-step60.json").stdout.count("rule ") == 0  # cached
+    assert snakemake(work, "-n", "results/models/arith-rl-step100.json").stdout.count("rule ") == 0  # cached

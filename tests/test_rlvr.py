@@ -53,16 +53,16 @@ def test_the_training_reward_asks_for_the_box_where_math_verify_does_not():
 
 @pytest.fixture(scope="module")
 def learnable(tmp_path_factory):
-    """A base model that answers each of 4 problems with one of the 4 answers at random, not knowing which is right:
-    GRPO can learn the right one per problem within a few steps."""
+    """A base model that answers any of 4 problems with one of their 4 answers at random (it cannot tell the problems
+    apart: measured); GRPO on one of them only has to sharpen that distribution onto the right answer."""
     root = tmp_path_factory.mktemp("rlvr")
     problems = generate_split("train", 4, seed=0, difficulty=2)
     spec = TinyModelSpec(seed=0, recipe="base", train_steps=120, hidden_size=32, distractors=3, vocab_size=300,
                          max_position_embeddings=128)
     build_tiny_model(root / "base", spec, problems, "plain")
-    rl = RlvrSpec(seed=0, steps=24, prompts_per_step=2, group_size=8, learning_rate=0.002, warmup_steps=2,
+    rl = RlvrSpec(seed=0, steps=24, prompts_per_step=1, group_size=16, learning_rate=0.001, warmup_steps=2,
                   max_new_tokens=16, checkpoint_steps=(8, 16))
-    return root, problems, rl
+    return root, problems.head(1), rl
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +90,6 @@ def test_grpo_saves_checkpoints_and_repeats_itself_exactly(learnable, trained_tw
     pd.testing.assert_frame_equal(pd.read_csv(root / "rl-b" / "training_log.csv"), log)
 
 
-@pytest.mark.xfail(strict=True, reason="measured: GRPO (TRL, Adam) does not raise the reward of these tiny models "
-                   "yet; the reward stays near 0.2 over 24 steps here (see the README's RLVR demo section)")
 def test_grpo_raises_the_reward_on_a_trivially_learnable_case(learnable, trained_twice):
     log = pd.read_csv(learnable[0] / "rl-a" / "training_log.csv")
     assert log["reward"].tail(6).mean() > log["reward"].head(6).mean() + 0.15, log
@@ -109,7 +107,7 @@ def small_rl_demo() -> dict:
     config["benchmarks"]["arith"]["synthetic"].update(problems=4, train_problems=50)
     config["models"]["arith-base"]["tiny"].update(train_steps=5, hidden_size=16, batch_size=8)
     config["models"]["arith-rl"]["rlvr"].update(steps=4, prompts_per_step=1, group_size=2, max_new_tokens=8)
-    for name, step in (("arith-rl-step30", 1), ("arith-rl-step60", 2), ("arith-rl-step90", 3)):
+    for name, step in (("arith-rl-step50", 1), ("arith-rl-step100", 2), ("arith-rl-step150", 3)):
         config["models"][name]["checkpoint"]["step"] = step
     return config
 
@@ -119,11 +117,11 @@ def test_the_rules_train_register_checkpoints_and_plan_the_series(tmp_path):
     planned = planned_rules(work)
     assert planned["train_rlvr"] == 1 and planned["register_checkpoint"] == 3 and planned["checkpoint_series"] == 1
     assert planned["sample"] == 5  # base, three checkpoints and the final model, like any model
-    snakemake(work, "results/models/arith-rl-step60.json")
+    snakemake(work, "results/models/arith-rl-step100.json")
     trained = json.loads((work / "results/models/arith-rl.json").read_text())
-    checkpoint = json.loads((work / "results/models/arith-rl-step60.json").read_text())
+    checkpoint = json.loads((work / "results/models/arith-rl-step100.json").read_text())
     assert checkpoint["revision"] == weights_revision(work / checkpoint["path"]) == trained["checkpoints"]["2"]["revision"]
     assert checkpoint["step"] == 2 and (work / checkpoint["path"]).parent.parent == work / trained["path"]
     data = pd.read_parquet(work / "results/data/train/arith.parquet")
     assert len(data) == 50 and (work / "results/models/arith-rl.json.prov.json").is_file()
-    assert snakemake(work, "-n", "results/models/arith-rl-step60.json").stdout.count("rule ") == 0  # cached
+    assert snakemake(work, "-n", "results/models/arith-rl-step100.json").stdout.count("rule ") == 0  # cached

@@ -39,6 +39,11 @@ class RlvrSpec:
     prompts_per_step: int = 4
     group_size: int = 8  # completions per prompt (GRPO's group)
     learning_rate: float = 1e-4
+    # The final RMSNorm gain's own learning rate (None: learning_rate). That gain sets the logits' scale, i.e. the
+    # sampling temperature, which the policy gradient asks to lower; Adam moves every weight by about the same
+    # absolute amount per step, which barely moves a gain of ~1.2 at a learning rate safe for the other weights
+    # (measured: README, "The RLVR demo").
+    final_norm_learning_rate: float | None = None
     warmup_steps: int = 0  # linear warm-up, then linear decay to 0 (Adam's first steps are sign steps: noise)
     beta: float = 0.0  # KL coefficient to the starting model (0: no reference model)
     temperature: float = 1.0
@@ -90,8 +95,14 @@ def train_rlvr(init_dir: str | Path, out_dir: str | Path, problems: pd.DataFrame
         seed=spec.seed, data_seed=spec.seed, use_cpu=True, bf16=False, dataloader_num_workers=0,
         logging_steps=1, save_strategy="no", report_to=[], disable_tqdm=not progress, log_level="warning",
     )
+    final_norm = model.get_decoder().norm.weight
+    others = [p for p in model.parameters() if p is not final_norm]
+    # AdamW as the trainer's default; its schedule (warm-up, linear decay) scales both groups alike.
+    optimizer = torch.optim.AdamW([{"params": others}, {"params": [final_norm],
+                                   "lr": spec.final_norm_learning_rate or spec.learning_rate}],
+                                  lr=spec.learning_rate, weight_decay=0.0)
     trainer = GRPOTrainer(model=model, reward_funcs=reward, args=args, train_dataset=data,
-                          processing_class=tokenizer, callbacks=[SaveCheckpoints()])
+                          processing_class=tokenizer, callbacks=[SaveCheckpoints()], optimizers=(optimizer, None))
     trainer.train()
     shutil.rmtree(out_dir / "trainer", ignore_errors=True)  # nothing of the trainer's own state is kept
     save_model(trainer.model, tokenizer, out_dir)

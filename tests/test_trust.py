@@ -93,8 +93,7 @@ def test_the_plan_uses_the_workflows_own_code_whatever_python_has_installed(demo
     with open(demo_copy / "src" / "rlvr_eval" / "verify" / "math_verify_grader.py", "a") as f:
         f.write("\n_PROVENANCE_PROBE = 1\n")
     planned = planned_outputs(demo_copy)
-    # the copy's grader edit is seen: every verdict of the demo (both graders: the fast path imports both) reruns
-    assert len(planned["verify"]) == 16 and "sample" not in planned
+    assert len(planned["verify"]) == 8 and all("/math_verify/" in o for o in planned["verify"])
 
 
 def test_a_corrupt_shard_says_how_to_recover_and_recovers(demo_copy):

@@ -41,8 +41,7 @@ trigger reruns a job when it changes. Two kinds:
   comments, docstrings and formatting do not count. For verification it also covers the
   grader's own module (loaded by name from ``verify.graders.GRADERS``), its manual ``GRADER_VERSIONS`` entry
   and the versions of the third-party libraries the grader module imports (math-verify, sympy, ...): a
-  changed grader re-verifies (and everything downstream) without resampling. The fast path
-  (verify/span_driver.py) imports both graders' span code, so an edit to either grader module re-verifies both.
+  changed grader re-verifies (and everything downstream) without resampling, and only for that grader.
 
 Modules that only record or report (``NEUTRAL_MODULES``) are not followed, so editing this file reruns nothing.
 """

@@ -48,7 +48,14 @@ GRADER_VERSIONS: dict[str, str] = {
 
 
 def get_grader(name: str) -> Callable[[str, str, str], tuple[str, str | None]]:
+    module = grader_module(name)  # an unknown name raises here
+    return getattr(module, GRADERS[name].split(":")[1])
+
+
+def grader_module(name: str):
+    """The grader's module, loaded by name: its `grade`, and for the fast path (verify.span_driver) its
+    `locate_span`, `shown_answer` and `grade_span`. Never imported statically, so each grader's logic stamp
+    covers its own module only (rlvr_eval.provenance)."""
     if name not in GRADERS:
         raise ValueError(f"unknown grader {name!r}; known: {', '.join(sorted(GRADERS))}")
-    module, func = GRADERS[name].split(":")
-    return getattr(importlib.import_module(module), func)
+    return importlib.import_module(GRADERS[name].split(":")[0])

@@ -76,3 +76,28 @@ def grade_parsed(pred: list, reference: str) -> tuple[str, str | None]:
     if extracted is None:
         extracted = str(pred[0])
     return ("correct" if verify(gold, pred, timeout_seconds=None) else "wrong"), extracted
+
+
+# --- the fast path's interface (rlvr_eval.verify.span_driver reaches it through verify.graders.GRADERS) ---------
+
+def locate_span(response: str, reference: str, benchmark: str = "") -> str | None:
+    """The answer span math-verify would extract from (string scans only), or None: grade the whole response."""
+    from .answer_spans import math_verify_span
+
+    return math_verify_span(response)
+
+
+def shown_answer(span: str, benchmark: str = "") -> str:
+    """What the verdict shows as `extracted` for a span screened as pathological."""
+    from .answer_spans import last_boxed
+
+    return last_boxed(span) or span
+
+
+def grade_span(span: str, reference: str, benchmark: str = "") -> tuple[str, str | None] | None:
+    """`grade` from the span alone; None when math-verify would try earlier candidates of the whole response."""
+    pred = extract(span)
+    if not any(not isinstance(p, str) for p in pred):
+        return None
+    return grade_parsed(pred, reference)
+

@@ -422,6 +422,25 @@ def grade_span(span: str, reference: str, benchmark: str = "",
     return ("wrong", prediction) if prediction else ("no_answer", None)
 
 
+# --- the fast path's interface (rlvr_eval.verify.span_driver reaches it through verify.graders.GRADERS) ---------
+
+@lru_cache(maxsize=4096)
+def _multiple_choice(reference: str, benchmark: str) -> bool:
+    return normalize_reference(reference, benchmark) in CHOICES
+
+
+def locate_span(response: str, reference: str, benchmark: str = "") -> str | None:
+    """The raw answer span (`answer_span`), or None where the verdict needs the whole response (a single-letter
+    reference)."""
+    return None if _multiple_choice(reference, benchmark) else answer_span(response)
+
+
+def shown_answer(span: str, benchmark: str = "") -> str:
+    """What the verdict shows as `extracted` for a span screened as pathological."""
+    keep = benchmark in KEEPS_UNITS
+    return strip_string(strip_string(span, keep_units=keep), keep_units=keep)
+
+
 # --- why the original's verdict differs from another grader's ---------------------------------
 
 CAUSES = ("multiple choice", "and", "left side", "tolerance", "percent", "list", "case", "units", "mixed number",

@@ -24,9 +24,8 @@ from typing import Iterable, Iterator
 import numpy as np
 import pandas as pd
 
-from .answer_spans import last_boxed, math_verify_span, pathological
-from .graders import GRADERS, VERDICT_COLUMNS
-from .qwen_math_grader import CHOICES, KEEPS_UNITS, answer_span, normalize_reference, strip_string
+from .answer_spans import pathological
+from .graders import GRADERS, VERDICT_COLUMNS, grader_module
 from .sandbox import Outcome, WorkerPool
 from .span_grader import UNSURE
 
@@ -74,7 +73,6 @@ class SpanVerifier:
         self.graders, self.timeout_s = list(graders), float(timeout_s)
         self._pool = WorkerPool(WORKER_FUNCTION, workers=max(1, workers), timeout_s=timeout_s)
         self._cache: dict[bytes, tuple[str, str | None, float]] = {}
-        self._choice_reference: dict[tuple[str, str], bool] = {}
         self.stats = {"samples": 0, "graded_spans": 0, "graded_whole": 0, "screened": 0, "cache_hits": 0}
 
     def __enter__(self) -> "SpanVerifier":
@@ -90,23 +88,13 @@ class SpanVerifier:
 
     def _span(self, grader: str, text: str, reference: str, benchmark: str) -> tuple[str, str]:
         """(mode, text to grade): ("span", the answer span) or ("full", the whole response)."""
-        if grader == "math_verify":
-            span = math_verify_span(text)
-            return ("full", text) if span is None else ("span", span)
-        key = (reference, benchmark)
-        if key not in self._choice_reference:  # a single-letter reference reads the whole response
-            self._choice_reference[key] = normalize_reference(reference, benchmark) in CHOICES
-        return ("full", text) if self._choice_reference[key] else ("span", answer_span(text))
+        span = grader_module(grader).locate_span(text, reference, benchmark)
+        return ("full", text) if span is None else ("span", span)
 
     def _screened(self, grader: str, span: str, reference: str, benchmark: str) -> tuple[str, str, float] | None:
         if not pathological(span) or pathological(reference):
             return None
-        if grader == "math_verify":
-            shown = last_boxed(span) or span
-        else:
-            keep = benchmark in KEEPS_UNITS
-            shown = strip_string(strip_string(span, keep_units=keep), keep_units=keep)
-        return "wrong", shown, 0.0
+        return "wrong", grader_module(grader).shown_answer(span, benchmark), 0.0
 
     # --- grading --------------------------------------------------------------------------------
 

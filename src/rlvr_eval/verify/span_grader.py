@@ -8,7 +8,7 @@ References are parsed once per worker (math_verify_grader.parse_reference is cac
 
 from __future__ import annotations
 
-from .graders import get_grader
+from .graders import get_grader, grader_module
 
 UNSURE = "unsure"
 
@@ -18,16 +18,5 @@ def grade_item(grader: str, mode: str, text: str, reference: str, benchmark: str
         return get_grader(grader)(text, reference, benchmark)
     if mode != "span":
         raise ValueError(f"unknown grading mode {mode!r}")
-    if grader == "math_verify":
-        from .math_verify_grader import extract, grade_parsed
-
-        pred = extract(text)
-        if not any(not isinstance(p, str) for p in pred):  # math-verify would try earlier candidates
-            return UNSURE, None
-        return grade_parsed(pred, reference)
-    if grader == "qwen_math":
-        from .qwen_math_grader import grade_span
-
-        verdict = grade_span(text, reference, benchmark)
-        return (UNSURE, None) if verdict is None else verdict
-    raise ValueError(f"grader {grader!r} has no span grading")
+    verdict = grader_module(grader).grade_span(text, reference, benchmark)
+    return (UNSURE, None) if verdict is None else verdict

@@ -33,8 +33,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..io import atomic_path, read_parquet, read_parquet_metadata, sha256_file, write_parquet
-from ..verify.driver import PROMPT_TOO_LONG, capped_mask
-from ..verify.graders import STATUSES, VERDICT_COLUMNS
+from ..verify.driver import PROMPT_TOO_LONG
+from ..verify.graders import STATUSES, VERDICT_COLUMNS, capped_mask
 from . import dataset_quirks, evalplus_tests, livecodebench, sandbox
 from .extract import extract_code
 from .verifier import check_functional, run_many

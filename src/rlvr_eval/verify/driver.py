@@ -13,13 +13,12 @@ import logging
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ..io import read_parquet, read_parquet_metadata, sha256_file, write_parquet
-from .graders import GRADER_VERSIONS, GRADERS, STATUSES, VERDICT_COLUMNS
+from .graders import GRADER_VERSIONS, GRADERS, STATUSES, VERDICT_COLUMNS, capped_mask
 from .sandbox import Outcome, run_with_deadline
-from .span_driver import verify_batches
+from .span_driver import outcome_verdict, verify_batches
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +27,6 @@ class CorruptSamplesError(RuntimeError):
     """A sample file that cannot be read: the way back is to resample it."""
 
 
-GRADER_STATUSES = ("correct", "wrong", "no_answer")  # what a grader itself may return
 # The sample files' finish_reason (and verdict status) of a sample never generated (rlvr_eval.sampling schema);
 # spelled out, not imported, so that verification does not depend on the sampling code.
 PROMPT_TOO_LONG = "prompt_too_long"
@@ -81,7 +79,7 @@ def verify_samples(samples: pd.DataFrame, problems: pd.DataFrame, grader: str, t
     log.info("graded %d samples (%d distinct) with %s in %.1f s", len(pairs), len(unique_pairs), grader,
              time.monotonic() - started)
 
-    verdicts = [(PROMPT_TOO_LONG, None, 0.0) if skip else _verdict(outcomes[position[pair]])
+    verdicts = [(PROMPT_TOO_LONG, None, 0.0) if skip else outcome_verdict(outcomes[position[pair]])
                 for pair, skip in zip(pairs, not_sampled)]
     out = pd.DataFrame({
         "problem_id": problem_ids,
@@ -143,24 +141,6 @@ def _checked_references(samples: pd.DataFrame, problems: pd.DataFrame, graders: 
     return references, problem_ids
 
 
-def capped_mask(samples: pd.DataFrame, max_new_tokens: int | None) -> np.ndarray:
-    """Samples whose token budget the context cut below max_new_tokens (sampling's `max_tokens` column)."""
-    if max_new_tokens is None or "max_tokens" not in samples:
-        return np.zeros(len(samples), dtype=bool)
-    budget = samples["max_tokens"].to_numpy()
-    return (budget > 0) & (budget < max_new_tokens)
-
-
-def _verdict(outcome: Outcome) -> tuple[str, str | None, float]:
-    if outcome.status == "timeout":
-        return "timeout", None, outcome.seconds
-    if outcome.status == "error":
-        return "error", outcome.error, outcome.seconds
-    value = outcome.value
-    if not (isinstance(value, tuple) and len(value) == 2 and value[0] in GRADER_STATUSES):
-        return "error", f"grader returned {value!r}, not (status in {GRADER_STATUSES}, extracted)", outcome.seconds
-    status, extracted = value
-    return status, None if extracted is None else str(extracted), outcome.seconds
 
 
 def verify_shard(samples_path: str | Path, problems_path: str | Path, out_path: str | Path, grader: str,

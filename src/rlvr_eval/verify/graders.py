@@ -28,6 +28,9 @@ from __future__ import annotations
 import importlib
 from typing import Callable
 
+import numpy as np
+import pandas as pd
+
 STATUSES = ("correct", "wrong", "no_answer", "timeout", "error", "prompt_too_long")
 VERDICT_COLUMNS = ["problem_id", "sample_index", "status", "correct", "extracted", "reference", "seconds", "capped"]
 
@@ -59,3 +62,12 @@ def grader_module(name: str):
     if name not in GRADERS:
         raise ValueError(f"unknown grader {name!r}; known: {', '.join(sorted(GRADERS))}")
     return importlib.import_module(GRADERS[name].split(":")[0])
+
+
+def capped_mask(samples: pd.DataFrame, max_new_tokens: int | None) -> np.ndarray:
+    """The `capped` column: samples whose token budget the context cut below max_new_tokens (sampling's `max_tokens`)."""
+    if max_new_tokens is None or "max_tokens" not in samples:
+        return np.zeros(len(samples), dtype=bool)
+    budget = samples["max_tokens"].to_numpy()
+    return (budget > 0) & (budget < max_new_tokens)
+

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .answer_spans import pathological
-from .graders import GRADERS, VERDICT_COLUMNS, grader_module
+from .graders import GRADERS, VERDICT_COLUMNS, capped_mask, grader_module
 from .sandbox import Outcome, WorkerPool
 from .span_grader import UNSURE
 
@@ -45,7 +45,7 @@ def _digest(*parts: str) -> bytes:
     return h.digest()
 
 
-def _verdict(outcome: Outcome) -> tuple[str, str | None, float]:
+def outcome_verdict(outcome: Outcome) -> tuple[str, str | None, float]:
     if outcome.status == "timeout":
         return "timeout", None, outcome.seconds
     if outcome.status == "error":
@@ -103,7 +103,7 @@ class SpanVerifier:
         keys = list(items)
         outcomes = self._pool.map([items[k] for k in keys]) if keys else []
         for key, outcome in zip(keys, outcomes):
-            self._cache[key] = _verdict(outcome)
+            self._cache[key] = outcome_verdict(outcome)
 
     def verify(self, samples: pd.DataFrame, references: dict[str, str], benchmark: str = "",
                max_new_tokens: int | None = None) -> dict[str, pd.DataFrame]:
@@ -157,7 +157,7 @@ class SpanVerifier:
         self._grade(whole)
 
         out = {}
-        capped = _capped(samples, max_new_tokens)
+        capped = capped_mask(samples, max_new_tokens)
         for grader, keys in row_keys.items():
             verdicts = [(PROMPT_TOO_LONG, None, 0.0) if entry is None else self._cache[entry[0]] for entry in keys]
             frame = pd.DataFrame({
@@ -172,13 +172,6 @@ class SpanVerifier:
             frame["capped"] = capped
             out[grader] = frame[VERDICT_COLUMNS]
         return out
-
-
-def _capped(samples: pd.DataFrame, max_new_tokens: int | None) -> np.ndarray:
-    if max_new_tokens is None or "max_tokens" not in samples:
-        return np.zeros(len(samples), dtype=bool)
-    budget = samples["max_tokens"].to_numpy()
-    return (budget > 0) & (budget < max_new_tokens)
 
 
 def verify_batches(batches: Iterable[pd.DataFrame], references: dict[str, str], graders: list[str],

@@ -226,9 +226,17 @@ def score_responses(model_dir: str | Path, responses: pd.DataFrame, problems: pd
                                                 batch_size, max_batch_tokens)
     else:
         scored = response_logprobs_vllm(llm, [prompts[i] for i in todo], [texts[i] for i in todo], tokenizer)
-    by_row = dict(zip(todo, scored))
-    summary = [summarise_logprobs(by_row[i]) if i in by_row else (response_tokens[i], float("nan"), float("nan"))
-               for i in range(len(texts))]
+    return perplexity_table(responses, ids, scored_model, response_model, fits, dict(zip(todo, scored)),
+                            response_tokens, labels)
+
+
+def perplexity_table(responses: pd.DataFrame, ids: pd.Series, scored_model: str, response_model: str,
+                     fits: list[bool], scored: dict[int, np.ndarray], response_tokens: list[int],
+                     labels: dict | None = None) -> pd.DataFrame:
+    """The output rows (PERPLEXITY_COLUMNS, labels first): `scored` maps a row to its token log-probs; a row that
+    does not fit the context is `too_long` with its token count and NaN scores."""
+    summary = [summarise_logprobs(scored[i]) if i in scored else (response_tokens[i], float("nan"), float("nan"))
+               for i in range(len(fits))]
     table = pd.DataFrame({
         "problem_id": ids.to_numpy(),
         "sample_index": responses["sample_index"].astype(int).to_numpy(),

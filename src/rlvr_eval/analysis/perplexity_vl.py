@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..prompts import render_problem_prompts
-from .perplexity import PERPLEXITY_COLUMNS, SCORED, TOO_LONG, summarise_logprobs
+from .perplexity import perplexity_table
 
 
 def score_responses_vl(model_dir: str | Path, responses: pd.DataFrame, problems: pd.DataFrame, template: str,
@@ -51,21 +51,8 @@ def score_responses_vl(model_dir: str | Path, responses: pd.DataFrame, problems:
     else:
         scored.update(zip(todo, _logprobs_vllm(scorer, [prompts[i] for i in todo], [response_ids[i] for i in todo],
                                                [prompt_lengths[i] for i in todo])))
-    summary = [summarise_logprobs(scored[i]) if i in scored else (len(response_ids[i]), float("nan"), float("nan"))
-               for i in range(len(texts))]
-    out = pd.DataFrame({
-        "problem_id": ids.to_numpy(),
-        "sample_index": responses["sample_index"].astype(int).to_numpy(),
-        "scored_model": scored_model,
-        "response_model": response_model,
-        "status": [SCORED if ok else TOO_LONG for ok in fits],
-        "num_tokens": np.array([s[0] for s in summary], dtype=int),
-        "mean_logprob": np.array([s[1] for s in summary], dtype=float),
-        "perplexity": np.array([s[2] for s in summary], dtype=float),
-    }, columns=PERPLEXITY_COLUMNS)
-    for i, (name, value) in enumerate((labels or {}).items()):
-        out.insert(i, name, value)
-    return out
+    return perplexity_table(responses, ids, scored_model, response_model, fits, scored,
+                            [len(r) for r in response_ids], labels)
 
 
 def _logprobs_transformers(scorer, prompt, response_ids: list[int]) -> np.ndarray:

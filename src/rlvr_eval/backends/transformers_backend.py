@@ -43,10 +43,13 @@ class SampledLogprobs(LogitsProcessor):
 
 
 class TransformersBackend:
+    auto_model = "AutoModelForCausalLM"  # the transformers Auto class that loads the model
+
     def __init__(self, model_dir: str, device: str | None = None, dtype: str = "auto", batch_size: int = 64,
                  max_model_len: int | None = None):
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        import transformers
+        from transformers import AutoTokenizer
 
         self._torch = torch
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -55,9 +58,11 @@ class TransformersBackend:
         else:
             torch_dtype = getattr(torch, dtype)
         self._tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        self.model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch_dtype).to(self.device).eval()
+        auto = getattr(transformers, self.auto_model)
+        self.model = auto.from_pretrained(model_dir, dtype=torch_dtype).to(self.device).eval()
         self.batch_size = batch_size
-        self.max_model_len = max_model_len or getattr(self.model.config, "max_position_embeddings", None)
+        text_config = getattr(self.model.config, "text_config", self.model.config)  # a VL model's language part
+        self.max_model_len = max_model_len or getattr(text_config, "max_position_embeddings", None)
         eos = self.model.generation_config.eos_token_id
         self.eos_ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
         if self._tokenizer.eos_token_id is not None:
@@ -88,9 +93,13 @@ class TransformersBackend:
         budgets = max_tokens or [params.max_new_tokens] * len(prompts)
         return [self._generate_one(p, n, s, params, b) for p, s, b in zip(prompts, seeds, budgets)]
 
+    def _encode(self, prompt: str):
+        """The model inputs of a prompt (the text carries its own special tokens: none added)."""
+        return self._tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.device)
+
     def _generate_one(self, prompt: str, n: int, seed: int, params: SamplingParams, budget: int) -> list[Completion]:
         torch = self._torch
-        enc = self._tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.device)
+        enc = self._encode(prompt)
         prompt_len = enc["input_ids"].shape[1]
         torch.manual_seed(seed)
         out: list[Completion] = []

@@ -9,38 +9,20 @@ Measured traps of transformers 5.24 without torchvision, which this follows:
 
 from __future__ import annotations
 
-from transformers import LogitsProcessorList
 
-from .base import Completion, SamplingParams
-from .transformers_backend import SampledLogprobs, TransformersBackend
+from .transformers_backend import TransformersBackend
 from .vision import (expand_image_pads, image_tokens, load_image_processor, load_images, pixel_limits,
                      prompt_token_count)
 
 
 class TransformersVLBackend(TransformersBackend):
+    auto_model = "AutoModelForImageTextToText"
+
     def __init__(self, model_dir: str, device: str | None = None, dtype: str = "auto", batch_size: int = 64,
                  max_model_len: int | None = None, min_pixels: int | None = None, max_pixels: int | None = None):
-        import torch
-        from transformers import AutoModelForImageTextToText, AutoTokenizer
-
-        self._torch = torch
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        if dtype == "auto":
-            torch_dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
-        else:
-            torch_dtype = getattr(torch, dtype)
-        self._tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        super().__init__(model_dir, device, dtype, batch_size, max_model_len)
         self.image_processor = load_image_processor(model_dir, min_pixels, max_pixels)
-        self.model = AutoModelForImageTextToText.from_pretrained(model_dir, dtype=torch_dtype).to(self.device).eval()
-        self.batch_size = batch_size
-        text_config = getattr(self.model.config, "text_config", self.model.config)
-        self.max_model_len = max_model_len or getattr(text_config, "max_position_embeddings", None)
         self.image_token_id = self.model.config.image_token_id
-        eos = self.model.generation_config.eos_token_id
-        self.eos_ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
-        if self._tokenizer.eos_token_id is not None:
-            self.eos_ids.add(self._tokenizer.eos_token_id)
-        self.pad_id = self._tokenizer.pad_token_id if self._tokenizer.pad_token_id is not None else min(self.eos_ids)
 
     def info(self) -> dict:
         return {**super().info(), "backend": "transformers-vl", **pixel_limits(self.image_processor)}
@@ -61,26 +43,3 @@ class TransformersVLBackend(TransformersBackend):
     def prompt_lengths(self, prompts) -> list[int]:
         """Tokens of each prompt as the model reads it: every image expanded to its image tokens."""
         return [prompt_token_count(self._tokenizer, self.image_processor, p) for p in prompts]
-
-    def _generate_one(self, prompt, n: int, seed: int, params: SamplingParams, budget: int) -> list[Completion]:
-        torch = self._torch
-        inputs = self._encode(prompt)
-        prompt_len = inputs["input_ids"].shape[1]
-        torch.manual_seed(seed)
-        out: list[Completion] = []
-        remaining = n
-        while remaining:
-            batch = min(remaining, self.batch_size)
-            logprobs = SampledLogprobs()  # the sampled tokens' log-probs, as the text backend records them
-            with torch.no_grad():
-                seqs = self.model.generate(
-                    **inputs, do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=0,
-                    max_new_tokens=budget, num_return_sequences=batch, pad_token_id=self.pad_id,
-                    stop_strings=list(params.stop) or None, tokenizer=self._tokenizer if params.stop else None,
-                    logits_processor=LogitsProcessorList([logprobs]),
-                )
-            per_token = logprobs.finish(seqs, prompt_len).tolist()
-            for row, lps in zip(seqs[:, prompt_len:].tolist(), per_token):
-                out.append(self._to_completion(row, params, lps))
-            remaining -= batch
-        return out

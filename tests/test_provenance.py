@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -126,6 +128,21 @@ def test_logged_with_a_path_only_logs(tmp_path):
     with logged(tmp_path / "x.log") as prov:
         print("plain")
     assert prov is None and "plain" in (tmp_path / "x.log").read_text()
+
+
+def test_the_log_also_takes_what_child_processes_print_and_late_writes_of_libraries(tmp_path, capfd):
+    """vLLM's engine runs in a child process, and its logger keeps the stream it found at import: both end up in
+    the job's log, and nothing writes to a closed file after the job's body."""
+    with logged(tmp_path / "x.log"):
+        subprocess.run([sys.executable, "-c", "import sys; print('child out'); print('child err', file=sys.stderr)"],
+                       check=True)
+        kept_by_a_library = sys.stdout
+    kept_by_a_library.write("written at exit\n")
+    kept_by_a_library.flush()
+    print("after the job")
+    text = (tmp_path / "x.log").read_text()
+    assert "child out" in text and "child err" in text and "written at exit" in text
+    assert "after the job" not in text and "after the job" in capfd.readouterr().out
 
 
 def test_normalised_digest_ignores_comments_docstrings_and_layout():

@@ -52,8 +52,23 @@ def snakemake(workdir: Path, *args: str, check: bool = True, timeout: float = 18
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout, env=env)
     if check and proc.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
+        raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{failed_jobs(workdir, proc.stderr)}\n"
+                             f"--- stdout (end) ---\n{proc.stdout[-3000:]}\n--- stderr (end) ---\n{proc.stderr[-5000:]}")
     return proc
+
+
+def failed_jobs(workdir: Path, stderr: str) -> str:
+    """Snakemake's 'Error in rule' blocks, each followed by the end of the failed job's log: first in a failure
+    message, where a long output's tail would hide them."""
+    blocks = re.findall(r"^Error in rule .*?(?=^\S|\Z)", stderr, flags=re.M | re.S)
+    out = []
+    for block in blocks:
+        out.append(block.rstrip())
+        for log in re.findall(r"^\s+log: (\S+)", block, flags=re.M):
+            path = Path(workdir) / log
+            text = path.read_text(errors="replace")[-3000:] if path.is_file() else "(no log file)"
+            out.append(f"--- {log} (end) ---\n{text}")
+    return "\n".join(out) or "(no 'Error in rule' in Snakemake's output)"
 
 
 _JOB_RE = re.compile(r"^(?:local)?rule (\w+):\s*$")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 import traceback
 from pathlib import Path
 
@@ -25,17 +26,31 @@ def _redirected(path: str | os.PathLike | None):
         yield None
         return
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", buffering=1) as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-        handler = logging.StreamHandler(log)
-        logging.getLogger().addHandler(handler)
-        logging.getLogger().setLevel(logging.INFO)
-        try:
-            yield log
-        except BaseException:
-            traceback.print_exc(file=log)
-            raise
-        finally:
-            logging.getLogger().removeHandler(handler)
+    Path(path).write_text("")
+    # Never closed: libraries keep the stream they saw at import (vLLM's logger) and write to it at exit.
+    log = open(path, "a", buffering=1)
+    # The file descriptors too, so that processes the body starts (vLLM's engine) log to the job's log as well.
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    saved = [os.dup(1), os.dup(2)]
+    os.dup2(log.fileno(), 1)
+    os.dup2(log.fileno(), 2)
+    handler = logging.StreamHandler(log)
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.INFO)
+    try:
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            try:
+                yield log
+            except BaseException:
+                traceback.print_exc(file=log)
+                raise
+    finally:
+        logging.getLogger().removeHandler(handler)
+        log.flush()
+        for fd, original in zip((1, 2), saved):
+            os.dup2(original, fd)
+            os.close(original)
 
 
 @contextlib.contextmanager

@@ -141,13 +141,18 @@ class VLLMBackend:
     def prompt_lengths(self, prompts: Sequence[str]) -> list[int]:
         return [len(self.encode(p)) for p in prompts]
 
+    def requests(self, prompts: Sequence[str]) -> tuple[list[dict], list[int]]:
+        """The engine's request for each prompt, and the prompt's length in tokens."""
+        token_ids = [self.encode(p) for p in prompts]
+        return [{"prompt_token_ids": t} for t in token_ids], [len(t) for t in token_ids]
+
     def generate(self, prompts: list[str], n: int, seeds: list[int], params: SamplingParams,
                  max_tokens: list[int] | None = None) -> list[list[Completion]]:
-        token_ids = [self.encode(p) for p in prompts]
+        requests, lengths = self.requests(prompts)
         budgets = max_tokens or [params.max_new_tokens] * len(prompts)
-        for ids, budget in zip(token_ids, budgets):  # vLLM would reject the whole call
-            if budget < 1 or len(ids) + budget > self.max_model_len:
-                raise ValueError(f"a prompt of {len(ids)} tokens with a budget of {budget} new tokens does not fit "
+        for length, budget in zip(lengths, budgets):  # vLLM would reject the whole call
+            if budget < 1 or length + budget > self.max_model_len:
+                raise ValueError(f"a prompt of {length} tokens with a budget of {budget} new tokens does not fit "
                                  f"max_model_len {self.max_model_len} (sampling.token_budgets caps budgets)")
         stop_ids = stop_token_ids(self._tokenizer, params.stop)
         per_prompt = [
@@ -159,7 +164,7 @@ class VLLMBackend:
             )
             for seed, budget in zip(seeds, budgets)
         ]
-        outputs = self._llm.generate([{"prompt_token_ids": t} for t in token_ids], per_prompt, use_tqdm=self.use_tqdm)
+        outputs = self._llm.generate(requests, per_prompt, use_tqdm=self.use_tqdm)
         if len(outputs) != len(prompts):
             raise RuntimeError(f"vLLM returned {len(outputs)} outputs for {len(prompts)} prompts")
         return [[self._to_completion(c, params) for c in sorted(out.outputs, key=lambda c: c.index)] for out in outputs]

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .base import Completion, SamplingParams
 from .vision import load_image_processor, load_images, pixel_limits, prompt_token_count
-from .vllm_backend import VLLMBackend, stop_token_ids
+from .vllm_backend import VLLMBackend
 
 IMAGES_PER_PROMPT = 1
 
@@ -34,23 +33,8 @@ class VLLMVisionBackend(VLLMBackend):
     def prompt_lengths(self, prompts: Sequence[str]) -> list[int]:
         return [prompt_token_count(self._tokenizer, self.image_processor, p) for p in prompts]
 
-    def generate(self, prompts: list[str], n: int, seeds: list[int], params: SamplingParams,
-                 max_tokens: list[int] | None = None) -> list[list[Completion]]:
-        budgets = max_tokens or [params.max_new_tokens] * len(prompts)
-        for length, budget in zip(self.prompt_lengths(prompts), budgets):  # vLLM would reject the whole call
-            if budget < 1 or length + budget > self.max_model_len:
-                raise ValueError(f"a prompt of {length} tokens (images expanded) with a budget of {budget} new tokens "
-                                 f"does not fit max_model_len {self.max_model_len} (sampling.token_budgets caps budgets)")
-        stop_ids = stop_token_ids(self._tokenizer, params.stop)
-        per_prompt = [
-            self._vllm.SamplingParams(
-                n=n, temperature=params.temperature, top_p=params.top_p, max_tokens=budget, seed=seed,
-                logprobs=0,  # the sampled tokens' log-probs, as the text backend records them
-                stop=list(params.stop) or None, stop_token_ids=stop_ids or None,
-                skip_special_tokens=False, spaces_between_special_tokens=False,
-            )
-            for seed, budget in zip(seeds, budgets)
-        ]
+    def requests(self, prompts: Sequence[str]) -> tuple[list[dict], list[int]]:
+        """Text with the image placeholders, the image itself, and the length with the image tokens expanded."""
         requests = []
         for prompt in prompts:
             images = load_images(getattr(prompt, "images", ()))
@@ -58,7 +42,4 @@ class VLLMVisionBackend(VLLMBackend):
             if images:
                 request["multi_modal_data"] = {"image": images[0] if len(images) == 1 else images}
             requests.append(request)
-        outputs = self._llm.generate(requests, per_prompt, use_tqdm=self.use_tqdm)
-        if len(outputs) != len(prompts):
-            raise RuntimeError(f"vLLM returned {len(outputs)} outputs for {len(prompts)} prompts")
-        return [[self._to_completion(c, params) for c in sorted(out.outputs, key=lambda c: c.index)] for out in outputs]
+        return requests, self.prompt_lengths(prompts)

@@ -10,7 +10,7 @@ CORES ?= 2
 BIN := $(VENV)/bin
 VLLM_BIN := $(VLLM_VENV)/bin
 
-.PHONY: install install-vllm demo test test-main test-vllm paper-dry-run clean-demo
+.PHONY: install install-vllm demo test test-main test-vllm paper-dry-run bench-scale clean-demo
 
 install: $(VENV)/.installed
 
@@ -52,6 +52,16 @@ test-main: install
 # RLVR_EVAL_REQUIRE_VLLM=1: a vLLM test that cannot run here fails instead of skipping.
 test-vllm: install-vllm
 	PATH="$(abspath $(VLLM_BIN)):$$PATH" RLVR_EVAL_REQUIRE_VLLM=1 $(VLLM_BIN)/python -m pytest -ra -m vllm
+
+# The scale benchmarks of README "Verification, bootstrap and planning at the paper's scale", each printing its
+# ratio against a baseline measured in the same run; long (tens of minutes): run them on an otherwise idle machine.
+bench-scale: install
+	$(BIN)/python bench/corpus.py
+	$(BIN)/python bench/verification_throughput.py
+	$(BIN)/python bench/passk_aggregation.py
+	$(BIN)/python bench/bootstrap_profile.py
+	$(BIN)/python bench/aggregation_scaling.py
+	$(BIN)/python bench/planning.py
 
 paper-dry-run: install
 	$(BIN)/snakemake --dry-run --quiet rules

@@ -171,11 +171,7 @@ rule perplexity:
         engine_kwargs=lambda w: GRID.perplexity_engine_options(w.scored_model),
         logic=logic_version("perplexity"),
     resources:
-        gpu=lambda w: RESOURCES.sampling(w.scored_model)["gpu"],
-        cpus_per_gpu=lambda w: RESOURCES.sampling(w.scored_model)["cpus_per_gpu"],
-        mem_mb=lambda w: RESOURCES.sampling(w.scored_model)["mem_mb"],
-        runtime=lambda w: RESOURCES.sampling(w.scored_model)["runtime"],
-        nodes=lambda w: RESOURCES.sampling(w.scored_model)["nodes"],
+        **model_job_resources(lambda w: w.scored_model),
     conda:
         lambda w: f"../../envs/sampling-{GRID.backend(w.scored_model)}.yaml"
     log:

@@ -53,6 +53,41 @@ wildcard_constraints:
 
 
 # --- input functions and helpers of the rules ------------------------------------------------------
+def model_job_resources(model_of):
+    """gpu, cpus_per_gpu, mem_mb, runtime, nodes of a job that runs a model (sampling, perplexity): each a plain
+    value when every model gets the same, which Snakemake then takes as is instead of calling a function for every
+    job (sampling is a third of the paper grid's jobs), else a lookup in a table built once."""
+    table = {m: RESOURCES.sampling(m) for m in GRID.models}
+    out = {}
+    for key in ("gpu", "cpus_per_gpu", "mem_mb", "runtime", "nodes"):
+        values = {spec[key] for spec in table.values()}
+        if len(values) == 1:
+            out[key] = values.pop()
+        else:
+
+            def lookup(wildcards, key=key):
+                return table[model_of(wildcards)][key]
+
+            out[key] = lookup
+    return out
+
+
+def record_signatures(rules):
+    """Snakemake reads the signature of each input, params and conda function again for every job (three
+    inspect.signature calls per function and job; the largest single cost of planning the paper grid's 60,000
+    jobs after Snakemake's own). Record each once with Snakemake's own hook for that, so the same parameters are
+    passed without inspecting again. Nothing else changes: the functions are called exactly as before."""
+    import inspect
+
+    from snakemake.common import overwrite_function_params
+
+    for r in rules:
+        items = [*r.input, *r.params, r.conda_env]
+        for f in (getattr(item, "callable", None) or item for item in items):
+            if inspect.isfunction(f):
+                overwrite_function_params(f, inspect.signature(f).parameters)
+
+
 def benchmark_source_files(wildcards):
     mirror = GRID.benchmark_mirror(wildcards.benchmark)
     if mirror is None:

@@ -21,11 +21,7 @@ rule sample:
         backend_options=lambda w: GRID.backend_options(w.model),
         logic=logic_version("sampling"),  # manual: editing the sampling code never resamples by itself
     resources:
-        gpu=lambda w: RESOURCES.sampling(w.model)["gpu"],
-        cpus_per_gpu=lambda w: RESOURCES.sampling(w.model)["cpus_per_gpu"],
-        mem_mb=lambda w: RESOURCES.sampling(w.model)["mem_mb"],
-        runtime=lambda w: RESOURCES.sampling(w.model)["runtime"],
-        nodes=lambda w: RESOURCES.sampling(w.model)["nodes"],
+        **model_job_resources(lambda w: w.model),
     conda:
         lambda w: f"../../envs/sampling-{GRID.backend(w.model)}.yaml"
     log:

@@ -53,23 +53,25 @@ wildcard_constraints:
 
 
 # --- input functions and helpers of the rules ------------------------------------------------------
-def model_job_resources(model_of):
-    """gpu, cpus_per_gpu, mem_mb, runtime, nodes of a job that runs a model (sampling, perplexity): each a plain
-    value when every model gets the same, which Snakemake then takes as is instead of calling a function for every
-    job (sampling is a third of the paper grid's jobs), else a lookup in a table built once."""
+def model_job_resources(model_wildcard):
+    """gpu, cpus_per_gpu, mem_mb, runtime, nodes of a job that runs the model named by `model_wildcard` (sampling,
+    perplexity): plain values when every model gets the same (constant_or), else lookups in a table built once."""
     table = {m: RESOURCES.sampling(m) for m in GRID.models}
-    out = {}
-    for key in ("gpu", "cpus_per_gpu", "mem_mb", "runtime", "nodes"):
-        values = {spec[key] for spec in table.values()}
-        if len(values) == 1:
-            out[key] = values.pop()
-        else:
+    jobs = [{model_wildcard: m} for m in GRID.models]
+    return {key: constant_or(lambda w, key=key: table[getattr(w, model_wildcard)][key], jobs)
+            for key in ("gpu", "cpus_per_gpu", "mem_mb", "runtime", "nodes")}
 
-            def lookup(wildcards, key=key):
-                return table[model_of(wildcards)][key]
 
-            out[key] = lookup
-    return out
+def constant_or(function, jobs):
+    """`function` of a job's wildcards as a rule's argument: the value itself when it is the same for every one of
+    `jobs` (all the wildcard values the rule accepts), which Snakemake then takes as is instead of calling a function
+    for every job; else `function`. Strings with braces stay functions (Snakemake would format them)."""
+    from types import SimpleNamespace
+
+    values = [function(SimpleNamespace(**wildcards)) for wildcards in jobs]
+    if not values or any(repr(v) != repr(values[0]) for v in values) or "{" in repr(values[0]):
+        return function
+    return values[0]
 
 
 def record_signatures(rules):

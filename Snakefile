@@ -22,3 +22,6 @@ rule all:
     input:
         GRID.targets(),
     default_target: True
+
+
+record_signatures(workflow.rules)  # after every rule: planning speed only (workflow/rules/common.smk)

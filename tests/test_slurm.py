@@ -98,6 +98,21 @@ def test_rules_declare_the_resources(tmp_path):
     assert "gpu" not in resources["build_tiny_model"] and "mem_mb=2000" in resources["build_tiny_model"]
 
 
+def test_paper_grid_jobs_ask_for_their_own_models_resources(tmp_path):
+    """The paper's models differ (the 32B ones: two GPUs, 48 h), so each job looks its model up; the demo's models
+    all get the same, which the rules pass as plain values (planning speed)."""
+    workdir = copy_workflow(tmp_path)
+    targets = ["results/samples/dapo-qwen-32b/aime24/shard-0000.parquet",
+               "results/samples/qwen2.5-7b/aime24/shard-0000.parquet"]
+    proc = snakemake(workdir, "--dry-run", *targets, configfile="config.yaml")
+    jobs = re.findall(r"rule sample:.*?output: (\S+).*?resources: ([^\n]+)", proc.stdout + proc.stderr, flags=re.S)
+    resources = {out.split("/")[2]: res for out, res in jobs}
+    assert "gpu=2" in resources["dapo-qwen-32b"] and "mem_mb=128000" in resources["dapo-qwen-32b"]
+    assert "runtime=2880" in resources["dapo-qwen-32b"] and "nodes=1" in resources["dapo-qwen-32b"]
+    assert "gpu=1" in resources["qwen2.5-7b"] and "mem_mb=64000" in resources["qwen2.5-7b"]
+    assert "runtime=1440" in resources["qwen2.5-7b"] and "cpus_per_gpu=8" in resources["qwen2.5-7b"]
+
+
 def test_every_gpu_rule_is_routed_by_the_profiles_gpu_partition_template(tmp_path):
     """The profile's (commented) set-resources block must name every rule whose jobs ask for a GPU, else a site
     that uncomments it sends the others to the CPU partition; GPU jobs stay on one node."""

@@ -220,6 +220,7 @@ def _strip_docstrings(tree: ast.AST) -> ast.AST:
     return tree
 
 
+@functools.lru_cache(maxsize=None)  # the stages share most modules: each text is parsed once per process
 def normalised_source_digest(source: str) -> str:
     """sha256 of the source's AST without docstrings: comments, docstrings and layout do not count."""
     tree = _strip_docstrings(ast.parse(source))
@@ -251,9 +252,14 @@ def _module_name(path: Path) -> str | None:
     return ".".join(["rlvr_eval", *parts])
 
 
-def _imports(path: Path) -> tuple[set[str], set[str]]:
+def _imports(path: Path) -> tuple[frozenset[str], frozenset[str]]:
     """(rlvr_eval modules, third-party top-level names) imported anywhere in `path`."""
-    tree = ast.parse(path.read_text())
+    return _imports_of(path, path.read_text())
+
+
+@functools.lru_cache(maxsize=None)  # keyed by the text too: an edited file is parsed again
+def _imports_of(path: Path, source: str) -> tuple[frozenset[str], frozenset[str]]:
+    tree = ast.parse(source)
     me = _module_name(path)
     is_pkg = path.name == "__init__.py"
     internal, external = set(), set()
@@ -283,7 +289,7 @@ def _imports(path: Path) -> tuple[set[str], set[str]]:
             for alias in node.names:  # `from rlvr_eval import provenance`: a submodule, not a name
                 if base.startswith("rlvr_eval") and module_file(f"{base}.{alias.name}") is not None:
                     internal.add(f"{base}.{alias.name}")
-    return internal, external
+    return frozenset(internal), frozenset(external)
 
 
 def source_closure(roots: Iterable[str | Path]) -> tuple[dict[str, str], set[str]]:
@@ -319,10 +325,17 @@ def source_closure(roots: Iterable[str | Path]) -> tuple[dict[str, str], set[str
     return dict(sorted(digests.items())), external
 
 
+@functools.lru_cache(maxsize=1)  # scans every installed distribution: once per process
+def _packages_distributions() -> dict:
+    from importlib import metadata
+
+    return metadata.packages_distributions()
+
+
 def _distribution_versions(top_level_names: Iterable[str]) -> dict[str, str | None]:
     from importlib import metadata
 
-    mapping = metadata.packages_distributions()
+    mapping = _packages_distributions()
     out = {}
     for name in sorted(set(top_level_names)):
         for dist in mapping.get(name, [name]):

@@ -166,18 +166,16 @@ rule perplexity:
         num_problems=config["analysis"]["perplexity"]["problems"],
         responses_per_problem=config["analysis"]["perplexity"]["responses_per_problem"],
         seed=config["analysis"]["perplexity"]["seed"],
-        backend=lambda w: GRID.backend(w.scored_model),
+        backend=constant_or(lambda w: GRID.backend(w.scored_model), [{"scored_model": m} for m in GRID.models]),
         batch_size=config["analysis"]["perplexity"]["batch_size"],
         engine_kwargs=lambda w: GRID.perplexity_engine_options(w.scored_model),
         logic=logic_version("perplexity"),
     resources:
-        gpu=lambda w: RESOURCES.sampling(w.scored_model)["gpu"],
-        cpus_per_gpu=lambda w: RESOURCES.sampling(w.scored_model)["cpus_per_gpu"],
-        mem_mb=lambda w: RESOURCES.sampling(w.scored_model)["mem_mb"],
-        runtime=lambda w: RESOURCES.sampling(w.scored_model)["runtime"],
-        nodes=lambda w: RESOURCES.sampling(w.scored_model)["nodes"],
+        **model_job_resources("scored_model"),
     conda:
-        lambda w: f"../../envs/sampling-{GRID.backend(w.scored_model)}.yaml"
+        constant_or(
+            lambda w: f"../../envs/sampling-{GRID.backend(w.scored_model)}.yaml", [{"scored_model": m} for m in GRID.models]
+        )
     log:
         "logs/analysis/perplexity/{benchmark}/{scored_model}/{response_model}.log",
     script:

@@ -17,17 +17,13 @@ rule sample:
         num_samples=lambda w: GRID.shard_num_samples(w.model, w.benchmark, w.shard),
         shard_size=GRID.shard_size,
         seed=config["sampling"]["seed"],
-        backend=lambda w: GRID.backend(w.model),
+        backend=constant_or(lambda w: GRID.backend(w.model), [{"model": m} for m in GRID.sampled_models]),
         backend_options=lambda w: GRID.backend_options(w.model),
         logic=logic_version("sampling"),  # manual: editing the sampling code never resamples by itself
     resources:
-        gpu=lambda w: RESOURCES.sampling(w.model)["gpu"],
-        cpus_per_gpu=lambda w: RESOURCES.sampling(w.model)["cpus_per_gpu"],
-        mem_mb=lambda w: RESOURCES.sampling(w.model)["mem_mb"],
-        runtime=lambda w: RESOURCES.sampling(w.model)["runtime"],
-        nodes=lambda w: RESOURCES.sampling(w.model)["nodes"],
+        **model_job_resources("model"),
     conda:
-        lambda w: f"../../envs/sampling-{GRID.backend(w.model)}.yaml"
+        constant_or(lambda w: f"../../envs/sampling-{GRID.backend(w.model)}.yaml", [{"model": m} for m in GRID.sampled_models])
     log:
         "logs/sample/{model}/{benchmark}/shard-{shard}.log",
     script:

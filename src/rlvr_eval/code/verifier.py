@@ -74,7 +74,9 @@ def check_functional(code: str, tests: FunctionalTests, limits: sandbox.Limits, 
                 state["failure"] = f"load error: {obj.get('error')}"
                 return True
             state.update(group=nxt, i=0, oracle=tests.oracle(nxt))
-            return _wall_limit(tests.limits_s[nxt][0]) if tests.groups[nxt] else math.inf
+            if not tests.groups[nxt]:  # a group without tests (Mbpp/793's plus) passes once the program loads
+                return group_passed(nxt)
+            return _wall_limit(tests.limits_s[nxt][0])
         if g is None or obj.get("group") != g or obj.get("i") != i or kind not in ("value", "raised"):
             return fail(f"{g}[{i}]: unexpected output on the result channel")
         where = f"{g}[{i}]"
@@ -91,10 +93,14 @@ def check_functional(code: str, tests: FunctionalTests, limits: sandbox.Limits, 
             return fail(f"{where}: expected {_short(exp)}, got {_short(out)}")
         state["i"] = i + 1
         if state["i"] == len(tests.groups[g]):
-            state["passed"].append(g)
-            state["group"] = None
-            return math.inf
+            return group_passed(g)
         return _wall_limit(tests.limits_s[g][i + 1])
+
+    def group_passed(g: str):
+        state["passed"].append(g)
+        state["group"] = None
+        # the last group passed: the verdict is known, so stop the run rather than wait for its teardown
+        return True if len(state["passed"]) == len(order) else math.inf
 
     job = {"mode": "functional", "code": code, "entry_point": tests.entry_point,
            "groups": [{"name": g, "inputs": tests.groups[g]} for g in order]}

@@ -55,6 +55,9 @@ def main() -> None:
                             "runner_load_cpu", "runner_tests_cpu"), 0.0)
     real_run = sandbox.run
 
+    per_problem: dict[str, dict[str, float]] = {}
+    current = {"task": None}
+
     def timed_run(job, limits, isolation, on_line=None, keep_lines=True):
         marks: dict[str, float] = {}
         cpu: dict[str, float] = {}
@@ -89,6 +92,11 @@ def main() -> None:
         totals["parent_on_line_cpu"] += acc["on_line"]
         totals["parent_cpu"] += time.thread_time() - c0
         totals["lines"] += acc["lines"]
+        mine = per_problem.setdefault(current["task"], {"wall": 0.0, "samples_cpu": 0.0, "runner_cpu": 0.0, "parent_cpu": 0.0})
+        mine["wall"] += t1 - t0
+        mine["samples_cpu"] += acc["samples"]
+        mine["runner_cpu"] += cpu.get("last", 0)
+        mine["parent_cpu"] += time.thread_time() - c0
         # the runner's own CPU (its progress lines carry it; a run stopped at a failure has no "finished")
         totals["runner_start_cpu"] += cpu.get("started", 0)
         totals["runner_load_cpu"] += cpu.get("loaded", cpu.get("started", 0)) - cpu.get("started", 0)
@@ -97,7 +105,10 @@ def main() -> None:
 
     verifier.sandbox.run = timed_run
     t = time.perf_counter()
-    verdicts = [verifier.check_functional(code, tests[tid], et.limits(), isolation) for tid, code in samples]
+    verdicts = []
+    for tid, code in samples:
+        current["task"] = tid
+        verdicts.append(verifier.check_functional(code, tests[tid], et.limits(), isolation))
     wall = time.perf_counter() - t
     n = len(samples)
     full = sum(v.status == "passed" for v in verdicts)  # runs with a "finished" line: their test CPU is known
@@ -116,6 +127,8 @@ def main() -> None:
             "parent_on_line (decoding, oracle)": round(totals["parent_on_line_cpu"], 2),
         },
         "passed_runs": full,
+        "slowest_problems": {t: {k: round(v, 2) for k, v in d.items()}
+                             for t, d in sorted(per_problem.items(), key=lambda kv: -kv[1]["wall"])[:8]},
         "note": "runner_tests includes the samples' own calls and the second group's load; supervisor, fork server "
                 "and kernel (namespace set-up and teardown) CPU is not counted",
     }

@@ -162,10 +162,11 @@ def set_limits(limits):
 
 # --- exact-type value encoding (decoded by rlvr_eval.code.values) ---------------------------------
 # JSON text in which a list is a list and everything else JSON cannot tell apart is tagged: {"tuple": [...]},
-# {"set": [...]}, {"frozenset": [...]}, {"dict": [[k, v], ...]}, {"bytes": hex}, {"complex": [re, im]},
-# {"int": hex} beyond 2**53, {"unsupported": type name}. A list of plain scalars goes through the C
+# {"set": [...]}, {"frozenset": [...]}, {"dict": [[k, v], ...]} (also "Counter", "OrderedDict", "defaultdict"),
+# {"bytes": hex}, {"complex": [re, im]}, {"int": hex} beyond 2**53, {"unsupported": type name}. A list of plain scalars goes through the C
 # encoder of _json in one call (outputs of a million numbers are common in HumanEval+).
 
+_DICT_TAGS = {}  # collections' dict types (Counter, OrderedDict, defaultdict) -> their tag; see run_functional
 _c_encode = _json.make_encoder(None, None, _json.encode_basestring_ascii, None, ":", ",", False, False, True)
 _PLAIN = {str, float, bool, type(None)}
 _BIG = 2 ** 53
@@ -192,8 +193,8 @@ def dump_value(x, depth=0):
         return '{"unsupported":"nesting deeper than 100"}'
     if t is tuple or t is set or t is frozenset:
         return '{"' + t.__name__ + '":' + dump_value(list(x), depth + 1) + "}"
-    if t is dict:
-        return '{"dict":[' + ",".join(["[" + dump_value(k, depth + 1) + "," + dump_value(v, depth + 1) + "]"
+    if t is dict or t in _DICT_TAGS:
+        return '{"' + _DICT_TAGS.get(t, "dict") + '":[' + ",".join(["[" + dump_value(k, depth + 1) + "," + dump_value(v, depth + 1) + "]"
                                        for k, v in x.items()]) + "]}"
     if t is bytes:
         return '{"bytes":"' + x.hex() + '"}'
@@ -217,6 +218,10 @@ def cpu_seconds():
 
 def run_functional(job, report):
     """Exec the program once per test group, call the entry point on each input, report each value."""
+    import collections  # (preloaded) its dict types travel with their type: Mbpp/88 returns a Counter
+
+    _DICT_TAGS.update({collections.Counter: "Counter", collections.OrderedDict: "OrderedDict",
+                       collections.defaultdict: "defaultdict"})
     for group in job["groups"]:
         env = {"__name__": "__main__", "__builtins__": __builtins__}  # a fresh module per group, as evalplus
         try:

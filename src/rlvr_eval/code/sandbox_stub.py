@@ -177,10 +177,23 @@ def _plain(v):
     return t in _PLAIN or (t is int and -_BIG < v < _BIG)
 
 
+def _plain_list(x):
+    """all(_plain(v) for v in x), at C speed where the list holds one type (3x faster on a million ints)."""
+    types = set(map(type, x))
+    if types <= _PLAIN:
+        return True
+    if types == _INT:
+        return -_BIG < min(x) and max(x) < _BIG
+    return all(_plain(v) for v in x)
+
+
+_INT = {int}
+
+
 def dump_value(x, depth=0):
     t = type(x)
     if t is list:
-        if all(_plain(v) for v in x):
+        if _plain_list(x):
             return "".join(_c_encode(x, 0))
         if depth > 100:
             return '{"unsupported":"nesting deeper than 100"}'
@@ -238,7 +251,8 @@ def run_functional(job, report):
                 line = {"kind": "value", "group": group["name"], "i": i, "value": dump_value(value)}
             except BaseException as e:  # noqa: BLE001
                 line = {"kind": "raised", "group": group["name"], "i": i, "error": f"{type(e).__name__}: {e}"[:500]}
-            seconds = line["seconds"] = time.process_time() - start
+            line["cpu"] = now = time.process_time()  # the next test starts about here (see sandbox.Within)
+            seconds = line["seconds"] = now - start
             try:
                 report(line)
             except MemoryError:  # copying a huge value into the line went over the memory limit (Mbpp/255)
@@ -330,6 +344,8 @@ def supervise(job):
         except BaseException as e:  # noqa: BLE001 - setup failed: say so, never run the program
             os.write(result_fd, (to_json({"kind": "sandbox_error", "error": f"{type(e).__name__}: {e}"}) + "\n").encode())
             os._exit(70)
+    # its pid as the verifying process sees it, to read its CPU time (rlvr_eval.code.sandbox.Within)
+    os.write(result_fd, (to_json({"kind": "runner", "pid": pid}) + "\n").encode())
     _, status = os.waitpid(pid, 0)
     os.write(result_fd, (to_json({"kind": "runner_exit", "status": status}) + "\n").encode())
 

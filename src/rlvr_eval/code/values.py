@@ -34,7 +34,7 @@ def decode(x: Any) -> Any:
     if x is None or isinstance(x, (bool, int, float, str)):
         return x
     if isinstance(x, list):
-        if all(type(v) in _PLAIN for v in x):  # JSON gave these their exact types already
+        if set(map(type, x)) <= _PLAIN:  # JSON gave these their exact types already
             return x
         return [decode(v) for v in x]
     if isinstance(x, dict) and len(x) == 1:

@@ -94,7 +94,7 @@ def main() -> None:
         totals["parent_on_line_cpu"] += acc["on_line"]
         totals["parent_cpu"] += time.thread_time() - c0
         totals["lines"] += acc["lines"]
-        mine = per_problem.setdefault(current["task"], {"wall": 0.0, "samples_cpu": 0.0, "runner_cpu": 0.0, "parent_cpu": 0.0})
+        mine = per_problem.setdefault(current["task"], dict.fromkeys(("wall", "samples_cpu", "runner_cpu", "parent_cpu"), 0.0))
         mine["wall"] += t1 - t0
         mine["samples_cpu"] += acc["samples"]
         mine["runner_cpu"] += cpu.get("last", 0)

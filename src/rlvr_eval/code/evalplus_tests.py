@@ -199,7 +199,8 @@ def run_canonical(dataset: str, row: dict, isolation: str, wall_s: float = 600.0
             # out of memory there. The expected value is one that equals nothing.
             log.warning("%s %s[%d]: no expected value, the canonical solution's is too large for the sandbox "
                         "(%s); every program fails this test", row["task_id"], line["group"], line["i"], line["error"])
-            out[line["group"]].append({"unsupported": f"none: the canonical solution's value is too large ({line['error']})"})
+            why = f"none: the canonical solution's value is too large ({line['error']})"
+            out[line["group"]].append({"unsupported": why})
             out[line["group"] + "_seconds"].append(float(line["seconds"]))
             out.setdefault("unavailable", []).append(f"{line['group']}[{line['i']}]")
         elif line.get("kind") in ("raised", "load_error", "sandbox_error"):

@@ -92,12 +92,13 @@ class RunResult:
     extra: dict = field(default_factory=dict)
 
 
-def run(job: dict, limits: Limits, isolation: str, on_line: Callable[[dict], bool | float | None] | None = None,
+def run(job: dict, limits: Limits, isolation: str,
+        on_line: Callable[[dict], bool | float | Within | None] | None = None,
         keep_lines: bool = True) -> RunResult:
     """Run one job in the sandbox. `on_line(obj)` sees each reported object and returns True to stop the
     run (the verdict is known), a number of seconds within which the next line must come or a `Within` (a
-    per-test time limit; `line_timeout` says it was missed), or None. With keep_lines=False only the stub's own lines
-    (header, sandbox_error, runner_exit) are kept in the result.
+    per-test time limit; `line_timeout` says it was missed), or None. With keep_lines=False only the stub's
+    own lines (header, runner, sandbox_error, runner_exit) are kept in the result.
 
     job: {"mode": "functional", "code", "entry_point", "groups": [{"name", "inputs"}]}
       or {"mode": "stdio", "code", "stdin": [str], "per_test_timeout_s"}
@@ -271,6 +272,8 @@ def _cpu_seconds(pid: int) -> float | None:
         return (int(fields[11]) + int(fields[12])) * _TICK_S
     except (OSError, IndexError, ValueError):
         return None
+
+
 _DETECTED: str | None = None
 
 

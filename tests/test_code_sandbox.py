@@ -282,3 +282,24 @@ def test_a_dead_fork_server_is_replaced():
     server.proc.wait()
     assert check_functional(CORRECT, tests, LIMITS, ISOLATION).status == "passed"
     assert sandbox._fork_server() is not server
+
+
+def test_a_test_over_its_cpu_time_is_stopped_before_its_wall_clock_limit():
+    """An endless loop is stopped once it has used its CPU allowance after the last line's stamp (read from
+    /proc), long before the wall-clock limit, which only catches tests that sleep or block."""
+    job = {"mode": "functional", "code": "def f(n):\n    while n:\n        pass\n    return n\n", "entry_point": "f",
+           "groups": [{"name": "base", "inputs": [[0], [1]]}]}
+    seen = []
+
+    def on_line(obj):
+        seen.append(obj.get("kind"))
+        return sandbox.Within(wall_s=60, cpu_s=0.3) if obj.get("kind") in ("loaded", "value") else None
+
+    r = sandbox.run(job, LIMITS, ISOLATION, on_line)
+    assert r.line_timeout and not r.timed_out
+    assert seen.count("value") == 1 and "runner" in seen
+    assert r.seconds < 30  # about 0.3 s of CPU time: the 60 s wall-clock limit was not needed
+    sleeper = {**job, "code": "import time\ndef f(n):\n    time.sleep(60 * n)\n    return n\n"}
+    r = sandbox.run(sleeper, LIMITS, ISOLATION, lambda obj: sandbox.Within(wall_s=1.5, cpu_s=0.3)
+                    if obj.get("kind") in ("loaded", "value") else None)
+    assert r.line_timeout and r.seconds < 30  # no CPU used: the wall-clock limit stops it

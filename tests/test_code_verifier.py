@@ -83,6 +83,34 @@ def test_mbppplus_inputs_keep_their_types_and_the_set_oracle_applies(mirror):
     assert check("def similar_elements(a, b):\n    return tuple(set(a))\n").status == "failed"
 
 
+def test_collections_dicts_keep_their_type_as_in_evalplus(mirror):
+    """Mbpp/88 returns a collections.Counter (found by bench/code_vs_evalplus.py --dataset mbpp): it travels as
+    a Counter, compared as evalplus compares it (a plain dict with the same items is equal, other counts not)."""
+    table, _ = load_benchmark("mbppplus", mirror, problem_ids=["Mbpp/88"])
+    row = _rows(table)[0]
+    tests = et.functional_tests("mbpp", row, et.run_canonical("mbpp", row, ISOLATION))
+    assert type(tests.expected["base"][0]).__name__ == "Counter"
+    check = lambda code: check_functional(code, tests, et.limits(), ISOLATION)  # noqa: E731
+    assert check(row["canonical_solution"]).status == "passed"
+    as_dict = "def freq_count(xs):\n    d = {}\n    for x in xs:\n        d[x] = d.get(x, 0) + 1\n    return d\n"
+    assert check(as_dict).status == "passed"
+    assert check("import collections\ndef freq_count(xs):\n    return collections.Counter(xs[1:])\n").status == "failed"
+
+
+def test_a_group_without_tests_passes_as_in_evalplus(mirror):
+    """Mbpp/793 has no plus inputs: evalplus passes its plus group once the program loads (found by
+    bench/code_vs_evalplus.py --dataset mbpp); a wrong program still fails on the base inputs."""
+    table, _ = load_benchmark("mbppplus", mirror, problem_ids=["Mbpp/793"])
+    row = _rows(table)[0]
+    tests = et.functional_tests("mbpp", row, et.run_canonical("mbpp", row, ISOLATION))
+    assert len(tests.groups["plus"]) == 0  # stored as {}
+    check = lambda code: check_functional(code, tests, et.limits(), ISOLATION)  # noqa: E731
+    passed = check(row["canonical_solution"])
+    assert (passed.status, passed.groups_passed) == ("passed", ("base", "plus"))
+    assert check("def last(arr, x):\n    return -1\n").status == "failed"
+    assert check("def last(arr, x):\n    return -1\nraise SystemExit(0)\n").status == "error"
+
+
 def test_humaneval95_string_key_trap_is_reported_where_it_changes_a_verdict(mirror, tmp_path):
     """HumanEval+ stores the original test's integer key 5 as the string '5' (JSON object keys), so a program
     that crashes on a non-string key passes HumanEval+'s base inputs but fails the original HumanEval test. The

@@ -68,6 +68,16 @@ class Limits:
     max_line_bytes: int = 64 << 20  # one reported value; a program printing without end is cut off
 
 
+@dataclass(frozen=True)
+class Within:
+    """What on_line may return: the next line must come within `wall_s` seconds, and the runner may use at most
+    `cpu_s` seconds of CPU time after the stamp (`cpu`) of the line just read. The CPU time is read from
+    /proc, only once a line is overdue by `cpu_s` of wall-clock time, so fast tests cost nothing."""
+
+    wall_s: float
+    cpu_s: float | None = None
+
+
 @dataclass
 class RunResult:
     lines: list[dict]  # what the stub reported, in order (header first)
@@ -82,12 +92,13 @@ class RunResult:
     extra: dict = field(default_factory=dict)
 
 
-def run(job: dict, limits: Limits, isolation: str, on_line: Callable[[dict], bool | float | None] | None = None,
+def run(job: dict, limits: Limits, isolation: str,
+        on_line: Callable[[dict], bool | float | Within | None] | None = None,
         keep_lines: bool = True) -> RunResult:
     """Run one job in the sandbox. `on_line(obj)` sees each reported object and returns True to stop the
-    run (the verdict is known), a number of seconds within which the next line must come (a per-test time
-    limit; `line_timeout` says it was missed), or None. With keep_lines=False only the stub's own lines
-    (header, sandbox_error, runner_exit) are kept in the result.
+    run (the verdict is known), a number of seconds within which the next line must come or a `Within` (a
+    per-test time limit; `line_timeout` says it was missed), or None. With keep_lines=False only the stub's
+    own lines (header, runner, sandbox_error, runner_exit) are kept in the result.
 
     job: {"mode": "functional", "code", "entry_point", "groups": [{"name", "inputs"}]}
       or {"mode": "stdio", "code", "stdin": [str], "per_test_timeout_s"}
@@ -181,7 +192,8 @@ def _read(out_fd: int, err_fd: int, deadline: float, max_line: int, result: RunR
         os.set_blocking(fd, False)
         sel.register(fd, selectors.EVENT_READ)
     pending, err = bytearray(), b""  # pending: a line not yet complete
-    line_deadline = float("inf")
+    line_deadline = cpu_check = float("inf")
+    runner_cpu = None  # (pid, CPU stamp of the last line, CPU seconds allowed after it)
     try:
         while sel.get_map():
             now = time.monotonic()
@@ -191,7 +203,14 @@ def _read(out_fd: int, err_fd: int, deadline: float, max_line: int, result: RunR
             if now >= line_deadline:
                 result.line_timeout = True
                 return False
-            left = min(deadline, line_deadline) - now
+            if now >= cpu_check:
+                pid, stamp, allowed = runner_cpu
+                used = _cpu_seconds(pid)
+                if used is not None and used - stamp > allowed:
+                    result.line_timeout = True
+                    return False
+                cpu_check = now + _CPU_POLL_S if used is not None else float("inf")
+            left = min(deadline, line_deadline, cpu_check) - now
             for key, _ in sel.select(timeout=left):
                 chunk = os.read(key.fd, 1 << 20)
                 if not chunk:
@@ -218,12 +237,20 @@ def _read(out_fd: int, err_fd: int, deadline: float, max_line: int, result: RunR
                         obj = {"kind": "garbage", "text": raw[:200].decode("utf-8", "replace")}
                     if keep_lines or obj.get("kind") in _STUB_KINDS:
                         result.lines.append(obj)
+                    if obj.get("kind") == "runner":
+                        result.extra.setdefault("runner_pid", obj.get("pid"))
                     answer = on_line(obj) if on_line is not None else None
                     if answer is True:
                         result.stopped = True
                         return False
                     if answer is not None:
-                        line_deadline = time.monotonic() + float(answer)
+                        within = answer if isinstance(answer, Within) else Within(float(answer))
+                        line_deadline = time.monotonic() + within.wall_s
+                        cpu_check = float("inf")
+                        pid, stamp = result.extra.get("runner_pid"), obj.get("cpu")
+                        if within.cpu_s is not None and isinstance(pid, int) and isinstance(stamp, (int, float)):
+                            runner_cpu = (pid, float(stamp), within.cpu_s)
+                            cpu_check = time.monotonic() + within.cpu_s  # CPU time cannot outrun the clock
         return True
     finally:
         sel.close()
@@ -232,7 +259,21 @@ def _read(out_fd: int, err_fd: int, deadline: float, max_line: int, result: RunR
             os.close(fd)
 
 
-_STUB_KINDS = ("header", "sandbox_error", "runner_exit")
+_STUB_KINDS = ("header", "runner", "sandbox_error", "runner_exit")
+_CPU_POLL_S = 0.05
+_TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) of a process, from /proc; None if it cannot be read (ended, no /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * _TICK_S
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 _DETECTED: str | None = None
 
 

@@ -167,7 +167,9 @@ def vllm_model_dir(tmp_path_factory, mirror):
 def engine(vllm_model_dir):
     from rlvr_eval.backends import load_backend
 
-    return load_backend("vllm", str(vllm_model_dir), tensor_parallel_size=1, **engine_options())
+    backend = load_backend("vllm", str(vllm_model_dir), tensor_parallel_size=1, **engine_options())
+    yield backend
+    backend.close()
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ and the real engine: vLLM's CPU build in .venv-vllm (`make test-vllm`), or a GPU
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -20,6 +21,7 @@ def test_the_demo_dag_runs_end_to_end_with_the_vllm_backend(tmp_path, mirror):
     started = time.time()
     workdir = copy_workflow(tmp_path / "demo-vllm")
     ran = executed_rules(snakemake(workdir, configfile=CONFIGS))
+    assert not live_vllm_processes()  # every job stopped its engine (rlvr_eval.backends.vllm_backend.shutdown_engine)
     # one shard per model and benchmark (shard_size 8 = n; GSM8K, MATH500, HumanEval+); the base model scores both
     # models' responses
     assert ran["sample"] == 6 and ran["perplexity"] == 6
@@ -41,3 +43,17 @@ def test_the_demo_dag_runs_end_to_end_with_the_vllm_backend(tmp_path, mirror):
         assert (results / f"figures/tiny-zero/{name}.png").stat().st_size > 10_000
     assert not planned_jobs(workdir, configfile=CONFIGS)  # everything the DAG asks for is there
     print(f"demo DAG with vLLM: {time.time() - started:.0f} s")
+
+
+def live_vllm_processes() -> list[str]:
+    """vLLM's engine and worker processes (named VLLM::…) still running on this machine."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, state = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2]
+        if name.startswith("VLLM::") and state != "Z":
+            found.append(f"{stat.parent.name} {name}")
+    return found

@@ -8,6 +8,8 @@ In a rule script:
 
 `prov` is a `rlvr_eval.provenance.JobRecorder` (scripts may add to it, e.g. `prov.add_input(path)`).
 `logged(path)` with a plain path only redirects to that log (no provenance).
+
+Scripts that start a vLLM engine end with `end_process()` after the block.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
+from typing import NoReturn
 
 
 @contextlib.contextmanager
@@ -75,3 +78,13 @@ def logged(target):
     else:
         with step(target) as recorder:
             yield recorder
+
+
+def end_process() -> NoReturn:
+    """End a rule script's process now that its outputs and records are written, skipping the interpreter's
+    teardown: there vLLM's CPU build aborts at random ("terminate called without an active exception", SIGABRT;
+    two runs in three of one perplexity job here), which would fail a job whose work is done. vLLM's engine
+    processes end with their parent."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

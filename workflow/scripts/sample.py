@@ -5,7 +5,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"  # compute jobs read staged files only, never
 from rlvr_eval.backends import SamplingParams, load_backend
 from rlvr_eval.io import read_json, read_parquet
 from rlvr_eval.sampling import ShardSpec, sample_shard
-from rlvr_eval.scriptlog import logged
+from rlvr_eval.scriptlog import end_process, logged
 
 # The guard: with the vLLM backend the engine starts in a spawned process, which imports this script again.
 if __name__ == "__main__":
@@ -26,3 +26,5 @@ if __name__ == "__main__":
                      checkpoint_samples=snakemake.config["sampling"]["checkpoint_samples"],
                      extra_metadata={"model_manifest": model, "logic": p.logic})
         prov.notes["backend"] = backend.info()
+        backend.close()
+    end_process()  # vLLM's CPU build can abort in the interpreter's teardown

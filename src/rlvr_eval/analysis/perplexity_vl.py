@@ -51,6 +51,7 @@ def score_responses_vl(model_dir: str | Path, responses: pd.DataFrame, problems:
     else:
         scored.update(zip(todo, _logprobs_vllm(scorer, [prompts[i] for i in todo], [response_ids[i] for i in todo],
                                                [prompt_lengths[i] for i in todo])))
+    scorer.close()
     return perplexity_table(responses, ids, scored_model, response_model, fits, scored,
                             [len(r) for r in response_ids], labels)
 

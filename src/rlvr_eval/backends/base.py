@@ -65,5 +65,9 @@ class Backend(Protocol):
         """Versions and hardware, recorded with the samples."""
         ...
 
+    def close(self) -> None:
+        """Release the engine (vLLM: stop its processes) before the job's process ends."""
+        ...
+
     @property
     def tokenizer(self): ...

@@ -73,6 +73,9 @@ class TransformersBackend:
     def tokenizer(self):
         return self._tokenizer
 
+    def close(self) -> None:
+        """Nothing to stop: the model lives in this process."""
+
     def info(self) -> dict:
         import transformers
 

@@ -119,6 +119,9 @@ class VLLMBackend:
         """The vllm.LLM engine (e.g. for a bare `generate` in bench/sampling_throughput.py)."""
         return self._llm
 
+    def close(self) -> None:
+        shutdown_engine(self._llm)
+
     def info(self) -> dict:
         import torch
 
@@ -181,3 +184,11 @@ class VLLMBackend:
                 text, finish = text[:cut], "stop"
         return Completion(text=text, num_tokens=len(output.token_ids), finish_reason=finish,
                           logprob_sum=sampled_logprob_sum(output))
+
+
+def shutdown_engine(llm) -> None:
+    """Stop a `vllm.LLM`'s engine processes now, rather than in finalizers during the interpreter's teardown
+    (which vLLM's CPU build can abort, and which a job skips: rlvr_eval.scriptlog.end_process)."""
+    core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
+    if core is not None and hasattr(core, "shutdown"):
+        core.shutdown()

@@ -33,6 +33,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ..backends.vllm_backend import shutdown_engine
 from ..io import derive_seed
 from ..prompts import render_prompt
 
@@ -226,8 +227,6 @@ def score_responses(model_dir: str | Path, responses: pd.DataFrame, problems: pd
                                                 batch_size, max_batch_tokens)
     else:
         scored = response_logprobs_vllm(llm, [prompts[i] for i in todo], [texts[i] for i in todo], tokenizer)
-        from ..backends.vllm_backend import shutdown_engine
-
         shutdown_engine(llm)
     return perplexity_table(responses, ids, scored_model, response_model, fits, dict(zip(todo, scored)),
                             response_tokens, labels)

@@ -169,6 +169,7 @@ def set_limits(limits):
 _DICT_TAGS = {}  # collections' dict types (Counter, OrderedDict, defaultdict) -> their tag; see run_functional
 _c_encode = _json.make_encoder(None, None, _json.encode_basestring_ascii, None, ":", ",", False, False, True)
 _PLAIN = {str, float, bool, type(None)}
+_INT = {int}
 _BIG = 2 ** 53
 
 
@@ -186,8 +187,6 @@ def _plain_list(x):
         return -_BIG < min(x) and max(x) < _BIG
     return all(_plain(v) for v in x)
 
-
-_INT = {int}
 
 
 def dump_value(x, depth=0):

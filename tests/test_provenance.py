@@ -195,6 +195,33 @@ def test_grader_stamp_follows_its_own_module_only(tmp_path, monkeypatch):
     provenance.set_workflow_dir(REPO)
 
 
+def test_moving_code_inside_the_package_keeps_every_stamp(tmp_path, monkeypatch):
+    """Where code lives is not what it computes: a function moved to another module (and that module into a
+    subpackage), imported from there, leaves the stamps as they were; editing the moved function changes them."""
+    pkg = tmp_path / "rlvr_eval"
+    shutil.copytree(provenance.PACKAGE_ROOT, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(provenance, "PACKAGE_ROOT", pkg)
+    provenance.set_workflow_dir(REPO)
+    before = provenance.logic_details("metrics")["digest"]
+    passk = pkg / "passk.py"
+    text = passk.read_text()
+    start = text.index("def default_ks(")
+    end = text.index("\nclass IncompleteVerdictsError")
+    (pkg / "moved").mkdir()
+    (pkg / "moved" / "__init__.py").write_text('"""A new subpackage."""\n')
+    (pkg / "moved" / "ks.py").write_text('"""The moved function."""\n\n' + text[start:end])
+    passk.write_text(text[:start].replace("import pandas as pd\n", "import pandas as pd\n\nfrom .moved.ks import default_ks\n")
+                     + text[end:])
+    provenance.set_workflow_dir(REPO)
+    assert "rlvr_eval.moved.ks" in provenance.logic_details("metrics")["sources"]
+    assert provenance.logic_details("metrics")["digest"] == before
+    moved = pkg / "moved" / "ks.py"
+    moved.write_text(moved.read_text().replace("ks + [n]", "ks + [n, n]"))
+    provenance.set_workflow_dir(REPO)
+    assert provenance.logic_details("metrics")["digest"] != before
+    provenance.set_workflow_dir(REPO)
+
+
 def _rule_blocks():
     for smk in sorted((REPO / "workflow" / "rules").glob("*.smk")):
         text = smk.read_text()

@@ -37,8 +37,10 @@ trigger reruns a job when it changes. Two kinds:
   version does not accept.
 * ``auto`` for the cheap stages (data preparation, tiny models, RL training of tiny models) and everything
   computed from samples: a digest of the stage's script and every ``rlvr_eval`` module it imports
-  (transitively, including imports inside functions), each parsed and unparsed without docstrings, so
-  comments, docstrings and formatting do not count. For verification it also covers the
+  (transitively, including imports inside functions), taken over the set of their top-level statements, each
+  parsed and unparsed without docstrings and with imports of ``rlvr_eval`` reduced to the names they bind
+  (``statement_digests``). Comments, docstrings, formatting and where code lives do not count: moving a
+  function or a module inside the package reruns nothing. For verification it also covers the
   grader's own module (loaded by name from ``verify.graders.GRADERS``), its manual ``GRADER_VERSIONS`` entry
   and the versions of the third-party libraries the grader module imports (math-verify, sympy, ...): a
   changed grader re-verifies (and everything downstream) without resampling, and only for that grader.
@@ -130,6 +132,11 @@ STAGE_SCRIPTS: dict[str, tuple[str, ...]] = {
 
 # Modules that record or report but never compute a result: their edits must not rerun anything.
 NEUTRAL_MODULES = frozenset({"rlvr_eval.scriptlog", "rlvr_eval.provenance", "rlvr_eval.audit", "rlvr_eval.cli"})
+
+
+def is_neutral(module: str) -> bool:
+    """A neutral module, or a module inside a neutral package."""
+    return any(module == m or module.startswith(m + ".") for m in NEUTRAL_MODULES)
 
 PACKAGES = ("rlvr-eval", "torch", "transformers", "vllm", "math-verify", "snakemake", "numpy", "pandas", "pyarrow",
             "sympy", "matplotlib", "tokenizers", "accelerate")
@@ -229,6 +236,61 @@ def normalised_source_digest(source: str) -> str:
     return hashlib.sha256(ast.unparse(tree).encode()).hexdigest()
 
 
+def _is_internal(name: str) -> bool:
+    return name == "rlvr_eval" or name.startswith("rlvr_eval.")
+
+
+def _resolve_from(node: ast.ImportFrom, me: str | None, is_pkg: bool) -> str | None:
+    """The absolute module a `from ... import` names (None for a relative import outside the package)."""
+    if not node.level:
+        return node.module or ""
+    if me is None:
+        return None
+    package = me.split(".") if is_pkg else me.split(".")[:-1]
+    package = package[: len(package) - (node.level - 1)]
+    return ".".join(package + ([node.module] if node.module else []))
+
+
+class _WithoutInternalPaths(ast.NodeTransformer):
+    """Imports of rlvr_eval keep the names they bind but not the module they come from, so moving code inside
+    the package leaves its statements as they were (the closure still reaches the moved code)."""
+
+    def __init__(self, me: str | None, is_pkg: bool):
+        self.me, self.is_pkg = me, is_pkg
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.AST:
+        base = _resolve_from(node, self.me, self.is_pkg)
+        if base is not None and _is_internal(base):
+            return ast.ImportFrom(module="rlvr_eval", names=node.names, level=0)
+        return node
+
+    def visit_Import(self, node: ast.Import) -> ast.AST:
+        node.names = [ast.alias(name="rlvr_eval", asname=a.asname) if _is_internal(a.name) else a
+                      for a in node.names]
+        return node
+
+
+@functools.lru_cache(maxsize=None)
+def statement_digests(source: str, me: str | None = None, is_pkg: bool = False) -> frozenset[str]:
+    """sha256 of each top-level statement of a module `me`, without docstrings; top-level imports of rlvr_eval are
+    left out and those inside functions reduced to the names they bind (_WithoutInternalPaths).
+
+    A stage's stamp digests the set of these over its closure: moving a function or a constant to another module
+    of the closure, or a module to another package, changes no stamp; changing a statement does. What the set
+    cannot see: the order of top-level statements (a name bound twice at module level, in swapped order), and
+    which module of the closure a top-level import takes a name from when two of them define it."""
+    tree = _WithoutInternalPaths(me, is_pkg).visit(_strip_docstrings(ast.parse(source)))
+    return frozenset(hashlib.sha256(ast.unparse(stmt).encode()).hexdigest() for stmt in tree.body
+                     if not _imports_only_package(stmt) and not isinstance(stmt, ast.Pass))  # Pass: a docstring's
+
+
+def _imports_only_package(stmt: ast.stmt) -> bool:
+    """An import that binds only rlvr_eval code (after _WithoutInternalPaths): the closure holds what it binds."""
+    if isinstance(stmt, ast.ImportFrom):
+        return stmt.module == "rlvr_eval" and not stmt.level
+    return isinstance(stmt, ast.Import) and all(a.name == "rlvr_eval" for a in stmt.names)
+
+
 def module_file(module: str) -> Path | None:
     """The source file of an rlvr_eval module (None if there is none)."""
     parts = module.split(".")
@@ -265,7 +327,7 @@ def _imports_of(path: Path, source: str) -> tuple[frozenset[str], frozenset[str]
     internal, external = set(), set()
 
     def add(name: str) -> None:
-        if name == "rlvr_eval" or name.startswith("rlvr_eval."):
+        if _is_internal(name):
             internal.add(name)
         else:
             top = name.split(".")[0]
@@ -277,14 +339,9 @@ def _imports_of(path: Path, source: str) -> tuple[frozenset[str], frozenset[str]
             for alias in node.names:
                 add(alias.name)
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                if me is None:
-                    continue
-                package = me.split(".") if is_pkg else me.split(".")[:-1]
-                package = package[: len(package) - (node.level - 1)]
-                base = ".".join(package + ([node.module] if node.module else []))
-            else:
-                base = node.module or ""
+            base = _resolve_from(node, me, is_pkg)
+            if base is None:
+                continue
             add(base)
             for alias in node.names:  # `from rlvr_eval import provenance`: a submodule, not a name
                 if base.startswith("rlvr_eval") and module_file(f"{base}.{alias.name}") is not None:
@@ -292,13 +349,15 @@ def _imports_of(path: Path, source: str) -> tuple[frozenset[str], frozenset[str]
     return frozenset(internal), frozenset(external)
 
 
-def source_closure(roots: Iterable[str | Path]) -> tuple[dict[str, str], set[str]]:
+def source_closure(roots: Iterable[str | Path]) -> tuple[dict[str, str], set[str], frozenset[str]]:
     """Follow rlvr_eval imports from `roots` (script paths or module names).
 
-    Returns ({name: normalised digest} for every file reached (missing scripts: "missing"), third-party names).
-    Parent packages (`__init__.py`) count: importing a module runs them. NEUTRAL_MODULES are not followed.
+    Returns ({name: normalised digest} for every file reached (missing scripts: "missing"), third-party names,
+    the statement digests of every file reached (statement_digests)). Parent packages (`__init__.py`) count:
+    importing a module runs them. NEUTRAL_MODULES are not followed.
     """
     digests: dict[str, str] = {}
+    statements: set[str] = set()
     external: set[str] = set()
     todo: list[tuple[str, Path | None]] = []
     for r in roots:
@@ -308,12 +367,16 @@ def source_closure(roots: Iterable[str | Path]) -> tuple[dict[str, str], set[str
             todo.append((str(r), module_file(str(r))))
     while todo:
         name, path = todo.pop()
-        if name in digests or name in NEUTRAL_MODULES:
+        if name in digests or is_neutral(name):
             continue
         if path is None or not path.is_file():
             digests[name] = "missing"
+            statements.add(f"missing:{name}")
             continue
-        digests[name] = normalised_source_digest(path.read_text())
+        source = path.read_text()
+        digests[name] = normalised_source_digest(source)
+        module = None if name.startswith("script:") else name
+        statements |= statement_digests(source, module, path.name == "__init__.py")
         internal, ext = _imports(path)
         external |= ext
         for mod in internal:
@@ -322,7 +385,7 @@ def source_closure(roots: Iterable[str | Path]) -> tuple[dict[str, str], set[str
                 parent = ".".join(parts[:i])
                 if parent not in digests and module_file(parent) is not None:
                     todo.append((parent, module_file(parent)))
-    return dict(sorted(digests.items())), external
+    return dict(sorted(digests.items())), external, frozenset(statements)
 
 
 @functools.lru_cache(maxsize=1)  # scans every installed distribution: once per process
@@ -358,20 +421,23 @@ def logic_details(stage: str, script: str | None = None, grader: str | None = No
     if not scripts:
         raise ValueError(f"unknown stage {stage!r} (known: {', '.join(sorted(STAGE_SCRIPTS))}); pass script=")
     roots: list[str | Path] = [base / s for s in scripts]
-    sources, _ = source_closure(roots)
+    sources, _, statements = source_closure(roots)
     details: dict[str, Any] = {"stage": stage, "scripts": list(scripts), "sources": sources}
+    covered: dict[str, Any] = {"stage": stage, "statements": sorted(statements)}
     if grader is not None:
         from .verify.graders import GRADER_VERSIONS, GRADERS
 
         if grader not in GRADERS:
             raise ValueError(f"unknown grader {grader!r}; known: {', '.join(sorted(GRADERS))}")
         module = GRADERS[grader].split(":")[0]
-        grader_sources, _ = source_closure([module])
+        grader_sources, _, grader_statements = source_closure([module])
         path = module_file(module)
         external = _imports(path)[1] if path is not None else set()  # the grader's own libraries, not pandas & co
         details["grader"] = {"name": grader, "manual_version": GRADER_VERSIONS.get(grader),
                              "sources": grader_sources, "libraries": _distribution_versions(external)}
-    details["digest"] = _digest({k: v for k, v in details.items() if k != "scripts"})
+        covered["grader"] = {**details["grader"], "sources": sorted(grader_statements)}
+    # Names of files are left out: where code lives is not what it computes (statement_digests).
+    details["digest"] = _digest(covered)
     return details
 
 
@@ -386,7 +452,26 @@ def logic_version(stage: str, script: str | None = None, grader: str | None = No
     head = f"{stage}[{args}]" if args else stage
     if stage in MANUAL_STAGES:
         return f"{head}:manual-{manual_stamps()[stage]['version']}"
-    return f"{head}:auto-{logic_details(stage, script, grader)['digest']}"
+    digest = logic_details(stage, script, grader)["digest"]
+    return f"{head}:auto-{legacy_stamps().get(head, {}).get(digest, digest)}"
+
+
+def legacy_stamps_path() -> Path:
+    return PACKAGE_ROOT / "legacy_stamps.yaml"
+
+
+@functools.lru_cache(maxsize=1)
+def legacy_stamps() -> dict[str, dict[str, str]]:
+    """{stamp head: {digest: the digest that code had before stamps ignored where code lives}}.
+
+    Written once, when the digests changed scheme (statement_digests), from one tree under both schemes: code that
+    is still exactly that code keeps its old stamp, so results made before the change are not recomputed. An
+    edit of a stage gives it a digest this table does not hold, so it can only ever spare reruns of the same code.
+    """
+    import yaml
+
+    path = legacy_stamps_path()
+    return (yaml.safe_load(path.read_text()) or {}) if path.is_file() else {}
 
 
 def undeclared_manual_code() -> list[str]:

@@ -23,9 +23,9 @@ import pandas as pd  # noqa: E402
 
 from rlvr_eval.analysis.accuracy_hist import accuracy_histogram  # noqa: E402
 from rlvr_eval.analysis.coverage import coverage_report  # noqa: E402
-from rlvr_eval.passk import per_problem_counts, per_problem_pass_at_k  # noqa: E402
-from rlvr_eval.plots import plot_passk_curves  # noqa: E402
-from rlvr_eval.tables import passk_table, sample_counts, to_markdown  # noqa: E402
+from rlvr_eval.metrics.passk import per_problem_counts, per_problem_pass_at_k  # noqa: E402
+from rlvr_eval.plots.passk_curves import plot_passk_curves  # noqa: E402
+from rlvr_eval.metrics.tables import passk_table, sample_counts, to_markdown  # noqa: E402
 
 PAPER_MATH = [("gsm8k", 1319, 128), ("math500", 500, 128), ("minerva_math", 272, 128), ("olympiadbench", 675, 128),
               ("aime24", 30, 1024), ("amc23", 40, 1024)]

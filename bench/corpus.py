@@ -64,7 +64,7 @@ def _no_answer(text: str) -> str:
 
 def build(samples_per_problem: int, seed: int) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     sys.path.insert(0, str(REPO / "src"))
-    from rlvr_eval.benchmarks import load_benchmark
+    from rlvr_eval.data.benchmarks import load_benchmark
 
     rng = np.random.default_rng(seed)
     gsm8k, _ = load_benchmark("gsm8k", MIRROR / "benchmarks")

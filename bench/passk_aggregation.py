@@ -1,5 +1,5 @@
 """pass@k for every k <= 1,024 over 10,000 problems x n = 1,024 (10.24 M verdicts): the vectorised per-problem
-computation (rlvr_eval.passk.per_problem_pass_at_k) against the baseline of one product per (problem, k),
+computation (rlvr_eval.metrics.passk.per_problem_pass_at_k) against the baseline of one product per (problem, k),
 measured in the same run, and their largest difference.
 
     .venv/bin/python bench/passk_aggregation.py [--problems 10000] [--n 1024] [--baseline-problems 500]
@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from rlvr_eval.passk import pass_at_k, per_problem_counts, per_problem_pass_at_k
+from rlvr_eval.metrics.passk import pass_at_k, per_problem_counts, per_problem_pass_at_k
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--problems", type=int, default=10_000)

@@ -43,8 +43,9 @@ def tree_peak_rss_bytes() -> int:
 def build_model(out_dir: Path, vocab_size: int, context: int, mirror: str) -> None:
     from transformers import AutoModelForCausalLM
 
-    from rlvr_eval.benchmarks import load_benchmark
-    from rlvr_eval.tiny_models import TinyModelSpec, build_tiny_model
+    from rlvr_eval.data.benchmarks import load_benchmark
+    from rlvr_eval.models.tiny_spec import TinyModelSpec
+    from rlvr_eval.models.tiny_text import build_tiny_model
 
     problems, _ = load_benchmark("gsm8k", mirror, limit=16)
     # head_dim 64: the CPU build has no attention kernel for the tests' head_dim 16

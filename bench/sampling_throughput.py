@@ -48,17 +48,18 @@ def main() -> None:
     import vllm
     from vllm.platforms import current_platform
 
-    from rlvr_eval.backends import SamplingParams, load_backend
-    from rlvr_eval.backends.vllm_backend import stop_token_ids
-    from rlvr_eval.benchmarks import load_benchmark
-    from rlvr_eval.prompts import render_prompt, stop_strings
-    from rlvr_eval.sampling import ShardSpec, sample_shard
+    from rlvr_eval.sampling.backends import SamplingParams, load_backend
+    from rlvr_eval.sampling.backends.vllm_backend import stop_token_ids
+    from rlvr_eval.data.benchmarks import load_benchmark
+    from rlvr_eval.sampling.prompts import render_prompt, stop_strings
+    from rlvr_eval.sampling.shards import ShardSpec, sample_shard
 
     scratch = Path(tempfile.mkdtemp(prefix="throughput-"))  # the tiny model and the shard files; removed at the end
     problems, _ = load_benchmark(args.benchmark, args.mirror, limit=args.problems)
     model_dir = args.model_dir
     if model_dir is None:
-        from rlvr_eval.tiny_models import TinyModelSpec, build_tiny_model
+        from rlvr_eval.models.tiny_spec import TinyModelSpec
+        from rlvr_eval.models.tiny_text import build_tiny_model
 
         model_dir = str(scratch / "tiny-model")
         build_tiny_model(model_dir, TinyModelSpec(seed=0, hidden_size=128, heads=2), problems, args.template)

@@ -42,7 +42,7 @@ from corpus import cache_dir, corpus_path  # noqa: E402
 
 from rlvr_eval.verify.driver import verify_samples  # noqa: E402
 from rlvr_eval.verify.graders import GRADERS  # noqa: E402
-from rlvr_eval.verify.sandbox import run_with_deadline  # noqa: E402
+from rlvr_eval.verify.deadline_pool import run_with_deadline  # noqa: E402
 from rlvr_eval.verify.span_driver import SpanVerifier  # noqa: E402
 
 NAIVE_DEADLINE_S = 10.0

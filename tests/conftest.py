@@ -18,8 +18,9 @@ def mirror():
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory, mirror):
     """A randomly initialised tiny Qwen2 model directory with a locally trained tokenizer."""
-    from rlvr_eval.benchmarks import load_benchmark
-    from rlvr_eval.tiny_models import TinyModelSpec, build_tiny_model
+    from rlvr_eval.data.benchmarks import load_benchmark
+    from rlvr_eval.models.tiny_spec import TinyModelSpec
+    from rlvr_eval.models.tiny_text import build_tiny_model
 
     problems, _ = load_benchmark("gsm8k", mirror, limit=16)
     out = tmp_path_factory.mktemp("tiny-model")
@@ -29,9 +30,10 @@ def tiny_model_dir(tmp_path_factory, mirror):
 
 @pytest.fixture(scope="session")
 def tiny_vl_model_dir(tmp_path_factory, mirror):
-    """A randomly initialised tiny Qwen2.5-VL (rlvr_eval.tiny_vl_model), its tokenizer trained on MATH-V prompts."""
-    from rlvr_eval.benchmarks import load_benchmark
-    from rlvr_eval.tiny_models import TinyModelSpec, build_tiny_model
+    """A randomly initialised tiny Qwen2.5-VL (rlvr_eval.models.tiny_vl), its tokenizer trained on MATH-V prompts."""
+    from rlvr_eval.data.benchmarks import load_benchmark
+    from rlvr_eval.models.tiny_spec import TinyModelSpec
+    from rlvr_eval.models.tiny_text import build_tiny_model
 
     problems, _ = load_benchmark("mathvision", mirror, limit=16)
     out = tmp_path_factory.mktemp("tiny-vl-model")

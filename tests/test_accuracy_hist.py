@@ -2,12 +2,12 @@ import pandas as pd
 import pytest
 
 from rlvr_eval.analysis.accuracy_hist import ACCURACY_BINS, accuracy_bin_index, accuracy_histogram
-from rlvr_eval.analysis.figures import plot_accuracy_histograms
+from rlvr_eval.plots.analysis_figures import plot_accuracy_histograms
 from figure_helpers import assert_figure_written
 
 
 def counts(pairs: list[tuple[int, int]]) -> pd.DataFrame:
-    """Per-problem counts (rlvr_eval.passk schema) from (n, c) pairs."""
+    """Per-problem counts (rlvr_eval.metrics.passk schema) from (n, c) pairs."""
     return pd.DataFrame({"problem_id": [f"p{i}" for i in range(len(pairs))], "n": [n for n, _ in pairs],
                          "c": [c for _, c in pairs]})
 

@@ -9,7 +9,7 @@ import pytest
 
 from rlvr_eval.verify.answer_spans import math_verify_span, pathological
 from rlvr_eval.verify.graders import get_grader
-from rlvr_eval.verify.qwen_math_grader import answer_span
+from rlvr_eval.verify.qwen_math_extract import answer_span
 from rlvr_eval.verify.span_grader import UNSURE, grade_item
 
 

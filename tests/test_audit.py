@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from rlvr_eval.io import read_parquet, read_parquet_metadata, sha256_file, write_parquet
-from rlvr_eval.provenance import SIDECAR_SUFFIX
+from rlvr_eval.provenance.records import SIDECAR_SUFFIX
 from workflow_helpers import MIRROR, executed_rules, read_config, snakemake, write_config
 
 pytestmark = pytest.mark.slow
@@ -160,7 +160,7 @@ def test_files_without_a_record_are_reported(run):
 def test_sampling_code_changed_without_a_declaration_fails_the_audit_and_the_plan(run):
     """Sampling code edited: nothing is resampled by itself, but neither the audit nor Snakemake pass until the edit
     is declared output-neutral (accept) or the version bumped (then Snakemake resamples, and the audit agrees)."""
-    with open(run / "src" / "rlvr_eval" / "sampling.py", "a") as f:
+    with open(run / "src" / "rlvr_eval" / "sampling" / "shards.py", "a") as f:
         f.write("\n_PROVENANCE_PROBE = 1\n")
     proc = audit(run, "results/samples")
     assert proc.returncode == 1, proc.stdout[-3000:]

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from rlvr_eval.benchmarks import BENCHMARKS, BenchmarkError, last_boxed_content, load_benchmark
-from rlvr_eval.visual_benchmarks import VISUAL_BENCHMARKS
+from rlvr_eval.data.benchmarks import BENCHMARKS, BenchmarkError, last_boxed_content, load_benchmark
+from rlvr_eval.data.visual import VISUAL_BENCHMARKS
 
 EXPECTED_ROWS = {"gsm8k": 1319, "math500": 500, "minerva_math": 272, "olympiadbench": 675, "aime24": 30, "amc23": 40,
                  "humanevalplus": 164, "mbppplus": 378, "livecodebench": 279}

@@ -6,13 +6,13 @@ import pytest
 
 from rlvr_eval.analysis.bootstrap import (bootstrap_mean_passk, bootstrap_pair, crossover_k, difference_intervals,
                                           passk_intervals)
-from rlvr_eval.analysis.figures import plot_passk_grid
-from rlvr_eval.passk import per_problem_pass_at_k
+from rlvr_eval.plots.analysis_figures import plot_passk_grid
+from rlvr_eval.metrics.passk import per_problem_pass_at_k
 from figure_helpers import assert_figure_written
 
 
 def per_problem(values: dict[int, list[float]]) -> pd.DataFrame:
-    """Per-problem pass@k table (rlvr_eval.passk schema, pass@k columns only) from {k: values by problem}."""
+    """Per-problem pass@k table (rlvr_eval.metrics.passk schema, pass@k columns only) from {k: values by problem}."""
     size = len(next(iter(values.values())))
     return pd.DataFrame({"problem_id": [f"p{i:03d}" for i in range(size)], **{f"pass@{k}": v for k, v in values.items()}})
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from rlvr_eval.benchmarks import load_benchmark
+from rlvr_eval.data.benchmarks import load_benchmark
 from rlvr_eval.code import evalplus_tests as et
 from rlvr_eval.code import sandbox
 from rlvr_eval.code.driver import _rows, verify_code_shard, write_expected_outputs
@@ -188,7 +188,7 @@ def test_evalplus_samples_jsonl_imports_and_verifies_like_sampled_code(humaneval
     import json
 
     from rlvr_eval.code.driver import verify_code_samples
-    from rlvr_eval.importing import import_shards
+    from rlvr_eval.sampling.importing import import_shards
 
     work, table = humanevalplus
     rows = _rows(table)

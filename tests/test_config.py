@@ -3,7 +3,7 @@ import copy
 import pytest
 import yaml
 
-from rlvr_eval.config import ConfigError, load_config, validate_config
+from rlvr_eval.planning.config import ConfigError, load_config, validate_config
 from workflow_helpers import REPO, copy_workflow, demo_config, snakemake
 
 
@@ -21,7 +21,7 @@ def test_both_shipped_configs_validate_and_get_defaults():
 
 
 def test_each_model_is_evaluated_on_its_own_benchmarks_with_its_templates():
-    from rlvr_eval.grid import Grid
+    from rlvr_eval.planning.grid import Grid
 
     grid = Grid(load_config(REPO / "config.yaml"))
     assert grid.benchmarks_of("deepcoder-14b") == ["livecodebench"] and grid.n("deepcoder-14b", "livecodebench") == 64
@@ -34,7 +34,7 @@ def test_each_model_is_evaluated_on_its_own_benchmarks_with_its_templates():
 
 def test_the_scoring_engine_leaves_room_for_full_vocabulary_prompt_logprobs():
     """Perplexity engines get the analysis.perplexity memory share and step size, sampling engines keep their own."""
-    from rlvr_eval.grid import Grid
+    from rlvr_eval.planning.grid import Grid
 
     grid = Grid(load_config(REPO / "config.yaml"))
     scoring = grid.perplexity_engine_options("qwen2.5-math-7b")
@@ -84,7 +84,7 @@ def test_bad_config_gives_one_line_error_naming_the_key(mutate, message):
 
 
 def test_listed_checkpoints_become_models_of_a_series():
-    from rlvr_eval.grid import Grid
+    from rlvr_eval.planning.grid import Grid
 
     config = paper_config()
     config["models"]["simplerl-zoo-qwen2.5-7b"]["checkpoints"] = [
@@ -104,7 +104,7 @@ def test_listed_checkpoints_become_models_of_a_series():
 
 
 def test_the_most_specific_sampling_setting_wins():
-    from rlvr_eval.grid import Grid
+    from rlvr_eval.planning.grid import Grid
 
     config = paper_config()
     config["benchmarks"]["aime24"]["sampling"] = {"temperature": 1.0}
@@ -118,8 +118,8 @@ def test_the_most_specific_sampling_setting_wins():
 
 
 def test_hub_benchmarks_only_at_a_pinned_revision():
-    from rlvr_eval.grid import Grid
-    from rlvr_eval.preflight import check_hub_revisions
+    from rlvr_eval.planning.grid import Grid
+    from rlvr_eval.planning.preflight import check_hub_revisions
 
     config = paper_config()
     config["benchmark_source"]["mirror_dir"] = None

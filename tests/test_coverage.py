@@ -2,9 +2,9 @@ import pandas as pd
 import pytest
 
 from rlvr_eval.analysis.coverage import CoverageError, coverage_report, solved_within_k, write_coverage
-from rlvr_eval.analysis.figures import plot_coverage_bars
+from rlvr_eval.plots.analysis_figures import plot_coverage_bars
 from rlvr_eval.io import read_json
-from rlvr_eval.passk import per_problem_counts
+from rlvr_eval.metrics.passk import per_problem_counts
 from figure_helpers import assert_figure_written
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rlvr_eval.benchmarks import load_benchmark
+from rlvr_eval.data.benchmarks import load_benchmark
 from rlvr_eval.verify.driver import verify_samples
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

@@ -6,8 +6,8 @@ import json
 import pandas as pd
 import pytest
 
-from rlvr_eval.importing import ResponseImportError, import_shards
-from rlvr_eval.sampling import SAMPLE_COLUMNS
+from rlvr_eval.sampling.importing import ResponseImportError, import_shards
+from rlvr_eval.sampling.shards import SAMPLE_COLUMNS
 
 PROBLEMS = pd.DataFrame({"problem_id": ["p0", "p1"], "question": ["What is 1+1?", "What is 2+2?"],
                          "reference": ["2", "4"], "solution": "", "metadata": "{}"})

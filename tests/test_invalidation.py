@@ -55,7 +55,7 @@ def test_touching_files_without_changing_them_reruns_nothing(run):
                "results/verdicts/tiny-rl/math500/math_verify/shard-0001.parquet",
                "results/metrics/tiny-rl/gsm8k/math_verify/per_problem.parquet", "results/tables/passk/gsm8k.csv",
                # code: Snakemake's own code trigger would rerun every job of a touched script (profiles/default)
-               "workflow/scripts/sample.py", "workflow/scripts/passk_figure.py", "src/rlvr_eval/plots.py"]
+               "workflow/scripts/sample.py", "workflow/scripts/passk_figure.py", "src/rlvr_eval/plots/passk_curves.py"]
     for f in touched:
         os.utime(run / f)
     assert_nothing_planned(run, "after touching files")
@@ -119,7 +119,7 @@ def test_changing_a_graders_code_reverifies_its_verdicts_without_resampling(run)
 def test_changing_sampling_code_never_resamples_by_itself(run):
     """Sampling code is stamped by hand: an edit stops the plan until it is declared output-neutral (nothing is
     resampled) or the version is bumped (everything is)."""
-    append(run / "src" / "rlvr_eval" / "sampling.py", "\n_PROVENANCE_PROBE = 1\n")
+    append(run / "src" / "rlvr_eval" / "sampling" / "shards.py", "\n_PROVENANCE_PROBE = 1\n")
     append(run / "workflow" / "scripts" / "sample.py", "\n_PROVENANCE_PROBE = 1\n")
     plan = snakemake(run, "--dry-run", check=False)
     assert plan.returncode != 0 and "rlvr-eval logic --accept sampling" in plan.stderr
@@ -133,7 +133,7 @@ def test_changing_sampling_code_never_resamples_by_itself(run):
 
 def test_changing_figure_code_redraws_only_figures(run):
     """A real rerun: only the figure job runs, and its provenance record carries the new stamp."""
-    append(run / "src" / "rlvr_eval" / "plots.py", "\n_PROVENANCE_PROBE = 1\n")
+    append(run / "src" / "rlvr_eval" / "plots" / "passk_curves.py", "\n_PROVENANCE_PROBE = 1\n")
     planned = planned_outputs(run)
     assert set(planned) == {"passk_figure"}, planned
     assert all(o.startswith("results/figures/") for o in planned["passk_figure"])

@@ -50,8 +50,9 @@ def features_config(responses_file: str, checkpoint_dirs: list[str]) -> dict:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory, mirror, tiny_model_dir):
-    from rlvr_eval.benchmarks import load_benchmark
-    from rlvr_eval.tiny_models import TinyModelSpec, build_tiny_model
+    from rlvr_eval.data.benchmarks import load_benchmark
+    from rlvr_eval.models.tiny_spec import TinyModelSpec
+    from rlvr_eval.models.tiny_text import build_tiny_model
 
     work = tmp_path_factory.mktemp("features")
     problems = load_benchmark("gsm8k", mirror, limit=4)[0]

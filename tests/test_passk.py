@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rlvr_eval.passk import (default_ks, mean_pass_at_k, pass_at_k, pass_at_k_exact, per_problem_counts,
+from rlvr_eval.metrics.passk import (default_ks, mean_pass_at_k, pass_at_k, pass_at_k_exact, per_problem_counts,
                              per_problem_pass_at_k)
 
 

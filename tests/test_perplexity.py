@@ -3,12 +3,13 @@ import pandas as pd
 import pytest
 import torch
 
-from rlvr_eval.analysis.figures import plot_perplexity_boxes
+from rlvr_eval.plots.analysis_figures import plot_perplexity_boxes
 from rlvr_eval.analysis.perplexity import (PERPLEXITY_COLUMNS, load_transformers_scorer, response_logprobs_transformers,
                                            score_responses, select_responses, summarise_logprobs)
-from rlvr_eval.benchmarks import load_benchmark
-from rlvr_eval.prompts import render_prompt
-from rlvr_eval.tiny_models import TinyModelSpec, build_tiny_model
+from rlvr_eval.data.benchmarks import load_benchmark
+from rlvr_eval.sampling.prompts import render_prompt
+from rlvr_eval.models.tiny_spec import TinyModelSpec
+from rlvr_eval.models.tiny_text import build_tiny_model
 from figure_helpers import assert_figure_written
 
 TEMPLATE = "qwen-boxed"

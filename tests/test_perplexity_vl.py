@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from rlvr_eval.analysis.perplexity_vl import score_responses_vl
-from rlvr_eval.backends import load_backend
-from rlvr_eval.benchmarks import load_benchmark
-from rlvr_eval.prompts import render_problem_prompts
+from rlvr_eval.sampling.backends import load_backend
+from rlvr_eval.data.benchmarks import load_benchmark
+from rlvr_eval.sampling.prompts import render_problem_prompts
 
 RESPONSES = ["The answer is \\boxed{6}.", "I count 61 petals, so \\boxed{61}."]
 

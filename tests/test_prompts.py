@@ -2,7 +2,7 @@
 
 import pytest
 
-from rlvr_eval.prompts import render_prompt, stop_strings
+from rlvr_eval.sampling.prompts import render_prompt, stop_strings
 
 Q = "What is $1+1$?"
 

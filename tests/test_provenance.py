@@ -1,4 +1,4 @@
-"""Provenance records (rlvr_eval.provenance, rlvr_eval.scriptlog.logged) and logic stamps, without Snakemake."""
+"""Provenance records (rlvr_eval.provenance.records, rlvr_eval.provenance.scriptlog.logged) and logic stamps, without Snakemake."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rlvr_eval import provenance
+from rlvr_eval.provenance import closure, records, stamps
 from rlvr_eval.io import read_json, sha256_file, write_json, write_parquet
-from rlvr_eval.scriptlog import logged
+from rlvr_eval.provenance.scriptlog import logged
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -55,7 +55,7 @@ def job_dir(tmp_path, monkeypatch):
 
 def test_record_content(job_dir):
     upstream = FakeSnakemake("prepare_benchmark", input=["source.jsonl"], output=["results/data/x.parquet"],
-                             params={"limit": 1, "logic": provenance.logic_version("data")},
+                             params={"limit": 1, "logic": stamps.logic_version("data")},
                              wildcards={"benchmark": "x"}, log=["logs/x.log"])
     with logged(upstream) as prov:
         print("hello from the job")
@@ -65,7 +65,7 @@ def test_record_content(job_dir):
     assert "hello from the job" in Path("logs/x.log").read_text()
 
     smk = FakeSnakemake("sample", output=["results/samples/m/x/shard-0000.parquet", "results/weights"],
-                        params={"seed": 42, "sampling": {"temperature": 0.6}, "logic": provenance.logic_version("sampling")},
+                        params={"seed": 42, "sampling": {"temperature": 0.6}, "logic": stamps.logic_version("sampling")},
                         wildcards={"model": "m", "benchmark": "x", "shard": "0000"}, log=["logs/sample.log"],
                         named_input={"problems": "results/data/x.parquet", "model": "results/models/m.json"})
     write_json("results/models/m.json", {"path": "results/weights", "revision": "c0ffee" * 6 + "abcd", "hf_id": "org/m"})
@@ -79,19 +79,19 @@ def test_record_content(job_dir):
         prov.seeds["problem_seed"] = "derive_seed(...)"
 
     rec = read_json("results/samples/m/x/shard-0000.parquet.prov.json")
-    assert rec["schema"] == provenance.SCHEMA_VERSION
+    assert rec["schema"] == records.SCHEMA_VERSION
     assert rec["artifact"] == "results/samples/m/x/shard-0000.parquet"
     assert rec["rule"] == "sample" and rec["wildcards"] == {"model": "m", "benchmark": "x", "shard": "0000"}
     assert rec["params"]["sampling"] == {"temperature": 0.6}
-    assert rec["logic"]["stamp"] == provenance.logic_version("sampling") and rec["logic"]["stage"] == "sampling"
-    assert "rlvr_eval.sampling" in rec["logic"]["sources"]  # what the manual stamp stands for, for audit's notes
+    assert rec["logic"]["stamp"] == stamps.logic_version("sampling") and rec["logic"]["stage"] == "sampling"
+    assert "rlvr_eval.sampling.shards" in rec["logic"]["sources"]  # what the manual stamp stands for, for audit's notes
     # outputs: files by sha256, directories by a manifest of their files
     out = rec["outputs"]["results/samples/m/x/shard-0000.parquet"]
     assert out == {"kind": "file", "sha256": sha256_file("results/samples/m/x/shard-0000.parquet"), "bytes": 7}
     weights = rec["outputs"]["results/weights"]
     assert weights["kind"] == "dir" and weights["files"] == {"a.bin": sha256_file("results/weights/a.bin"),
                                                              "sub/b.bin": sha256_file("results/weights/sub/b.bin")}
-    assert weights["sha256"] == provenance.manifest_digest(weights["files"])
+    assert weights["sha256"] == records.manifest_digest(weights["files"])
     # inputs: hashes and pointers to their own records (null for a file without one)
     data = rec["inputs"]["results/data/x.parquet"]
     assert data["sha256"] == sha256_file("results/data/x.parquet")
@@ -117,7 +117,7 @@ def test_failed_job_leaves_no_record_and_removes_the_old_one(job_dir):
                         params={"logic": "tables:auto-x"}, log=["logs/t.log"])
     with logged(smk):
         Path("results/t.csv").write_text("k\n1\n")
-    assert provenance.read_record("results/t.csv")["outputs"]["results/t.csv"]["sha256"] == sha256_file("results/t.csv")
+    assert records.read_record("results/t.csv")["outputs"]["results/t.csv"]["sha256"] == sha256_file("results/t.csv")
     with pytest.raises(RuntimeError), logged(smk):
         raise RuntimeError("boom")
     assert not Path("results/t.csv.prov.json").exists()
@@ -149,77 +149,77 @@ def test_normalised_digest_ignores_comments_docstrings_and_layout():
     a = 'def f(x):\n    """Doc."""\n    return x + 1  # add one\n'
     b = '# a comment\ndef f(x):\n\n    return (x +\n            1)\n'
     c = 'def f(x):\n    return x + 2\n'
-    assert provenance.normalised_source_digest(a) == provenance.normalised_source_digest(b)
-    assert provenance.normalised_source_digest(a) != provenance.normalised_source_digest(c)
+    assert closure.normalised_source_digest(a) == closure.normalised_source_digest(b)
+    assert closure.normalised_source_digest(a) != closure.normalised_source_digest(c)
 
 
 def test_closure_follows_package_imports_but_not_bookkeeping_modules():
-    provenance.set_workflow_dir(REPO)
-    sources = provenance.logic_details("figures")["sources"]
-    assert {"script:passk_figure.py", "rlvr_eval.plots", "rlvr_eval.io", "rlvr_eval"} <= set(sources)
-    assert not set(sources) & provenance.NEUTRAL_MODULES  # scriptlog is imported by every script
-    sampling = provenance.logic_details("sampling")["sources"]
-    assert "rlvr_eval.backends.transformers_backend" in sampling  # imported inside a function
+    stamps.set_workflow_dir(REPO)
+    sources = stamps.logic_details("figures")["sources"]
+    assert {"script:passk_figure.py", "rlvr_eval.plots.passk_curves", "rlvr_eval.io", "rlvr_eval.plots"} <= set(sources)
+    assert not any(closure.is_neutral(s) for s in sources)  # scriptlog is imported by every script
+    sampling = stamps.logic_details("sampling")["sources"]
+    assert "rlvr_eval.sampling.backends.transformers_backend" in sampling  # imported inside a function
 
 
 def test_stamps():
-    provenance.set_workflow_dir(REPO)
-    assert provenance.logic_version("sampling") == f"sampling:manual-{provenance.manual_stamps()['sampling']['version']}"
-    assert provenance.undeclared_manual_code() == []  # every manual stage's code is declared (manual_stamps.yaml)
-    stamp = provenance.logic_version("verify", grader="math_verify")
+    stamps.set_workflow_dir(REPO)
+    assert stamps.logic_version("sampling") == f"sampling:manual-{stamps.manual_stamps()['sampling']['version']}"
+    assert stamps.undeclared_manual_code() == []  # every manual stage's code is declared (manual_stamps.yaml)
+    stamp = stamps.logic_version("verify", grader="math_verify")
     assert re.fullmatch(r"verify\[grader=math_verify\]:auto-[0-9a-f]{12}", stamp)
-    assert provenance.parse_stamp(stamp)["grader"] == "math_verify"
-    assert provenance.logic_version("figures", script="passk_figure.py").startswith("figures[script=passk_figure.py]:auto-")
+    assert stamps.parse_stamp(stamp)["grader"] == "math_verify"
+    assert stamps.logic_version("figures", script="passk_figure.py").startswith("figures[script=passk_figure.py]:auto-")
     with pytest.raises(ValueError):
-        provenance.logic_version("no-such-stage")
+        stamps.logic_version("no-such-stage")
 
 
 def test_grader_stamp_follows_its_own_module_only(tmp_path, monkeypatch):
     """Editing one grader's module changes that grader's stamp, not the other's; a comment changes nothing. (The
     fast path reaches each grader's span code by name, verify.graders.grader_module, never by import.)"""
     pkg = tmp_path / "rlvr_eval"
-    shutil.copytree(provenance.PACKAGE_ROOT, pkg, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(provenance, "PACKAGE_ROOT", pkg)
-    provenance.set_workflow_dir(REPO)
-    before = {g: provenance.logic_version("verify", grader=g) for g in ("math_verify", "qwen_math")}
-    metrics = provenance.logic_version("metrics")
+    shutil.copytree(closure.PACKAGE_ROOT, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(closure, "PACKAGE_ROOT", pkg)
+    stamps.set_workflow_dir(REPO)
+    before = {g: stamps.logic_version("verify", grader=g) for g in ("math_verify", "qwen_math")}
+    metrics = stamps.logic_version("metrics")
     grader_file = pkg / "verify" / "math_verify_grader.py"
     grader_file.write_text(grader_file.read_text() + "\n# only a comment\n")
-    provenance.set_workflow_dir(REPO)  # clears the caches
-    assert {g: provenance.logic_version("verify", grader=g) for g in before} == before
+    stamps.set_workflow_dir(REPO)  # clears the caches
+    assert {g: stamps.logic_version("verify", grader=g) for g in before} == before
     grader_file.write_text(grader_file.read_text() + "\n_PROBE = 1\n")
-    provenance.set_workflow_dir(REPO)
-    assert provenance.logic_version("verify", grader="math_verify") != before["math_verify"]
-    assert provenance.logic_version("verify", grader="qwen_math") == before["qwen_math"]
-    assert provenance.logic_version("metrics") == metrics
-    provenance.set_workflow_dir(REPO)
+    stamps.set_workflow_dir(REPO)
+    assert stamps.logic_version("verify", grader="math_verify") != before["math_verify"]
+    assert stamps.logic_version("verify", grader="qwen_math") == before["qwen_math"]
+    assert stamps.logic_version("metrics") == metrics
+    stamps.set_workflow_dir(REPO)
 
 
 def test_moving_code_inside_the_package_keeps_every_stamp(tmp_path, monkeypatch):
     """Where code lives is not what it computes: a function moved to another module (and that module into a
     subpackage), imported from there, leaves the stamps as they were; editing the moved function changes them."""
     pkg = tmp_path / "rlvr_eval"
-    shutil.copytree(provenance.PACKAGE_ROOT, pkg, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(provenance, "PACKAGE_ROOT", pkg)
-    provenance.set_workflow_dir(REPO)
-    before = provenance.logic_details("metrics")["digest"]
-    passk = pkg / "passk.py"
+    shutil.copytree(closure.PACKAGE_ROOT, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(closure, "PACKAGE_ROOT", pkg)
+    stamps.set_workflow_dir(REPO)
+    before = stamps.logic_details("metrics")["digest"]
+    passk = pkg / "metrics" / "passk.py"
     text = passk.read_text()
     start = text.index("def default_ks(")
     end = text.index("\nclass IncompleteVerdictsError")
     (pkg / "moved").mkdir()
     (pkg / "moved" / "__init__.py").write_text('"""A new subpackage."""\n')
     (pkg / "moved" / "ks.py").write_text('"""The moved function."""\n\n' + text[start:end])
-    passk.write_text(text[:start].replace("import pandas as pd\n", "import pandas as pd\n\nfrom .moved.ks import default_ks\n")
+    passk.write_text(text[:start].replace("import pandas as pd\n", "import pandas as pd\n\nfrom rlvr_eval.moved.ks import default_ks\n")
                      + text[end:])
-    provenance.set_workflow_dir(REPO)
-    assert "rlvr_eval.moved.ks" in provenance.logic_details("metrics")["sources"]
-    assert provenance.logic_details("metrics")["digest"] == before
+    stamps.set_workflow_dir(REPO)
+    assert "rlvr_eval.moved.ks" in stamps.logic_details("metrics")["sources"]
+    assert stamps.logic_details("metrics")["digest"] == before
     moved = pkg / "moved" / "ks.py"
     moved.write_text(moved.read_text().replace("ks + [n]", "ks + [n, n]"))
-    provenance.set_workflow_dir(REPO)
-    assert provenance.logic_details("metrics")["digest"] != before
-    provenance.set_workflow_dir(REPO)
+    stamps.set_workflow_dir(REPO)
+    assert stamps.logic_details("metrics")["digest"] != before
+    stamps.set_workflow_dir(REPO)
 
 
 def _rule_blocks():

@@ -3,9 +3,10 @@ import math
 
 import pytest
 
-from rlvr_eval.benchmarks import load_benchmark
+from rlvr_eval.data.benchmarks import load_benchmark
 from rlvr_eval.verify.graders import get_grader
-from rlvr_eval.verify.qwen_math_grader import disagreement_cause, extract_answer, grade
+from rlvr_eval.verify.qwen_math_causes import disagreement_cause
+from rlvr_eval.verify.qwen_math_grader import extract_answer, grade
 from workflow_helpers import SHARED
 
 GSM8K_SOLUTIONS = SHARED / "data" / "samples" / "gsm8k_gpt3_solutions.jsonl"

@@ -44,9 +44,9 @@ class _Killed(Exception):
 
 def test_sample_shard_resumes_from_the_checkpoints_of_an_interrupted_call(tiny_model_dir, mirror, tmp_path):
     """In-process, fast: the checkpoint fingerprint survives its JSON round trip (stop strings are a tuple)."""
-    from rlvr_eval.backends import SamplingParams, load_backend
-    from rlvr_eval.benchmarks import load_benchmark
-    from rlvr_eval.sampling import ShardSpec, sample_shard
+    from rlvr_eval.sampling.backends import SamplingParams, load_backend
+    from rlvr_eval.data.benchmarks import load_benchmark
+    from rlvr_eval.sampling.shards import ShardSpec, sample_shard
 
     backend = load_backend("transformers", str(tiny_model_dir))
     problems = load_benchmark("gsm8k", mirror, limit=4)[0]
@@ -134,7 +134,7 @@ def test_a_rerun_racing_an_orphaned_job_fails_at_once_and_loses_nothing(tmp_path
     workdir = copy_workflow(tmp_path, resume_config())
     target = "results/samples/tiny-rl/gsm8k/shard-0000.parquet"
     out = workdir / target
-    code = ("import sys, pathlib; from rlvr_eval.sampling import shard_lock\n"
+    code = ("import sys, pathlib; from rlvr_eval.sampling.shards import shard_lock\n"
             f"with shard_lock(pathlib.Path({str(out)!r})):\n    print('locked', flush=True); sys.stdin.read()")
     orphan = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:

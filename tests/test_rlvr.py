@@ -12,9 +12,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from rlvr_eval.rlvr import RlvrSpec, boxed_reward, checkpoint_dir, train_rlvr
-from rlvr_eval.synthetic_task import generate_split
-from rlvr_eval.tiny_models import TinyModelSpec, build_tiny_model, weights_revision
+from rlvr_eval.models.rlvr import RlvrSpec, boxed_reward, checkpoint_dir, train_rlvr
+from rlvr_eval.data.synthetic import generate_split
+from rlvr_eval.models.revision import weights_revision
+from rlvr_eval.models.tiny_spec import TinyModelSpec
+from rlvr_eval.models.tiny_text import build_tiny_model
 from rlvr_eval.verify.math_verify_grader import grade
 
 from workflow_helpers import REPO, copy_workflow, planned_rules, snakemake

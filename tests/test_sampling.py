@@ -4,11 +4,11 @@ import sys
 import pandas as pd
 import pytest
 
-from rlvr_eval.backends import SamplingParams, load_backend
-from rlvr_eval.benchmarks import load_benchmark
+from rlvr_eval.sampling.backends import SamplingParams, load_backend
+from rlvr_eval.data.benchmarks import load_benchmark
 from rlvr_eval.io import read_parquet, read_parquet_metadata
-from rlvr_eval.prompts import render_prompt
-from rlvr_eval.sampling import (SAMPLE_COLUMNS, ShardLockedError, ShardSpec, problems_per_checkpoint, sample_shard,
+from rlvr_eval.sampling.prompts import render_prompt
+from rlvr_eval.sampling.shards import (SAMPLE_COLUMNS, ShardLockedError, ShardSpec, problems_per_checkpoint, sample_shard,
                                 shard_lock, shard_sizes)
 
 PARAMS = SamplingParams(temperature=0.6, top_p=0.95, max_new_tokens=8)
@@ -81,7 +81,8 @@ def test_stale_checkpoints_of_another_configuration_are_discarded(backend, probl
 @pytest.fixture(scope="module")
 def short_context_model(tmp_path_factory, problems):
     """A tiny model whose whole context is 96 tokens."""
-    from rlvr_eval.tiny_models import TinyModelSpec, build_tiny_model
+    from rlvr_eval.models.tiny_spec import TinyModelSpec
+    from rlvr_eval.models.tiny_text import build_tiny_model
 
     out = tmp_path_factory.mktemp("tiny-96")
     build_tiny_model(out, TinyModelSpec(seed=0, max_position_embeddings=96), problems, "plain")
@@ -92,8 +93,8 @@ def test_long_prompts_are_capped_or_skipped_never_failing_the_shard(short_contex
     """Prompts of 20 to 120 tokens against a 96-token context: each sample's budget is what the context leaves
     (recorded, finish_reason "length" where it ran out); the one prompt that fills the context alone is recorded
     as prompt_too_long; the shard completes, and the table counts both."""
-    from rlvr_eval.passk import per_problem_counts
-    from rlvr_eval.tables import sample_counts
+    from rlvr_eval.metrics.passk import per_problem_counts
+    from rlvr_eval.metrics.tables import sample_counts
     from rlvr_eval.verify.driver import verify_samples
 
     backend = load_backend("transformers", str(short_context_model))
@@ -150,7 +151,7 @@ def test_a_finished_shard_is_restored_not_resampled_after_its_output_is_deleted(
 
 def _lock_holder(out):
     """A separate process that takes the shard's lock and keeps it until killed or its stdin closes."""
-    code = ("import sys; from rlvr_eval.sampling import shard_lock\n"
+    code = ("import sys; from rlvr_eval.sampling.shards import shard_lock\n"
             f"with shard_lock(__import__('pathlib').Path({str(out)!r})):\n"
             "    print('locked', flush=True); sys.stdin.read()")
     proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

@@ -48,8 +48,8 @@ def slurm_cluster():
 
 # --- resources (no cluster needed) ----------------------------------------------------------
 def test_sampling_jobs_ask_for_the_models_tensor_parallel_gpus():
-    from rlvr_eval.config import load_config
-    from rlvr_eval.resources import JobResources
+    from rlvr_eval.planning.config import load_config
+    from rlvr_eval.planning.resources import JobResources
 
     paper = JobResources(load_config(REPO / "config.yaml"))
     assert paper.sampling("qwen2.5-7b") == {"gpu": 1, "cpus_per_gpu": 8, "mem_mb": 64000, "runtime": 1440, "nodes": 1}
@@ -62,8 +62,8 @@ def test_sampling_jobs_ask_for_the_models_tensor_parallel_gpus():
 def test_a_listed_checkpoint_asks_for_what_its_series_model_asks_for():
     import yaml
 
-    from rlvr_eval.config import validate_config
-    from rlvr_eval.resources import JobResources
+    from rlvr_eval.planning.config import validate_config
+    from rlvr_eval.planning.resources import JobResources
 
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     config["models"]["dapo-qwen-32b"]["checkpoints"] = [{"step": 100, "revision": "a" * 40}]
@@ -73,7 +73,7 @@ def test_a_listed_checkpoint_asks_for_what_its_series_model_asks_for():
 
 
 def test_resource_settings_are_checked():
-    from rlvr_eval.resources import JobResources, ResourceConfigError
+    from rlvr_eval.planning.resources import JobResources, ResourceConfigError
 
     models = {"m": {"tensor_parallel_size": 4}}
     assert JobResources({"models": models}).sampling("m")["gpu"] == 4
@@ -164,8 +164,8 @@ def sacct_states(run_id: str, job_ids: set[str], timeout: float = 60) -> dict[st
 @pytest.mark.slurm
 @pytest.mark.slow
 def test_demo_dag_on_slurm(slurm_cluster, tmp_path):
-    from rlvr_eval.config import validate_config
-    from rlvr_eval.grid import Grid
+    from rlvr_eval.planning.config import validate_config
+    from rlvr_eval.planning.grid import Grid
 
     config = demo_config()
     for model in config["models"].values():  # the demo's DAG, with less tiny-model training (minutes on 1 CPU)

@@ -8,8 +8,8 @@ import types
 
 import pytest
 
-from rlvr_eval import staging
-from rlvr_eval.staging import download_patterns, is_pinned, revision_warning, stage_model
+from rlvr_eval.models import staging
+from rlvr_eval.models.staging import download_patterns, is_pinned, revision_warning, stage_model
 from workflow_helpers import copy_workflow, demo_config, snakemake
 
 COMMIT = "d149729398750b98c0af14eb82c78cfe92750796"

@@ -20,7 +20,7 @@ from rlvr_eval.io import read_parquet, read_parquet_metadata, sha256_file, write
 from rlvr_eval.verify.driver import verify_samples, verify_shard
 from rlvr_eval.verify.graders import GRADER_VERSIONS, VERDICT_COLUMNS
 from rlvr_eval.verify.math_verify_grader import grade
-from rlvr_eval.verify.sandbox import WorkerPool, WorkerStartupError, run_with_deadline
+from rlvr_eval.verify.deadline_pool import WorkerPool, WorkerStartupError, run_with_deadline
 
 REPO = Path(__file__).resolve().parents[1]
 # Hangs math-verify's verify() (sympy tries to evaluate the tower) past any signal.alarm.
@@ -61,7 +61,7 @@ def test_grade_examples(response, reference, status, extracted):
 
 def test_every_math500_reference_is_graded_equal_to_itself(mirror):
     """The reference parsing holds over a whole real benchmark: each answer, boxed, is correct."""
-    from rlvr_eval.benchmarks import load_benchmark
+    from rlvr_eval.data.benchmarks import load_benchmark
 
     problems, _ = load_benchmark("math500", mirror)
     failures = [ref for ref in problems["reference"] if grade(f"The answer is $\\boxed{{{ref}}}$.", ref)[0] != "correct"]
@@ -146,7 +146,7 @@ def test_sandbox_from_an_unguarded_top_level_script(tmp_path):
     spawned workers must not re-run the script (they would recurse and fail to start)."""
     script = tmp_path / "script.py"
     script.write_text(textwrap.dedent("""
-        from rlvr_eval.verify.sandbox import run_with_deadline
+        from rlvr_eval.verify.deadline_pool import run_with_deadline
         print([o.value for o in run_with_deadline("math:sqrt", [(4,), (25,)], workers=2, timeout_s=60)])
     """))
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)

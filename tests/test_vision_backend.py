@@ -6,14 +6,14 @@ import pandas as pd
 import pytest
 import torch
 
-from rlvr_eval.backends import SamplingParams, load_backend
-from rlvr_eval.backends.base import token_budgets
-from rlvr_eval.backends.transformers_vl import TransformersVLBackend
-from rlvr_eval.backends.vision import image_tokens, load_images
-from rlvr_eval.benchmarks import load_benchmark
+from rlvr_eval.sampling.backends import SamplingParams, load_backend
+from rlvr_eval.sampling.backends.base import token_budgets
+from rlvr_eval.sampling.backends.transformers_vl import TransformersVLBackend
+from rlvr_eval.sampling.backends.vision import image_tokens, load_images
+from rlvr_eval.data.benchmarks import load_benchmark
 from rlvr_eval.io import read_parquet_metadata
-from rlvr_eval.prompts import VisualPrompt, render_problem_prompts
-from rlvr_eval.sampling import ShardSpec, sample_shard
+from rlvr_eval.sampling.prompts import VisualPrompt, render_problem_prompts
+from rlvr_eval.sampling.shards import ShardSpec, sample_shard
 
 PARAMS = SamplingParams(temperature=1.0, top_p=1.0, max_new_tokens=8, stop=("<|im_end|>",))
 

@@ -7,12 +7,12 @@ import json
 import pytest
 from PIL import Image
 
-from rlvr_eval.benchmarks import load_benchmark
-from rlvr_eval.config import ConfigError, validate_config
-from rlvr_eval.grid import Grid
+from rlvr_eval.data.benchmarks import load_benchmark
+from rlvr_eval.planning.config import ConfigError, validate_config
+from rlvr_eval.planning.grid import Grid
 from rlvr_eval.io import sha256_file
-from rlvr_eval.preflight import check_visual_benchmarks
-from rlvr_eval.visual_benchmarks import VisualBenchmarkError, strip_markers
+from rlvr_eval.planning.preflight import check_visual_benchmarks
+from rlvr_eval.data.visual import VisualBenchmarkError, strip_markers
 
 
 def mathvista_rows(mirror):

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from rlvr_eval.config import load_config
-from rlvr_eval.grid import Grid
-from rlvr_eval.staging import stage_model
+from rlvr_eval.planning.config import load_config
+from rlvr_eval.planning.grid import Grid
+from rlvr_eval.models.staging import stage_model
 from workflow_helpers import REPO
 
 
@@ -66,7 +66,7 @@ def test_a_bad_mathvista_image_stops_the_plan(tmp_path, mirror):
 
 
 def test_a_benchmark_of_the_other_modality_is_refused():
-    from rlvr_eval.config import ConfigError, validate_config
+    from rlvr_eval.planning.config import ConfigError, validate_config
 
     config = {"models": {"m": {"tiny": {}, "role": "base", "prompt_template": "qwen-boxed",
                                "benchmarks": ["gsm8k", "mathvision"]}},

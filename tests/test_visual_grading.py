@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rlvr_eval.benchmarks import load_benchmark
+from rlvr_eval.data.benchmarks import load_benchmark
 from rlvr_eval.verify.graders import get_grader
 
 

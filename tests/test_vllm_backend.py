@@ -8,9 +8,9 @@ import importlib.util
 import pandas as pd
 import pytest
 
-from rlvr_eval.backends import SamplingParams
-from rlvr_eval.backends.base import token_budgets
-from rlvr_eval.backends.vllm_backend import stop_token_ids
+from rlvr_eval.sampling.backends import SamplingParams
+from rlvr_eval.sampling.backends.base import token_budgets
+from rlvr_eval.sampling.backends.vllm_backend import stop_token_ids
 from workflow_helpers import kill_after_first_checkpoint
 
 
@@ -31,7 +31,7 @@ def test_single_token_stop_strings_become_stop_token_ids(tiny_model_dir):
 
 @pytest.mark.skipif(importlib.util.find_spec("vllm") is not None, reason="vllm is installed here")
 def test_backend_module_imports_without_vllm_and_says_what_is_missing(tmp_path):
-    from rlvr_eval.backends import load_backend
+    from rlvr_eval.sampling.backends import load_backend
 
     with pytest.raises(ImportError, match=r"needs the vllm package and a GPU"):
         load_backend("vllm", str(tmp_path), tensor_parallel_size=1)
@@ -42,8 +42,8 @@ def test_the_demo_vllm_overlay_sets_the_engine_options_of_vllms_cpu_build():
     import yaml
     from snakemake.utils import update_config
 
-    from rlvr_eval.config import validate_config
-    from rlvr_eval.grid import Grid
+    from rlvr_eval.planning.config import validate_config
+    from rlvr_eval.planning.grid import Grid
     from workflow_helpers import REPO, demo_config
 
     config = demo_config()
@@ -92,7 +92,7 @@ def test_one_engine_and_one_generate_call_per_chunk_with_a_seed_per_prompt(tiny_
     monkeypatch.setitem(sys.modules, "vllm", fake)
     monkeypatch.setitem(sys.modules, "vllm.platforms",
                         types.SimpleNamespace(current_platform=types.SimpleNamespace(device_type="cuda")))
-    from rlvr_eval.backends import load_backend
+    from rlvr_eval.sampling.backends import load_backend
 
     backend = load_backend("vllm", str(tiny_model_dir), tensor_parallel_size=2, gpu_memory_utilization=0.8)
     assert calls["llm"][0]["tensor_parallel_size"] == 2 and calls["llm"][0]["gpu_memory_utilization"] == 0.8
@@ -123,9 +123,9 @@ PARAMS = SamplingParams(temperature=0.6, top_p=0.95, max_new_tokens=16, stop=("<
 # starts in a spawned process, which imports the main module again.
 SAMPLING_SCRIPT = """
 import json, sys
-from rlvr_eval.backends import SamplingParams, load_backend
-from rlvr_eval.benchmarks import load_benchmark
-from rlvr_eval.sampling import ShardSpec, sample_shard
+from rlvr_eval.sampling.backends import SamplingParams, load_backend
+from rlvr_eval.data.benchmarks import load_benchmark
+from rlvr_eval.sampling.shards import ShardSpec, sample_shard
 
 if __name__ == "__main__":
     model_dir, mirror, out, args = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
@@ -153,8 +153,9 @@ def engine_options() -> dict:
 @pytest.fixture(scope="module")
 def vllm_model_dir(tmp_path_factory, mirror):
     """A tiny Qwen2 model whose head size (64) vLLM's attention kernels support."""
-    from rlvr_eval.benchmarks import load_benchmark
-    from rlvr_eval.tiny_models import TinyModelSpec, build_tiny_model
+    from rlvr_eval.data.benchmarks import load_benchmark
+    from rlvr_eval.models.tiny_spec import TinyModelSpec
+    from rlvr_eval.models.tiny_text import build_tiny_model
 
     problems, _ = load_benchmark("gsm8k", mirror, limit=16)
     out = tmp_path_factory.mktemp("tiny-vllm-model")
@@ -165,7 +166,7 @@ def vllm_model_dir(tmp_path_factory, mirror):
 
 @pytest.fixture(scope="module")
 def engine(vllm_model_dir):
-    from rlvr_eval.backends import load_backend
+    from rlvr_eval.sampling.backends import load_backend
 
     backend = load_backend("vllm", str(vllm_model_dir), tensor_parallel_size=1, **engine_options())
     yield backend
@@ -174,14 +175,14 @@ def engine(vllm_model_dir):
 
 @pytest.fixture(scope="module")
 def problems(mirror):
-    from rlvr_eval.benchmarks import load_benchmark
+    from rlvr_eval.data.benchmarks import load_benchmark
 
     return load_benchmark("gsm8k", mirror, limit=6)[0]
 
 
 @pytest.mark.vllm
 def test_vllm_generates_n_seeded_completions_per_prompt(engine, problems):
-    from rlvr_eval.prompts import render_prompt
+    from rlvr_eval.sampling.prompts import render_prompt
 
     prompts = [render_prompt("qwen-boxed", q) for q in problems["question"][:3]]
     out = engine.generate(prompts, 4, [11, 12, 13], PARAMS)
@@ -207,7 +208,7 @@ def test_the_n_samples_of_a_prompt_are_the_draws_of_seeds_seed_to_seed_plus_n_mi
     """What the project relies on: vLLM splits a request with n > 1 and seed s into n requests with seeds
     s, s+1, ..., s+n-1 (vllm/v1/engine/parallel_sampling.py), each sampled from its own torch.Generator seeded
     with that seed. So the n samples of a prompt are n different draws, never copies of one."""
-    from rlvr_eval.prompts import render_prompt
+    from rlvr_eval.sampling.prompts import render_prompt
 
     prompts = [render_prompt("qwen-boxed", q) for q in problems["question"][:3]]
     together = engine.generate(prompts, 4, [100, 200, 300], PARAMS)
@@ -222,8 +223,8 @@ def test_a_chunk_beyond_one_steps_token_budget_samples_with_seeds(engine, mirror
     """32 prompts x 8 samples: about 47k prompt tokens, more than one engine step takes (4,096). vLLM's CPU build
     0.32 with chunked prefill splits a prefill, then rewinds the seeded request's generator, which a CPU generator
     cannot do: the engine dies ("CPU Generator does not use offset"). The CPU options turn chunked prefill off."""
-    from rlvr_eval.benchmarks import load_benchmark
-    from rlvr_eval.prompts import render_prompt
+    from rlvr_eval.data.benchmarks import load_benchmark
+    from rlvr_eval.sampling.prompts import render_prompt
 
     questions = load_benchmark("math500", mirror, limit=32)[0]["question"]
     prompts = [render_prompt("qwen-boxed", q) for q in questions]
@@ -236,9 +237,9 @@ def test_a_chunk_beyond_one_steps_token_budget_samples_with_seeds(engine, mirror
 def test_vllm_caps_each_prompts_budget_at_the_context_it_leaves(engine, vllm_model_dir, problems, tmp_path):
     """Both backends count prompt tokens alike; a shard whose max_new_tokens cannot fit after its prompts is
     sampled with each prompt's budget capped at what the context leaves (recorded), never refused or truncated."""
-    from rlvr_eval.backends import load_backend
-    from rlvr_eval.prompts import render_prompt
-    from rlvr_eval.sampling import ShardSpec, sample_shard
+    from rlvr_eval.sampling.backends import load_backend
+    from rlvr_eval.sampling.prompts import render_prompt
+    from rlvr_eval.sampling.shards import ShardSpec, sample_shard
 
     hf = load_backend("transformers", str(vllm_model_dir))
     prompts = [render_prompt("qwen-boxed", q) for q in problems["question"]]
@@ -256,7 +257,7 @@ def test_vllm_caps_each_prompts_budget_at_the_context_it_leaves(engine, vllm_mod
 @pytest.mark.vllm
 def test_vllm_sample_shard_writes_the_sample_schema_reproducibly(engine, problems, tmp_path):
     from rlvr_eval.io import read_parquet_metadata
-    from rlvr_eval.sampling import SAMPLE_COLUMNS, ShardSpec, sample_shard
+    from rlvr_eval.sampling.shards import SAMPLE_COLUMNS, ShardSpec, sample_shard
 
     spec = ShardSpec("tiny", "gsm8k", 1, 4, 4, 42)
     a = sample_shard(problems, engine, spec, "qwen-boxed", PARAMS, tmp_path / "a.parquet", checkpoint_samples=8, progress=False)
@@ -276,9 +277,9 @@ def test_a_vllm_sampling_process_killed_mid_shard_resumes_from_its_checkpoints(e
     import json
     import sys
 
-    from rlvr_eval.benchmarks import load_benchmark
+    from rlvr_eval.data.benchmarks import load_benchmark
     from rlvr_eval.io import read_parquet_metadata
-    from rlvr_eval.sampling import ShardSpec, sample_shard
+    from rlvr_eval.sampling.shards import ShardSpec, sample_shard
 
     num_problems = 48
     spec = ShardSpec("tiny", "gsm8k", 0, 4, 4, 7)
@@ -306,7 +307,7 @@ def test_a_vllm_sampling_process_killed_mid_shard_resumes_from_its_checkpoints(e
 @pytest.mark.vllm
 def test_vllm_prompt_logprob_perplexity_equals_the_transformers_backends(engine, vllm_model_dir, problems):
     from rlvr_eval.analysis.perplexity import score_responses
-    from rlvr_eval.prompts import render_prompt
+    from rlvr_eval.sampling.prompts import render_prompt
 
     prompts = [render_prompt("qwen-boxed", q) for q in problems["question"]]
     sampled = engine.generate(prompts, 2, list(range(len(prompts))), PARAMS)
@@ -329,7 +330,7 @@ def test_vllm_keeps_each_samples_log_prob_sum_as_the_model_computes_it(engine, v
     import vllm
     from transformers import AutoModelForCausalLM
 
-    from rlvr_eval.prompts import render_prompt
+    from rlvr_eval.sampling.prompts import render_prompt
 
     prompts = [render_prompt("qwen-boxed", q) for q in problems["question"][:2]]
     completions = engine.generate(prompts, 2, [5, 6], PARAMS)

@@ -21,7 +21,7 @@ def test_the_demo_dag_runs_end_to_end_with_the_vllm_backend(tmp_path, mirror):
     started = time.time()
     workdir = copy_workflow(tmp_path / "demo-vllm")
     ran = executed_rules(snakemake(workdir, configfile=CONFIGS))
-    assert not live_vllm_processes()  # every job stopped its engine (rlvr_eval.backends.vllm_backend.shutdown_engine)
+    assert not live_vllm_processes()  # every job stopped its engine (rlvr_eval.sampling.backends.vllm_backend.shutdown_engine)
     # one shard per model and benchmark (shard_size 8 = n; GSM8K, MATH500, HumanEval+); the base model scores both
     # models' responses
     assert ran["sample"] == 6 and ran["perplexity"] == 6

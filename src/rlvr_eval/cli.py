@@ -7,14 +7,14 @@ import sys
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from .audit import run_audit
+    from rlvr_eval.provenance.audit import run_audit
 
     return run_audit(args.paths, workdir=args.directory, chain=args.chain, as_json=args.json,
                      depth=args.depth, workflow_dir=args.workflow_dir)
 
 
 def _logic(args: argparse.Namespace) -> int:
-    from . import provenance
+    from rlvr_eval.provenance import stamps as provenance
 
     provenance.set_workflow_dir(args.workflow_dir)
     for stage in args.accept:
@@ -29,7 +29,7 @@ def _logic(args: argparse.Namespace) -> int:
         print(f"UNDECLARED  {problem}", file=sys.stderr)
     for stage in provenance.STAGE_SCRIPTS:
         if stage == "verify":
-            from .verify.graders import GRADERS
+            from rlvr_eval.verify.graders import GRADERS
 
             for grader in GRADERS:
                 print(provenance.logic_version(stage, grader=grader))
@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         "logic", help="print the current logic stamp of every stage (the rules' `logic` param); exit 1 if a manual "
                       "stage's code is not declared (see --accept, --bump)")
     logic.add_argument("--workflow-dir", default=".", help="the repository (holding workflow/scripts); default: .")
-    from .provenance import MANUAL_STAGES
+    from rlvr_eval.provenance.stamps import MANUAL_STAGES
 
     logic.add_argument("--accept", action="append", default=[], choices=MANUAL_STAGES, metavar="STAGE",
                        help="declare the current code of a manual stage output-neutral: its version stays, and now "

@@ -1,5 +1,5 @@
 # pass@k along RL training: one row per checkpoint of each rlvr model or model listing `checkpoints`
-# (schema: rlvr_eval.checkpoint_series).
+# (schema: rlvr_eval.metrics.checkpoint_series).
 
 
 rule checkpoint_series:

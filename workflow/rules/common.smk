@@ -1,4 +1,4 @@
-# Config validation and input functions. All grid logic lives in rlvr_eval.grid (importable, tested).
+# Config validation and input functions. All grid logic lives in rlvr_eval.planning.grid (importable, tested).
 import os
 import re
 import sys
@@ -11,13 +11,13 @@ SRC_DIR = os.path.join(workflow.basedir, "src")
 if os.path.isdir(SRC_DIR):
     sys.path.insert(0, SRC_DIR)
 
-from rlvr_eval import provenance
-from rlvr_eval.config import SCHEMA_PATH, ConfigError, validate_config
-from rlvr_eval.preflight import check_before_jobs
-from rlvr_eval.grid import Grid
-from rlvr_eval.prompts import code_prefix
-from rlvr_eval.provenance import logic_version
-from rlvr_eval.resources import JobResources, ResourceConfigError
+from rlvr_eval.provenance import stamps
+from rlvr_eval.planning.config import SCHEMA_PATH, ConfigError, validate_config
+from rlvr_eval.planning.preflight import check_before_jobs
+from rlvr_eval.planning.grid import Grid
+from rlvr_eval.sampling.prompts import code_prefix
+from rlvr_eval.provenance.stamps import logic_version
+from rlvr_eval.planning.resources import JobResources, ResourceConfigError
 
 try:
     config.update(validate_config(config))
@@ -28,12 +28,12 @@ except (ConfigError, ResourceConfigError) as e:
     sys.exit(f"Config error: {e}")
 validate(config, SCHEMA_PATH, set_default=True)
 
-# Provenance (rlvr_eval.provenance): every rule passes `logic=logic_version(<stage>)`, a stamp of its code that
+# Provenance (rlvr_eval.provenance.stamps): every rule passes `logic=logic_version(<stage>)`, a stamp of its code that
 # also sees the modules its script imports, so Snakemake's params trigger reruns what a code change invalidates.
 # The workflow profile (profiles/default/config.yaml) turns off Snakemake's own code trigger (a script's mtime)
 # and checksums inputs up to 10 GB, so a touched but unchanged file reruns nothing.
-provenance.set_workflow_dir(workflow.basedir)
-for problem in provenance.undeclared_manual_code():
+stamps.set_workflow_dir(workflow.basedir)
+for problem in stamps.undeclared_manual_code():
     sys.exit(f"Code error: {problem}")
 
 # Jobs in the conda environments of envs/ (--use-conda) import rlvr_eval from this source tree.
@@ -96,8 +96,8 @@ def benchmark_source_files(wildcards):
     mirror = GRID.benchmark_mirror(wildcards.benchmark)
     if mirror is None:
         return []
-    from rlvr_eval.benchmarks import mirror_path
-    from rlvr_eval.visual_benchmarks import VISUAL_BENCHMARKS, options_for, selected_images
+    from rlvr_eval.data.benchmarks import mirror_path
+    from rlvr_eval.data.visual import VISUAL_BENCHMARKS, options_for, selected_images
 
     files = [str(mirror_path(wildcards.benchmark, mirror))]
     spec = config["benchmarks"][wildcards.benchmark]
@@ -108,7 +108,7 @@ def benchmark_source_files(wildcards):
 
 
 def visual_options(wildcards):
-    from rlvr_eval.visual_benchmarks import VISUAL_BENCHMARKS, options_for
+    from rlvr_eval.data.visual import VISUAL_BENCHMARKS, options_for
 
     if wildcards.benchmark not in VISUAL_BENCHMARKS:
         return None

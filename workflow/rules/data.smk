@@ -1,4 +1,4 @@
-# Benchmarks -> canonical problem tables (schema: rlvr_eval.benchmarks).
+# Benchmarks -> canonical problem tables (schema: rlvr_eval.data.benchmarks).
 
 
 rule prepare_benchmark:

@@ -1,4 +1,4 @@
-# verdicts -> per-problem pass@k -> tables and figures (schemas: rlvr_eval.passk).
+# verdicts -> per-problem pass@k -> tables and figures (schemas: rlvr_eval.metrics.passk).
 
 
 rule passk_metrics:

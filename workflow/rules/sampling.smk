@@ -1,5 +1,5 @@
-# (model, benchmark, shard) -> samples (schema: rlvr_eval.sampling): generated (rule sample) or, for a model
-# with `responses:`, imported from a file generated elsewhere (rule import_samples; rlvr_eval.importing).
+# (model, benchmark, shard) -> samples (schema: rlvr_eval.sampling.shards): generated (rule sample) or, for a model
+# with `responses:`, imported from a file generated elsewhere (rule import_samples; rlvr_eval.sampling.importing).
 
 
 rule sample:

@@ -3,7 +3,7 @@ benchmark (rule accuracy_hist; logic in rlvr_eval.analysis.accuracy_hist)."""
 
 from rlvr_eval.analysis.accuracy_hist import accuracy_histogram
 from rlvr_eval.io import read_parquet, write_text
-from rlvr_eval.scriptlog import logged
+from rlvr_eval.provenance.scriptlog import logged
 
 COUNT_COLUMNS = ["problem_id", "n", "c"]
 

@@ -1,15 +1,15 @@
 """Paper-style figures of the analyses: pass@k grid with bootstrap bands, accuracy histograms, coverage bars and
 (when the rule has a perplexity output) perplexity box plots (rule analysis_figures; logic in
-rlvr_eval.analysis.figures). Every figure is declared twice, `<name>` (.png) and `<name>_pdf` (.pdf)."""
+rlvr_eval.plots.analysis_figures). Every figure is declared twice, `<name>` (.png) and `<name>_pdf` (.pdf)."""
 
 from pathlib import Path
 
 import pandas as pd
 
-from rlvr_eval.analysis import figures
+from rlvr_eval.plots import analysis_figures as figures
 from rlvr_eval.analysis.perplexity import PERPLEXITY_COLUMNS
 from rlvr_eval.io import read_parquet
-from rlvr_eval.scriptlog import logged
+from rlvr_eval.provenance.scriptlog import logged
 
 
 def prefix(name: str) -> Path:

@@ -3,7 +3,7 @@ intervals and the crossover k (rule bootstrap_passk; logic in rlvr_eval.analysis
 
 from rlvr_eval.analysis.bootstrap import bootstrap_pair
 from rlvr_eval.io import read_parquet, write_json, write_text
-from rlvr_eval.scriptlog import logged
+from rlvr_eval.provenance.scriptlog import logged
 
 with logged(snakemake):
     p = snakemake.params

@@ -2,8 +2,9 @@ import pandas as pd
 import torch
 
 from rlvr_eval.io import apply_umask, read_json, read_parquet, write_json
-from rlvr_eval.scriptlog import logged
-from rlvr_eval.tiny_models import TinyModelSpec, build_tiny_model
+from rlvr_eval.provenance.scriptlog import logged
+from rlvr_eval.models.tiny_spec import TinyModelSpec
+from rlvr_eval.models.tiny_text import build_tiny_model
 
 with logged(snakemake) as prov:
     torch.set_num_threads(snakemake.threads)  # torch's default, every core, oversubscribes parallel CPU jobs

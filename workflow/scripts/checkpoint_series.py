@@ -2,10 +2,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from rlvr_eval.checkpoint_series import (plot_passk_by_step, plot_series, series_markdown, series_table,
+from rlvr_eval.metrics.checkpoint_series import (plot_passk_by_step, plot_series, series_markdown, series_table,
                                          summary_markdown, summary_table)
 from rlvr_eval.io import read_json, write_text
-from rlvr_eval.scriptlog import logged
+from rlvr_eval.provenance.scriptlog import logged
 
 with logged(snakemake) as prov:
     out, model, benchmark = snakemake.output, snakemake.wildcards.model, snakemake.wildcards.benchmark

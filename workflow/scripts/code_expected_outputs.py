@@ -1,5 +1,5 @@
 from rlvr_eval.code.driver import write_expected_outputs
-from rlvr_eval.scriptlog import logged
+from rlvr_eval.provenance.scriptlog import logged
 
 with logged(snakemake):
     write_expected_outputs(snakemake.input.problems, snakemake.wildcards.benchmark, snakemake.output[0],

@@ -5,7 +5,7 @@ import pandas as pd
 
 from rlvr_eval.analysis.coverage import coverage_report, write_coverage
 from rlvr_eval.io import read_parquet
-from rlvr_eval.scriptlog import logged
+from rlvr_eval.provenance.scriptlog import logged
 
 VERDICT_COLUMNS = ["problem_id", "sample_index", "correct"]
 

@@ -3,7 +3,7 @@ bootstrap intervals, in one table (rule delta_se; logic in rlvr_eval.analysis.sa
 
 from rlvr_eval.analysis.sampling_efficiency import delta_se, delta_se_table, to_markdown
 from rlvr_eval.io import read_parquet, write_text
-from rlvr_eval.scriptlog import logged
+from rlvr_eval.provenance.scriptlog import logged
 
 with logged(snakemake):
     p = snakemake.params

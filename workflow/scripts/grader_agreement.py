@@ -6,7 +6,7 @@ import pandas as pd
 
 from rlvr_eval.analysis.grader_agreement import grader_agreement_report, write_report
 from rlvr_eval.io import read_parquet
-from rlvr_eval.scriptlog import logged
+from rlvr_eval.provenance.scriptlog import logged
 
 with logged(snakemake):
     name_a, name_b = snakemake.params.graders

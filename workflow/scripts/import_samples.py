@@ -1,9 +1,9 @@
 """One sample shard of a model whose responses were generated elsewhere (rule import_samples; logic in
-rlvr_eval.importing)."""
+rlvr_eval.sampling.importing)."""
 
-from rlvr_eval.importing import import_shards, source_metadata
+from rlvr_eval.sampling.importing import import_shards, source_metadata
 from rlvr_eval.io import read_parquet, write_parquet
-from rlvr_eval.scriptlog import logged
+from rlvr_eval.provenance.scriptlog import logged
 
 with logged(snakemake) as prov:
     p, w = snakemake.params, snakemake.wildcards

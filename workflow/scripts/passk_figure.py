@@ -1,7 +1,7 @@
 import pandas as pd
 
-from rlvr_eval.plots import plot_passk_curves
-from rlvr_eval.scriptlog import logged
+from rlvr_eval.plots.passk_curves import plot_passk_curves
+from rlvr_eval.provenance.scriptlog import logged
 
 with logged(snakemake):
     tables = {b: pd.read_csv(f) for b, f in zip(snakemake.params.benchmarks, snakemake.input.tables)}

@@ -1,8 +1,8 @@
 import pandas as pd
 
 from rlvr_eval.io import read_parquet, write_parquet, write_text
-from rlvr_eval.passk import check_complete, mean_pass_at_k, per_problem_counts, per_problem_pass_at_k
-from rlvr_eval.scriptlog import logged
+from rlvr_eval.metrics.passk import check_complete, mean_pass_at_k, per_problem_counts, per_problem_pass_at_k
+from rlvr_eval.provenance.scriptlog import logged
 
 with logged(snakemake):
     ks = snakemake.params.ks

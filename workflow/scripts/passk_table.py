@@ -1,6 +1,6 @@
 from rlvr_eval.io import read_parquet
-from rlvr_eval.scriptlog import logged
-from rlvr_eval.tables import passk_table, sample_counts, write_table
+from rlvr_eval.provenance.scriptlog import logged
+from rlvr_eval.metrics.tables import passk_table, sample_counts, write_table
 
 with logged(snakemake):
     per_problem = {m: read_parquet(f) for m, f in zip(snakemake.params.models, snakemake.input)}

@@ -6,7 +6,7 @@ import pandas as pd
 from rlvr_eval.analysis.perplexity import score_responses, select_responses
 from rlvr_eval.analysis.perplexity_vl import score_responses_vl
 from rlvr_eval.io import read_json, read_parquet, write_parquet
-from rlvr_eval.scriptlog import end_process, logged
+from rlvr_eval.provenance.scriptlog import end_process, logged
 
 # The guard: with the vLLM backend the engine starts in a spawned process, which imports this script again.
 if __name__ == "__main__":

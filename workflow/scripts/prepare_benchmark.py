@@ -1,6 +1,6 @@
-from rlvr_eval.benchmarks import load_benchmark
+from rlvr_eval.data.benchmarks import load_benchmark
 from rlvr_eval.io import write_parquet
-from rlvr_eval.scriptlog import logged
+from rlvr_eval.provenance.scriptlog import logged
 
 with logged(snakemake) as prov:
     p = snakemake.params

@@ -1,6 +1,6 @@
 from rlvr_eval.io import read_json, write_json
-from rlvr_eval.scriptlog import logged
-from rlvr_eval.tiny_models import weights_revision
+from rlvr_eval.provenance.scriptlog import logged
+from rlvr_eval.models.revision import weights_revision
 
 with logged(snakemake) as prov:
     trained = read_json(snakemake.input.trained)

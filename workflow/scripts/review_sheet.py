@@ -4,7 +4,7 @@ import pandas as pd
 
 from rlvr_eval.analysis.review import hard_correct_responses, render_review_sheet
 from rlvr_eval.io import read_parquet, write_text
-from rlvr_eval.scriptlog import logged
+from rlvr_eval.provenance.scriptlog import logged
 
 with logged(snakemake):
     p, w = snakemake.params, snakemake.wildcards

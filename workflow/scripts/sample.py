@@ -2,10 +2,10 @@ import os
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # compute jobs read staged files only, never the hub
 
-from rlvr_eval.backends import SamplingParams, load_backend
+from rlvr_eval.sampling.backends import SamplingParams, load_backend
 from rlvr_eval.io import read_json, read_parquet
-from rlvr_eval.sampling import ShardSpec, sample_shard
-from rlvr_eval.scriptlog import end_process, logged
+from rlvr_eval.sampling.shards import ShardSpec, sample_shard
+from rlvr_eval.provenance.scriptlog import end_process, logged
 
 # The guard: with the vLLM backend the engine starts in a spawned process, which imports this script again.
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 import sys
 
 from rlvr_eval.io import write_json
-from rlvr_eval.scriptlog import logged
-from rlvr_eval.staging import stage_model
+from rlvr_eval.provenance.scriptlog import logged
+from rlvr_eval.models.staging import stage_model
 
 with logged(snakemake) as prov:
     manifest = stage_model(snakemake.params.model, snakemake.params.local_dir, name=snakemake.wildcards.model)

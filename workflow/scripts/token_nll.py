@@ -4,7 +4,7 @@ import pandas as pd
 
 from rlvr_eval.analysis.token_nll import COLUMNS, to_markdown, token_nll
 from rlvr_eval.io import read_parquet, write_text
-from rlvr_eval.scriptlog import logged
+from rlvr_eval.provenance.scriptlog import logged
 
 with logged(snakemake):
     rows = []

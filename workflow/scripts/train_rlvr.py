@@ -2,8 +2,8 @@ import pandas as pd
 import torch
 
 from rlvr_eval.io import read_json, read_parquet, write_json
-from rlvr_eval.rlvr import RlvrSpec, train_rlvr
-from rlvr_eval.scriptlog import logged
+from rlvr_eval.models.rlvr import RlvrSpec, train_rlvr
+from rlvr_eval.provenance.scriptlog import logged
 
 with logged(snakemake) as prov:
     torch.set_num_threads(snakemake.threads)

@@ -2,7 +2,7 @@
 with its own prompt template, sampling parameters or n (rule variant_model)."""
 
 from rlvr_eval.io import read_json, write_json
-from rlvr_eval.scriptlog import logged
+from rlvr_eval.provenance.scriptlog import logged
 
 with logged(snakemake) as prov:
     manifest = {**read_json(snakemake.input.source), "variant_of": snakemake.params.source}

@@ -1,5 +1,5 @@
 from rlvr_eval.code.driver import verify_code_shard
-from rlvr_eval.scriptlog import logged
+from rlvr_eval.provenance.scriptlog import logged
 
 with logged(snakemake):
     expected = snakemake.input.expected  # one file, or none for LiveCodeBench

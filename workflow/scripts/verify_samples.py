@@ -1,4 +1,4 @@
-from rlvr_eval.scriptlog import logged
+from rlvr_eval.provenance.scriptlog import logged
 from rlvr_eval.verify.driver import verify_shard
 
 with logged(snakemake):

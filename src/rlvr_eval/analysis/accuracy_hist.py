@@ -29,7 +29,7 @@ def accuracy_bin_index(n: np.ndarray, c: np.ndarray) -> np.ndarray:
 
 
 def accuracy_histogram(counts_by_model: dict[str, pd.DataFrame], labels: dict[str, str] | None = None) -> pd.DataFrame:
-    """counts_by_model: model -> per-problem counts (problem_id, n, c; rlvr_eval.passk schema).
+    """counts_by_model: model -> per-problem counts (problem_id, n, c; rlvr_eval.metrics.passk schema).
 
     Every model must cover the same problems (a histogram over different problem sets compares
     nothing). Returns one row per (bin, model), bins in ACCURACY_BINS order, models in the given

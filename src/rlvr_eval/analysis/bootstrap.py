@@ -1,7 +1,7 @@
 """Bootstrap over problems: how much of a pass@k curve (and of the base − RL gap) is sampling noise.
 
 The benchmark's problems are the sampling unit: a replicate draws N problems with replacement and
-recomputes every model's mean pass@k from the per-problem pass@k values (rlvr_eval.passk). All
+recomputes every model's mean pass@k from the per-problem pass@k values (rlvr_eval.metrics.passk). All
 models share the same replicates, so differences are paired: the base and RL values of a replicate
 come from the same problems (aligned by problem id). Intervals are percentile intervals.
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..passk import per_problem_pass_at_k
+from rlvr_eval.metrics.passk import per_problem_pass_at_k
 
 PASSK_CI_COLUMNS = ["k", "model", "pass@k", "ci_low", "ci_high"]
 DIFFERENCE_COLUMNS = ["k", "diff", "ci_low", "ci_high"]

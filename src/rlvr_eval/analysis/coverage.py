@@ -7,7 +7,7 @@ by the RL model only, or by neither. The paper's claim is that RL-solved ⊆ bas
 RL only / neither), so the report also carries that subset flag.
 
 Inputs are verdict tables (schema in rlvr_eval.verify.graders; any k up to the number of samples)
-or per-problem count tables (schema in rlvr_eval.passk; they only know "solved at k = n").
+or per-problem count tables (schema in rlvr_eval.metrics.passk; they only know "solved at k = n").
 
 Outputs: a tidy table, one row per (pair, benchmark, k, group) with count, fraction and the subset
 flag, and a JSON-able dict with the problem ids of every group.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..io import write_json, write_text
+from rlvr_eval.io import write_json, write_text
 
 GROUPS = ("both", "base_only", "rl_only", "neither")
 COVERAGE_COLUMNS = ["pair", "benchmark", "k", "group", "count", "fraction", "rl_solved_subset_of_base"]

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..io import write_text
-from ..passk import default_ks, mean_pass_at_k, per_problem_counts, per_problem_pass_at_k
-from ..verify.graders import STATUSES
-from ..verify.qwen_math_grader import CAUSES, disagreement_cause
+from rlvr_eval.io import write_text
+from rlvr_eval.metrics.passk import default_ks, mean_pass_at_k, per_problem_counts, per_problem_pass_at_k
+from rlvr_eval.verify.graders import STATUSES
+from rlvr_eval.verify.qwen_math_causes import CAUSES, disagreement_cause
 
 PAPER_GRADER = "qwen_math"
 

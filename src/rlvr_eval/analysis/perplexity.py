@@ -33,9 +33,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..backends.vllm_backend import shutdown_engine
-from ..io import derive_seed
-from ..prompts import render_prompt
+from rlvr_eval.sampling.backends.vllm_backend import shutdown_engine
+from rlvr_eval.io import derive_seed
+from rlvr_eval.sampling.prompts import render_prompt
 
 PERPLEXITY_COLUMNS = ["problem_id", "sample_index", "scored_model", "response_model", "status", "num_tokens",
                       "mean_logprob", "perplexity"]

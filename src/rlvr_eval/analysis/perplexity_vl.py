@@ -1,7 +1,7 @@
 """Image-conditioned perplexity: rlvr_eval.analysis.perplexity for visual benchmarks (a Qwen2.5-VL scoring model).
 
 Each response is scored given its prompt *with the problem's image*, exactly as it was sampled: the prompt's
-`<|image_pad|>` expanded to the image's tokens under the scoring model's pixel limits (rlvr_eval.backends.vision),
+`<|image_pad|>` expanded to the image's tokens under the scoring model's pixel limits (rlvr_eval.sampling.backends.vision),
 the response tokenized on its own and appended. Only response tokens count; a prompt + response beyond the
 scoring model's context is skipped (status "too_long"), never truncated. Same output schema as for text.
 
@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..prompts import render_problem_prompts
-from .perplexity import perplexity_table
+from rlvr_eval.sampling.prompts import render_problem_prompts
+from rlvr_eval.analysis.perplexity import perplexity_table
 
 
 def score_responses_vl(model_dir: str | Path, responses: pd.DataFrame, problems: pd.DataFrame, template: str,
@@ -33,7 +33,7 @@ def score_responses_vl(model_dir: str | Path, responses: pd.DataFrame, problems:
     unknown = sorted(set(ids) - set(table.index))
     if unknown:
         raise ValueError(f"{len(unknown)} responses' problems are not in the problem table, e.g. {unknown[:3]}")
-    from ..backends import load_backend
+    from rlvr_eval.sampling.backends import load_backend
 
     scorer = load_backend(backend, str(model_dir), **(engine_kwargs or {}))
     prompts = render_problem_prompts(template, table.loc[ids.tolist()].reset_index(drop=True), scorer.tokenizer)
@@ -79,7 +79,7 @@ def _logprobs_transformers(scorer, prompt, response_ids: list[int]) -> np.ndarra
 def _logprobs_vllm(scorer, prompts, response_ids, prompt_lengths) -> list[np.ndarray]:
     from vllm import SamplingParams
 
-    from ..backends.vision import load_images
+    from rlvr_eval.sampling.backends.vision import load_images
 
     params = SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=0)
     requests = []

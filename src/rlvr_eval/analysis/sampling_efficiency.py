@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .bootstrap import bootstrap_mean_passk, percentiles
+from rlvr_eval.analysis.bootstrap import bootstrap_mean_passk, percentiles
 
 DELTA_SE_COLUMNS = ["pair", "benchmark", "base", "rl", "k", "base_pass@k", "rl_pass@1", "delta_se", "ci_low", "ci_high"]
 
 
 def delta_se(base: pd.DataFrame, rl: pd.DataFrame, k: int, num_resamples: int = 1000, seed: int = 0,
              confidence: float = 0.95) -> dict:
-    """ΔSE of one pair on one benchmark from per-problem metrics (rlvr_eval.passk schema: pass@k columns or n, c)."""
+    """ΔSE of one pair on one benchmark from per-problem metrics (rlvr_eval.metrics.passk schema: pass@k columns or n, c)."""
     result = bootstrap_mean_passk({"base": base, "rl": rl}, ks=sorted({1, k}), num_resamples=num_resamples, seed=seed)
     at_k, at_1 = result.ks.index(k), result.ks.index(1)
     replicates = result.replicates[:, 0, at_k] - result.replicates[:, 1, at_1]

@@ -26,7 +26,7 @@ COLUMNS = ["model", "benchmark", "samples", "without_logprobs", "tokens", "token
 
 
 def token_nll(samples: pd.DataFrame) -> dict:
-    """samples: sample rows (num_tokens, finish_reason, logprob_sum; rlvr_eval.sampling schema)."""
+    """samples: sample rows (num_tokens, finish_reason, logprob_sum; rlvr_eval.sampling.shards schema)."""
     sampled = samples[samples["finish_reason"] != "prompt_too_long"]
     has = sampled["logprob_sum"].notna() & (sampled["num_tokens"] > 0)
     s = sampled[has]

@@ -1,0 +1,2 @@
+"""Code benchmarks: program execution in a sandbox, evalplus and LiveCodeBench tests, code verdicts
+(workflow/rules/code.smk)."""

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import evalplus_tests
-from .verifier import FunctionalTests, check_functional
+from rlvr_eval.code import evalplus_tests
+from rlvr_eval.code.verifier import FunctionalTests, check_functional
 
 
 @dataclass(frozen=True)

@@ -32,12 +32,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..io import atomic_path, read_parquet, read_parquet_metadata, sha256_file, write_parquet
-from ..verify.driver import PROMPT_TOO_LONG
-from ..verify.graders import STATUSES, VERDICT_COLUMNS, capped_mask
-from . import dataset_quirks, evalplus_tests, livecodebench, sandbox
-from .extract import extract_code
-from .verifier import check_functional, run_many
+from rlvr_eval.io import atomic_path, read_parquet, read_parquet_metadata, sha256_file, write_parquet
+from rlvr_eval.verify.driver import PROMPT_TOO_LONG
+from rlvr_eval.verify.graders import STATUSES, VERDICT_COLUMNS, capped_mask
+from rlvr_eval.code import dataset_quirks, evalplus_tests, livecodebench, sandbox
+from rlvr_eval.code.extract import extract_code
+from rlvr_eval.code.verifier import check_functional, run_many
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def verify_code_samples(samples: pd.DataFrame, problems: pd.DataFrame, expected:
     status, extracted, seconds = ["no_answer"] * len(texts), [None] * len(texts), [0.0] * len(texts)
     for i, v in zip(todo, verdicts):
         status[i], extracted[i], seconds[i] = STATUS_OF[v.status], v.failure, v.seconds
-    if "finish_reason" in samples:  # never generated: the prompt fills the model's context (rlvr_eval.sampling)
+    if "finish_reason" in samples:  # never generated: the prompt fills the model's context (rlvr_eval.sampling.shards)
         for i, reason in enumerate(samples["finish_reason"]):
             if reason == PROMPT_TOO_LONG:
                 status[i] = PROMPT_TOO_LONG

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .values import Unsupported, decode
+from rlvr_eval.code.values import Unsupported, decode
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ MBPP_OUTPUT_SET_EQ_TASKS = ["similar_elements", "find_char_long", "common_in_nes
 def limits():
     """Sandbox limits for one program's base + plus run: the per-test limits decide; these only bound it
     (two groups of at most 60 s each, as evalplus, plus start-up)."""
-    from .sandbox import Limits
+    from rlvr_eval.code.sandbox import Limits
 
     return Limits(wall_s=2 * (GROUP_TIMEOUT_CAP_S + 1) + 5, cpu_s=int(2 * (GROUP_TIMEOUT_CAP_S + 1) + 5))
 
@@ -182,7 +182,7 @@ def run_canonical(dataset: str, row: dict, isolation: str, wall_s: float = 600.0
     Returns {"base": [encoded value], "base_seconds": [...], "plus": ..., "plus_seconds": ...} (values in
     the exact-type encoding of rlvr_eval.code.values, already reduced to `is not None` where evalplus does).
     """
-    from . import sandbox
+    from rlvr_eval.code import sandbox
 
     inputs = test_inputs(dataset, row)
     job = {"mode": "functional", "code": row["prompt"] + row["canonical_solution"], "entry_point": row["entry_point"],
@@ -216,7 +216,7 @@ def run_canonical(dataset: str, row: dict, isolation: str, wall_s: float = 600.0
 
 def functional_tests(dataset: str, row: dict, expected: dict):
     """The FunctionalTests of one problem from its dataset row and its expected-output record."""
-    from .verifier import FunctionalTests
+    from rlvr_eval.code.verifier import FunctionalTests
 
     inputs = test_inputs(dataset, row)
     limits = {g: time_limits(expected[f"{g}_seconds"]) for g in ("base", "plus")}

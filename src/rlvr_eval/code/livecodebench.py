@@ -20,14 +20,9 @@ import pickle
 import zlib
 from decimal import Decimal, InvalidOperation
 
-PAPER_WINDOW = ("2024-08", "2025-01")  # contest months of the paper's 279 problems
 IMPORTS = ("import sys\nimport math\nimport heapq\nimport bisect\nimport collections\nimport itertools\n"
            "import functools\nfrom typing import *\nfrom collections import *\nfrom itertools import *\n"
            "from functools import *\nfrom heapq import *\nfrom bisect import *\nfrom math import *\n")
-
-
-def in_window(contest_date: str, window: tuple[str, str] = PAPER_WINDOW) -> bool:
-    return window[0] <= contest_date[:7] <= window[1]
 
 
 def hidden_tests(private_test_cases: str) -> list[dict]:
@@ -91,7 +86,7 @@ class _Equal:
 
 def check(code: str, row: dict, limits, isolation: str):
     """Verdict of one program on one LiveCodeBench problem row (see the module docstring)."""
-    from .verifier import FunctionalTests, StdioTests, check_functional, check_stdio
+    from rlvr_eval.code.verifier import FunctionalTests, StdioTests, check_functional, check_stdio
 
     tests, _ = tests_of(row)
     if row.get("func_name"):

@@ -1,6 +1,6 @@
 """Code-execution sandbox: run one untrusted program's tests in a fresh, limited, isolated process.
 
-(Not the answer-grading deadline pool of rlvr_eval.verify.sandbox: that one runs *our* grader code with a
+(Not the answer-grading deadline pool of rlvr_eval.verify.deadline_pool: that one runs *our* grader code with a
 deadline; this one runs *model-written programs*, which may be hostile.)
 
 Each run is forked from a small fork server, `python -I -S sandbox_stub.py` (rlvr_eval/code/sandbox_stub.py),

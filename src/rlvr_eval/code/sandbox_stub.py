@@ -1,24 +1,20 @@
 """The first code that runs in a code-execution sandbox process (standard library only).
 
-Started by rlvr_eval.code.sandbox as `python -I -S sandbox_stub.py` (isolated mode, no site-packages:
-the program sees the interpreter's standard library and nothing the host happens to have installed),
-in its own process group, with a scrubbed environment. It runs as a fork server (`serve`): started once per
-verifying process, it forks one supervisor per program, which reads its job (marshal: no json/re import)
-and then:
+Started by rlvr_eval.code.sandbox as `python -I -S sandbox_stub.py` (isolated, no site-packages: the program sees
+the standard library only) in its own process group with a scrubbed environment, as a fork server (`serve`) that
+forks one supervisor per program, which reads its job (marshal: no json/re import) and then:
 
-1. isolates itself ("namespaces": new user (unless root), mount, network, PID and IPC namespaces; a
-   fresh root holding only the interpreter, system libraries, /etc and a small private /tmp, all read-only
-   but /tmp; no network but a downed loopback) or, in the "rlimits" fallback, only a fresh temporary
-   directory under the host's temp dir;
-2. forks the runner (PID 1 of the new PID namespace: when it ends, every process it left behind dies),
-   which sets resource limits, drops privileges (root: to nobody; otherwise all capabilities) and runs
-   the program;
+1. isolates itself ("namespaces": new user (unless root), mount, network, PID and IPC namespaces; a fresh root
+   holding only the interpreter, system libraries, /etc and a private /tmp, all read-only but /tmp; no network but
+   a downed loopback) or, in the "rlimits" fallback, only a fresh temporary directory under the host's temp dir;
+2. forks the runner (PID 1 of the new PID namespace: when it ends, every process it left behind dies), which
+   sets resource limits, drops privileges (root: to nobody; otherwise all capabilities) and runs the program;
 3. reports on its stdout (the result channel; the program's own stdout goes elsewhere) one JSON object
    per line: a header with the isolation used, then what the program returned for each test input.
 
-Nothing the program does here can make a test pass: the parent compares the reported values with
-expected outputs the sandbox never sees. Values are encoded with exact types (a tuple is not a list, 1 is
-not True), see `dump_value`; anything else is reported as unsupported and cannot equal an expected value.
+Nothing the program does here can make a test pass: the parent compares the reported values with expected outputs
+the sandbox never sees. Values keep exact types (a tuple is not a list, 1 is not True; `dump_value`); anything
+else is reported as unsupported and cannot equal an expected value.
 """
 
 import _json
@@ -32,8 +28,7 @@ import time
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC = 0x20000, 0x10000000, 0x20000000, 0x40000000, 0x08000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 32, 4096, 16384, 1 << 18
 MS_NOATIME, MS_NODIRATIME, MS_RELATIME, MS_STRICTATIME = 1024, 2048, 1 << 21, 1 << 24
-MNT_DETACH = 2
-PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG = 38, 1
+MNT_DETACH, PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG = 2, 38, 1
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(os.uname().machine)
 SYS_CAPSET = {"x86_64": 126, "aarch64": 91}.get(os.uname().machine)
 NOBODY = 65534

@@ -24,8 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from . import sandbox
-from .values import decode
+from rlvr_eval.code import sandbox
+from rlvr_eval.code.values import decode
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Math answer grading: the graders, their deadline pool and the verdict drivers (workflow/rules/verification.smk)."""

@@ -1,7 +1,7 @@
 """Verification driver: samples + benchmark table -> verdicts (schema in rlvr_eval.verify.graders).
 
 Each (response, reference) pair is graded in a worker process under a hard deadline
-(rlvr_eval.verify.sandbox): a grader that hangs costs at most `timeout_s` and yields status
+(rlvr_eval.verify.deadline_pool): a grader that hangs costs at most `timeout_s` and yields status
 "timeout"; a grader that raises yields status "error", with "ExceptionType: message" in the
 `extracted` column (so the verdict file itself says what went wrong) and in the log.
 """
@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..io import read_parquet, read_parquet_metadata, sha256_file, write_parquet
-from .graders import GRADER_VERSIONS, GRADERS, STATUSES, VERDICT_COLUMNS, capped_mask
-from .sandbox import Outcome, run_with_deadline
-from .span_driver import outcome_verdict, verify_batches
+from rlvr_eval.io import read_parquet, read_parquet_metadata, sha256_file, write_parquet
+from rlvr_eval.verify.graders import GRADER_VERSIONS, GRADERS, STATUSES, VERDICT_COLUMNS, capped_mask
+from rlvr_eval.verify.deadline_pool import Outcome, run_with_deadline
+from rlvr_eval.verify.span_driver import outcome_verdict, verify_batches
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ class CorruptSamplesError(RuntimeError):
     """A sample file that cannot be read: the way back is to resample it."""
 
 
-# The sample files' finish_reason (and verdict status) of a sample never generated (rlvr_eval.sampling schema);
+# The sample files' finish_reason (and verdict status) of a sample never generated (rlvr_eval.sampling.shards schema);
 # spelled out, not imported, so that verification does not depend on the sampling code.
 PROMPT_TOO_LONG = "prompt_too_long"
 _MAX_LOGGED_FAILURES = 50  # per status: enough to diagnose, without flooding the log

@@ -58,7 +58,7 @@ def get_grader(name: str) -> Callable[[str, str, str], tuple[str, str | None]]:
 def grader_module(name: str):
     """The grader's module, loaded by name: its `grade`, and for the fast path (verify.span_driver) its
     `locate_span`, `shown_answer` and `grade_span`. Never imported statically, so each grader's logic stamp
-    covers its own module only (rlvr_eval.provenance)."""
+    covers its own module only (rlvr_eval.provenance.stamps)."""
     if name not in GRADERS:
         raise ValueError(f"unknown grader {name!r}; known: {', '.join(sorted(GRADERS))}")
     return importlib.import_module(GRADERS[name].split(":")[0])

@@ -82,14 +82,14 @@ def grade_parsed(pred: list, reference: str) -> tuple[str, str | None]:
 
 def locate_span(response: str, reference: str, benchmark: str = "") -> str | None:
     """The answer span math-verify would extract from (string scans only), or None: grade the whole response."""
-    from .answer_spans import math_verify_span
+    from rlvr_eval.verify.answer_spans import math_verify_span
 
     return math_verify_span(response)
 
 
 def shown_answer(span: str, benchmark: str = "") -> str:
     """What the verdict shows as `extracted` for a span screened as pathological."""
-    from .answer_spans import last_boxed
+    from rlvr_eval.verify.answer_spans import last_boxed
 
     return last_boxed(span) or span
 

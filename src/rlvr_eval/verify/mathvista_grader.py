@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 
-from ..benchmarks import last_boxed_content
+from rlvr_eval.data.benchmarks import last_boxed_content
 
 _INT = re.compile(r"^-?\d+$")
 _FLOAT = re.compile(r"^-?\d*\.(\d+)$")

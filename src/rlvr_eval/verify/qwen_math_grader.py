@@ -45,6 +45,8 @@ import math
 import re
 from functools import lru_cache
 
+from rlvr_eval.verify.qwen_math_extract import answer_span
+
 # Benchmarks whose answers keep their units (the original's STRIP_EXCEPTIONS).
 KEEPS_UNITS = frozenset({"minerva_math", "carp_en"})
 CHOICES = ("A", "B", "C", "D", "E")
@@ -69,53 +71,6 @@ _UNIT_WORDS += [w + "s" for w in _UNIT_WORDS]
 _UNIT_PATTERNS = [re.compile(r"(^|\W)" + w + r"($|\W)") for w in _UNIT_WORDS]
 
 # --- extraction ---------------------------------------------------------------------------------
-
-
-def _after_last_boxed(text: str) -> str:
-    """What follows the last "boxed": its brace group (to the end if unbalanced), or up to a "$"."""
-    tail = text.split("boxed")[-1]
-    if not tail:
-        return ""
-    if tail[0] != "{":
-        return tail.split("$")[0].strip()
-    depth = 0
-    for i, ch in enumerate(tail):
-        depth += ch == "{"
-        depth -= ch == "}"
-        if depth == 0:
-            return tail[1:i]
-    return tail[1:]
-
-
-def answer_span(response: str) -> str:
-    """The raw answer text the original extracts from `response`, before normalization ("" when none).
-
-    Cheap on any length (splits and one regex at most): the verification driver locates answers with it
-    before any symbolic work."""
-    text = response.replace("\u043a\u0438", "")
-    if "final answer is $" in text and "$. I hope" in text:
-        answer = text.split("final answer is $", 1)[1].split("$. I hope", 1)[0].strip()
-    elif "boxed" in text:
-        answer = _after_last_boxed(text)
-        if not answer and not text.split("boxed")[-1]:
-            return ""
-    elif "he answer is" in text:
-        answer = text.split("he answer is")[-1].strip()
-    elif "final answer is" in text:
-        answer = text.split("final answer is")[-1].strip()
-    elif "答案是" in text:
-        answer = text.split("答案是")[1].strip().split("\n\n")[0].strip()
-    else:
-        numbers = re.findall(r"-?\d*\.?\d+", text.replace(",", ""))
-        answer = numbers[-1] if numbers else ""
-    answer = re.sub(r"\n\s*", "", answer)
-    if answer.startswith(":"):
-        answer = answer[1:]
-    if answer.endswith("."):
-        answer = answer[:-1]
-    if answer.endswith("/"):
-        answer = answer[:-1]
-    return answer
 
 
 def extract_answer(response: str, benchmark: str = "") -> str:
@@ -439,57 +394,3 @@ def shown_answer(span: str, benchmark: str = "") -> str:
     """What the verdict shows as `extracted` for a span screened as pathological."""
     keep = benchmark in KEEPS_UNITS
     return strip_string(strip_string(span, keep_units=keep), keep_units=keep)
-
-
-# --- why the original's verdict differs from another grader's ---------------------------------
-
-CAUSES = ("multiple choice", "and", "left side", "tolerance", "percent", "list", "case", "units", "mixed number",
-          "parse failure", "other")
-
-
-def _unbracketed_list(s: str) -> bool:
-    """A comma outside every bracket: "1, 2" or "\\frac{1}{2},3", not "(1,2)"."""
-    depth = 0
-    for ch in s:
-        depth += ch in "([{"
-        depth -= ch in ")]}"
-        if ch == "," and depth == 0:
-            return True
-    return False
-
-
-def disagreement_cause(prediction: str | None, reference: str, other_extracted: str | None = None,
-                       benchmark: str = "") -> str:
-    """The rule of the original most likely behind a verdict that another grader does not share.
-
-    `prediction` is this grader's extracted (normalized) answer, `reference` the raw reference,
-    `other_extracted` the other grader's extracted answer. One of CAUSES, checked in that order.
-    """
-    prediction = prediction or ""
-    normalized = normalize_reference(reference, benchmark)
-    raw = f"{reference} {other_extracted or ''}"
-    if _is_choices(normalized):
-        return "multiple choice"
-    if re.search(r"\band\b", raw):
-        return "and"
-    if "=" in prediction or "=" in normalized or "=" in raw:
-        return "left side"
-    pred_number, ref_number = _number(prediction), _number(normalized)
-    if pred_number is not None and ref_number is not None:
-        if pred_number != ref_number and numbers_close(pred_number, ref_number):
-            return "tolerance"
-        if any(numbers_close(pred_number, ref_number * f) for f in (0.01, 100)):
-            return "percent"
-    if _unbracketed_list(prediction) or _unbracketed_list(normalized):
-        return "list"
-    if prediction != normalized and prediction.lower() == normalized.lower() or (other_extracted and other_extracted.lower() == normalized.lower()
-                                                    and other_extracted != normalized):
-        return "case"
-    if strip_string(reference, keep_units=True) != strip_string(reference) or (
-            other_extracted and strip_string(other_extracted, keep_units=True) != strip_string(other_extracted)):
-        return "units"
-    if re.match(r"^-?\d+\\frac", normalized):  # 2\frac58 is read as 2 * 5/8, not 2 + 5/8
-        return "mixed number"
-    if isinstance(parse_math(prediction), str) or isinstance(parse_math(normalized), str):
-        return "parse failure"
-    return "other"

@@ -24,10 +24,10 @@ from typing import Iterable, Iterator
 import numpy as np
 import pandas as pd
 
-from .answer_spans import pathological
-from .graders import GRADERS, VERDICT_COLUMNS, capped_mask, grader_module
-from .sandbox import Outcome, WorkerPool
-from .span_grader import UNSURE
+from rlvr_eval.verify.answer_spans import pathological
+from rlvr_eval.verify.graders import GRADERS, VERDICT_COLUMNS, capped_mask, grader_module
+from rlvr_eval.verify.deadline_pool import Outcome, WorkerPool
+from rlvr_eval.verify.span_grader import UNSURE
 
 log = logging.getLogger(__name__)
 

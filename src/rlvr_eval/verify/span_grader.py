@@ -1,14 +1,14 @@
 """Worker side of span grading: grade an answer span (rlvr_eval.verify.answer_spans) or a whole response.
 
 `grade_item(grader, mode, text, reference, benchmark)` runs in the deadline pool's workers
-(rlvr_eval.verify.sandbox): mode "span" grades the located answer span and answers ("unsure", None) when the
+(rlvr_eval.verify.deadline_pool): mode "span" grades the located answer span and answers ("unsure", None) when the
 span alone cannot decide (the driver then grades the whole response); mode "full" is the grader itself.
 References are parsed once per worker (math_verify_grader.parse_reference is cached).
 """
 
 from __future__ import annotations
 
-from .graders import get_grader, grader_module
+from rlvr_eval.verify.graders import get_grader, grader_module
 
 UNSURE = "unsure"
 

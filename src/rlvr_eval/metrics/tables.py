@@ -1,0 +1,74 @@
+"""pass@k tables with the models side by side (CSV for machines, Markdown for people).
+
+Table schema (`results/tables/passk/{benchmark}.csv`): column `k`, then one column per model with the
+mean pass@k over problems; one row per k. Every model must cover the same problems (else: an error naming
+them), so that each column is a mean over the same set.
+
+Sample counts (`results/tables/samples/{benchmark}.csv`), one row per model: problems, samples, capped
+(samples whose token budget the model's context cut below max_new_tokens) and prompt_too_long (samples never
+generated because the prompt alone fills the context; counted as wrong). The Markdown table repeats them.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from rlvr_eval.io import write_text
+
+SAMPLE_COUNT_COLUMNS = ["model", "problems", "samples", "capped", "prompt_too_long"]
+
+
+class TableError(ValueError):
+    pass
+
+
+def check_same_problems(per_problem: dict[str, pd.DataFrame]) -> None:
+    sets = {m: set(df["problem_id"].astype(str)) for m, df in per_problem.items()}
+    first, reference = next(iter(sets.items()), (None, set()))
+    for model, ids in sets.items():
+        if ids != reference:
+            raise TableError(f"models {first} and {model} cover different problems ({len(reference - ids)} only in "
+                             f"{first}, e.g. {sorted(reference - ids)[:3]}; {len(ids - reference)} only in {model}, "
+                             f"e.g. {sorted(ids - reference)[:3]}): their means would not be comparable")
+
+
+def passk_table(per_problem: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """per_problem: model -> per-problem pass@k frame (rlvr_eval.metrics.passk schema)."""
+    check_same_problems(per_problem)
+    columns = {}
+    for model, df in per_problem.items():
+        ks = [int(c.split("@")[1]) for c in df.columns if c.startswith("pass@")]
+        columns[model] = pd.Series({k: df[f"pass@{k}"].mean() for k in ks})
+    table = pd.DataFrame(columns)
+    table.index.name = "k"
+    return table.reset_index()
+
+
+def sample_counts(per_problem: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    rows = [(model, len(df), int(df["n"].sum()), int(df.get("capped", pd.Series(dtype=int)).sum()),
+             int(df.get("prompt_too_long", pd.Series(dtype=int)).sum())) for model, df in per_problem.items()]
+    return pd.DataFrame(rows, columns=SAMPLE_COUNT_COLUMNS)
+
+
+def to_markdown(table: pd.DataFrame, title: str | None = None, digits: int = 3, counts: pd.DataFrame | None = None) -> str:
+    header = "| " + " | ".join(table.columns) + " |"
+    sep = "|" + "|".join("---:" for _ in table.columns) + "|"
+    rows = []
+    for _, r in table.iterrows():
+        cells = [str(int(r["k"]))] + ["" if pd.isna(v) else f"{100 * v:.{max(digits - 2, 1)}f}" for v in r.iloc[1:]]
+        rows.append("| " + " | ".join(cells) + " |")
+    lines = ([f"### {title}", "", "Mean pass@k over problems, in %.", ""] if title else []) + [header, sep, *rows]
+    if counts is not None:
+        lines += ["", "Samples per model: capped = the token budget was cut below max_new_tokens by the model's "
+                  "context; prompt_too_long = never generated (the prompt fills the context), counted as wrong.", "",
+                  "| " + " | ".join(SAMPLE_COUNT_COLUMNS) + " |", "|---|" + "---:|" * (len(SAMPLE_COUNT_COLUMNS) - 1)]
+        lines += ["| " + " | ".join(str(v) for v in r) + " |" for r in counts[SAMPLE_COUNT_COLUMNS].itertuples(index=False)]
+    return "\n".join(lines) + "\n"
+
+
+def write_table(table: pd.DataFrame, csv_path: str, md_path: str, title: str | None = None,
+                counts: pd.DataFrame | None = None, counts_path: str | None = None) -> None:
+    write_text(csv_path, table.to_csv(index=False))
+    write_text(md_path, to_markdown(table, title, counts=counts))
+    if counts_path is not None and counts is not None:
+        write_text(counts_path, counts.to_csv(index=False))

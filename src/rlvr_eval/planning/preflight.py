@@ -1,0 +1,108 @@
+"""Checks that run when Snakemake reads the config, before any job starts (or deletes an output).
+
+What the schema cannot see: local model directories that do not exist, hub benchmarks without a pinned revision,
+a `limit` larger than the benchmark, and sampling lengths that cannot fit a staged model's context. Each failure is a `ConfigError` naming the key.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rlvr_eval.data.benchmarks import KNOWN_SOURCES
+from rlvr_eval.planning.config import ConfigError
+from rlvr_eval.planning.grid import Grid
+from rlvr_eval.models.staging import is_pinned
+
+
+def model_context(model_dir: str | Path) -> int | None:
+    """The context length a model directory declares (config.json max_position_embeddings; None if unknown)."""
+    config = Path(model_dir) / "config.json"
+    if not config.is_file():
+        return None
+    data = json.loads(config.read_text())
+    for section in (data, data.get("text_config") or {}):
+        if isinstance(section.get("max_position_embeddings"), int):
+            return section["max_position_embeddings"]
+    return None
+
+
+def check_local_models(grid: Grid) -> None:
+    for name in grid.models_of_kind("path"):
+        path = Path(grid.model(name)["path"])
+        if not path.is_dir():
+            raise ConfigError(f"models.{name}.path: {path} does not exist (or is not a directory)")
+        if not (path / "config.json").is_file():
+            raise ConfigError(f"models.{name}.path: {path} has no config.json: not a Hugging Face model directory")
+
+
+def check_hub_revisions(grid: Grid) -> None:
+    """Benchmarks read from the hub only at a pinned commit (unless listed in benchmark_source.unpinned_hub)."""
+    source = grid.config.get("benchmark_source", {})
+    for benchmark in grid.benchmarks:
+        if (grid.benchmark_mirror(benchmark) is not None or benchmark in source.get("unpinned_hub", [])
+                or "synthetic" in grid.config["benchmarks"][benchmark]):  # generated, not read
+            continue
+        revision = source.get("hub_revisions", {}).get(benchmark)
+        if not is_pinned(revision):
+            raise ConfigError(f"benchmark_source.hub_revisions.{benchmark}: {revision!r} is not a commit hash (40 hex "
+                              f"digits): a benchmark is read from the hub only at a pinned revision (or read it from "
+                              f"mirror_dir, or list it in benchmark_source.unpinned_hub)")
+
+
+def check_limits(grid: Grid) -> None:
+    if not grid.config.get("benchmark_source", {}).get("check_known_files", True):
+        return  # the source may hold more problems than the paper's file: the loader checks the limit
+    for benchmark in grid.benchmarks:
+        limit = grid.config["benchmarks"][benchmark].get("limit")
+        known = KNOWN_SOURCES.get(benchmark)
+        if limit is not None and known is not None and limit > known.rows:
+            raise ConfigError(f"benchmarks.{benchmark}.limit: {limit} is more than the {known.rows} problems of "
+                              f"{benchmark}; leave `limit` out to use them all")
+
+
+def check_sampling_lengths(grid: Grid, manifests_dir: str | Path = "results/models") -> None:
+    """max_new_tokens (and max_model_len) against the context of every model already staged or built."""
+    for name in grid.models:
+        manifest = Path(manifests_dir) / f"{name}.json"
+        if not manifest.is_file():
+            continue  # not staged yet: the sampling job checks it (before generating anything)
+        try:
+            context = model_context(json.loads(manifest.read_text())["path"])
+        except (OSError, ValueError, KeyError):
+            continue
+        if context is None:
+            continue
+        max_model_len = grid.model(name).get("max_model_len")
+        if max_model_len is not None and max_model_len > context:
+            raise ConfigError(f"models.{name}.max_model_len: {max_model_len} exceeds the model's own context of "
+                              f"{context} tokens")
+        limit = max_model_len or context
+        for benchmark in grid.benchmarks_of(name):
+            max_new = grid.sampling_params(name, benchmark).max_new_tokens
+            if max_new > limit:
+                raise ConfigError(f"{grid.sampling_key(name, benchmark, 'max_new_tokens')}: {max_new} new tokens cannot "
+                                  f"fit model {name}'s context of {limit} tokens (prompt included); at most {limit - 1}")
+
+
+def check_visual_benchmarks(grid: Grid) -> None:
+    """Every image of a visual benchmark read from the mirror (MathVista: from `images_dir`) exists and has the
+    size its annotation records; the first that does not is named."""
+    from rlvr_eval.data.visual import VISUAL_BENCHMARKS, VisualBenchmarkError, options_for, selected_images
+
+    for name in grid.benchmarks:
+        spec, mirror = grid.config["benchmarks"][name], grid.benchmark_mirror(name)
+        if name not in VISUAL_BENCHMARKS or mirror is None:
+            continue
+        try:
+            selected_images(name, mirror, options_for(name, spec), spec.get("limit"))
+        except VisualBenchmarkError as e:
+            raise ConfigError(str(e)) from None
+
+
+def check_before_jobs(grid: Grid) -> None:
+    check_local_models(grid)
+    check_hub_revisions(grid)
+    check_visual_benchmarks(grid)
+    check_limits(grid)
+    check_sampling_lengths(grid)

@@ -1,0 +1,124 @@
+"""Responses generated elsewhere (another evaluation harness, an API model such as o1) as ordinary sample shards.
+
+A model entry `responses: {<benchmark>: <file>}` has no weights: rule import_samples reads each file and writes
+the model's sample shards (`rlvr_eval.sampling.shards` schema, `shard_size` samples per shard), so verification,
+pass@k, coverage, histograms and perplexity (as responses scored by another model) run on them unchanged.
+
+Accepted files (JSONL, or Parquet with the same columns):
+- the paper's evaluation code output (Qwen2.5-Math harness): one row per problem, its responses in a list
+  `code` (or `responses`), the problem as `question` (exact text) or `problem_id`; an optional list
+  `finish_reason` is kept;
+- one row per response: `response` (or `text`), `problem_id` or `question`, optional `sample_index`
+  (else the order of the rows), optional `finish_reason`;
+- evalplus's `samples.jsonl` (code): one row per response, `task_id` and `solution` (the whole program) or
+  `completion` (the code that continues the prompt; the verifier runs HumanEval+ programs after the prompt, as
+  evalplus does).
+
+Every problem of the benchmark table must have exactly n responses, numbered 0 … n-1; an unknown problem, a
+duplicate sample index or a wrong count is an error naming the file and row. Samples carry `num_tokens` -1,
+`max_tokens` -1 and `logprob_sum` NaN (not known), and `finish_reason` "imported" unless the file says.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from rlvr_eval.data.benchmarks import read_jsonl
+from rlvr_eval.io import read_parquet, sha256_file
+from rlvr_eval.sampling.shards import SAMPLE_COLUMNS, shard_sizes
+
+LIST_FIELDS = ("code", "responses")
+TEXT_FIELDS = ("response", "text", "solution", "completion")  # the first present wins
+ID_FIELDS = ("problem_id", "task_id")  # task_id: evalplus
+
+
+class ResponseImportError(ValueError):
+    """A response file that does not fit the benchmark (named after the row)."""
+
+
+def read_rows(path: str | Path) -> list[dict]:
+    path = Path(path)
+    if path.suffix == ".parquet":
+        return read_parquet(path).to_dict("records")
+    return read_jsonl(path)
+
+
+def _problem_key(row: dict, i: int, where: str, by_id: dict, by_question: dict) -> str:
+    id_field = next((f for f in ID_FIELDS if row.get(f) is not None), None)
+    if id_field is not None:
+        pid = str(row[id_field])
+        if pid not in by_id:
+            raise ResponseImportError(f"{where} row {i}: {id_field} {pid!r} is not in the benchmark")
+        return pid
+    question = row.get("question")
+    if question is None:
+        raise ResponseImportError(f"{where} row {i}: needs a `problem_id`, `task_id` or `question` field (has {sorted(row)})")
+    pid = by_question.get(str(question).strip())
+    if pid is None:
+        raise ResponseImportError(f"{where} row {i}: no problem of the benchmark has this exact question text: "
+                           f"{str(question)[:80]!r}")
+    return pid
+
+
+def read_responses(path: str | Path, problems: pd.DataFrame) -> pd.DataFrame:
+    """(problem_id, sample_index, text, finish_reason) of every response in `path`."""
+    where = str(path)
+    by_id = {str(p): p for p in problems["problem_id"].astype(str)}
+    by_question = {}
+    for pid, q in zip(problems["problem_id"].astype(str), problems["question"]):
+        by_question.setdefault(str(q).strip(), pid)
+    records, next_index = [], {}
+    for i, row in enumerate(read_rows(path)):
+        pid = _problem_key(row, i, where, by_id, by_question)
+        listed = next((f for f in LIST_FIELDS if isinstance(row.get(f), (list, tuple))), None)
+        if listed is not None:
+            finish = row.get("finish_reason")
+            finish = finish if isinstance(finish, (list, tuple)) else [None] * len(row[listed])
+            for j, (text, reason) in enumerate(zip(row[listed], finish)):
+                records.append((i, pid, next_index.get(pid, 0) + j, text, reason))
+            next_index[pid] = next_index.get(pid, 0) + len(row[listed])
+            continue
+        field = next((f for f in TEXT_FIELDS if f in row), None)
+        if field is None:
+            raise ResponseImportError(f"{where} row {i}: no response: needs `response`, `text`, `solution` or "
+                                      "`completion`, or a list `code`/`responses`")
+        index = row.get("sample_index")
+        index = next_index.get(pid, 0) if index is None else int(index)
+        next_index[pid] = max(next_index.get(pid, 0), index + 1)
+        records.append((i, pid, index, row[field], row.get("finish_reason")))
+    df = pd.DataFrame(records, columns=["row", "problem_id", "sample_index", "text", "finish_reason"])
+    duplicated = df[df.duplicated(["problem_id", "sample_index"], keep="first")]
+    if len(duplicated):
+        r = duplicated.iloc[0]
+        raise ResponseImportError(f"{where} row {r.row}: problem {r.problem_id} has sample index {r.sample_index} twice")
+    return df
+
+
+def import_shards(path: str | Path, problems: pd.DataFrame, n: int, shard_size: int) -> list[pd.DataFrame]:
+    """The sample shards (SAMPLE_COLUMNS) of the responses in `path`, for n samples per problem."""
+    df = read_responses(path, problems)
+    counts = df.groupby("problem_id")["sample_index"].agg(["count", "max"])
+    for pid in problems["problem_id"].astype(str):
+        if pid not in counts.index:
+            raise ResponseImportError(f"{path}: problem {pid} has no response (n = {n} expected)")
+        count, top = counts.loc[pid]
+        if count != n or top != n - 1:
+            first = int(df.loc[df["problem_id"] == pid, "row"].iloc[0])
+            raise ResponseImportError(f"{path} row {first}: problem {pid} has {count} responses numbered up to {top}; "
+                               f"the config asks for n = {n} (sample indices 0 … {n - 1})")
+    df = df.assign(text=df["text"].fillna("").astype(str), num_tokens=-1, max_tokens=-1, logprob_sum=float("nan"),
+                   finish_reason=df["finish_reason"].fillna("imported").astype(str))
+    order = {pid: i for i, pid in enumerate(problems["problem_id"].astype(str))}
+    df = df.sort_values(["problem_id", "sample_index"], key=lambda c: c.map(order) if c.name == "problem_id" else c)
+    shards, start = [], 0
+    for size in shard_sizes(n, shard_size):
+        part = df[(df["sample_index"] >= start) & (df["sample_index"] < start + size)]
+        shards.append(part[SAMPLE_COLUMNS].reset_index(drop=True))
+        start += size
+    return shards
+
+
+def source_metadata(path: str | Path) -> dict:
+    return {"imported_from": str(path), "imported_sha256": sha256_file(path)}

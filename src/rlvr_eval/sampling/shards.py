@@ -1,0 +1,236 @@
+"""Generation driver: one shard of samples for one (model, benchmark), resumable and never lost.
+
+Sample file schema (`results/samples/{model}/{benchmark}/shard-XXXX.parquet`), one row per sample:
+
+| column        | type  | meaning                                                                       |
+|---------------|-------|-------------------------------------------------------------------------------|
+| problem_id    | str   | id from the canonical benchmark table                                         |
+| sample_index  | int   | global index of the sample for this problem (0 … n-1)                         |
+| text          | str   | the response (prompt excluded, stop string excluded; "" if not sampled)      |
+| num_tokens    | int   | generated tokens, EOS included                                                |
+| finish_reason | str   | "stop", "length" (hit its budget) or "prompt_too_long" (not sampled)          |
+| max_tokens    | int   | this sample's budget: min(max_new_tokens, context − prompt tokens); 0 if not sampled |
+| logprob_sum   | float | sum of the log-probs of the num_tokens sampled tokens under the model's own distribution (temperature 1, before top-p); 0 if not sampled, NaN if unknown (imported) |
+
+A budget below `max_new_tokens` is a *cap*: the prompt left less room in the model's context. The file's
+Parquet metadata (key `rlvr_eval`) records model, benchmark, shard, seeds, sampling parameters, prompt
+template, backend versions/hardware, the context limit and the counts of capped and unsampled samples.
+
+Samples `shard * shard_size … shard * shard_size + m - 1` of every problem form shard `shard`.
+A problem's seed derives from (global seed, model, benchmark, shard, problem id), so raising n adds
+shards without touching existing ones, and a resumed job reproduces an uninterrupted one.
+
+Nothing finished is lost:
+- checkpoints: finished chunks of problems (about `checkpoint_samples` samples each) are kept in
+  `<output>.partial/`; a rerun after a kill continues from them, and the shard file appears (atomically) only
+  when every problem is done. How often a job checkpoints is not a sampling parameter: it never changes a sample.
+- archive: every finished shard is also hard-linked into `.archive/shard-XXXX/<key>.parquet` beside it, keyed by
+  everything that determines its samples. Snakemake deletes a job's old output before running it; if the
+  config is then reverted (a typo fixed), the job restores the archived shard instead of sampling again.
+- lock: one job at a time per shard (`.<shard>.lock`, flock): a second one, e.g. after `--unlock` while an
+  orphaned job still runs, fails at once, naming the holder, instead of racing on the checkpoints.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import socket
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from rlvr_eval.sampling.backends import Backend, SamplingParams
+from rlvr_eval.sampling.backends.base import token_budgets
+from rlvr_eval.io import derive_seed, read_json, read_parquet, sha256_file, write_json, write_parquet, write_text
+from rlvr_eval.sampling.prompts import render_problem_prompts, stop_strings
+
+SAMPLE_COLUMNS = ["problem_id", "sample_index", "text", "num_tokens", "finish_reason", "max_tokens", "logprob_sum"]
+PROMPT_TOO_LONG = "prompt_too_long"
+DEFAULT_CHECKPOINT_SAMPLES = 4096
+
+
+@dataclass(frozen=True)
+class ShardSpec:
+    model: str
+    benchmark: str
+    shard: int
+    shard_size: int  # nominal samples per shard: sample indices start at shard * shard_size
+    num_samples: int  # samples in this shard (the last shard of n may be smaller)
+    seed: int  # global seed
+
+    @property
+    def first_index(self) -> int:
+        return self.shard * self.shard_size
+
+    def problem_seed(self, problem_id: str) -> int:
+        return derive_seed(self.seed, self.model, self.benchmark, self.shard, problem_id)
+
+
+def shard_sizes(n: int, shard_size: int) -> list[int]:
+    """Samples per shard for n samples per problem: [m, m, …, remainder]."""
+    full, rest = divmod(n, shard_size)
+    return [shard_size] * full + ([rest] if rest else [])
+
+
+def problems_per_checkpoint(checkpoint_samples: int, num_samples: int) -> int:
+    """Problems per checkpoint chunk: about `checkpoint_samples` samples, at least one problem."""
+    return max(1, checkpoint_samples // max(1, num_samples))
+
+
+class ShardLockedError(RuntimeError):
+    """Another process is writing the same shard."""
+
+
+@contextmanager
+def shard_lock(out_path: Path):
+    """Hold an exclusive lock on `out_path`'s shard for the duration of the block (fails at once if held)."""
+    lock_path = out_path.with_name(f".{out_path.name}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "unknown"
+            raise ShardLockedError(f"{out_path}: another process is sampling this shard ({holder}); wait for it to "
+                                   "finish or kill it, then rerun (its checkpoints are kept)") from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        f.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def archive_path(out_path: Path, key: dict) -> Path:
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:24]
+    return out_path.parent / ".archive" / out_path.stem / f"{digest}.parquet"
+
+
+def _link_or_copy(src: Path, dest: Path) -> None:
+    """Place `src` at `dest` atomically: a hard link (no extra space), or a copy across filesystems."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    try:
+        os.link(src, tmp)
+    except OSError:
+        shutil.copyfile(src, tmp)
+    os.replace(tmp, dest)
+
+
+def sample_shard(problems: pd.DataFrame, backend: Backend, spec: ShardSpec, template: str, params: SamplingParams,
+                 out_path: str | Path, checkpoint_samples: int = DEFAULT_CHECKPOINT_SAMPLES,
+                 extra_metadata: dict | None = None, progress: bool = True) -> pd.DataFrame:
+    """Sample shard `spec` of every problem into `out_path` (schema above) and return it.
+
+    extra_metadata: what else determines the samples (e.g. the model manifest and the stage's logic stamp); it
+    keys the archive and the checkpoints, so re-staged weights are never resumed or restored.
+    """
+    out_path = Path(out_path)
+    with shard_lock(out_path):
+        return _sample_shard(problems, backend, spec, template, params, out_path, checkpoint_samples,
+                             extra_metadata or {}, progress)
+
+
+def _sample_shard(problems, backend, spec, template, params, out_path, checkpoint_samples, extra, progress):
+    params = SamplingParams(params.temperature, params.top_p, params.max_new_tokens,
+                            tuple(params.stop) or tuple(stop_strings(template)))
+    key = {"spec": spec.__dict__, "template": template, "params": params.to_dict(),
+           "problem_ids": problems["problem_id"].tolist(), "extra": extra}
+    if "image_sha256" in problems:  # visual benchmarks: the images determine the samples too
+        key["images"] = problems["image_sha256"].tolist()
+    key = json.loads(json.dumps(key, sort_keys=True, default=str))  # as read back (tuples -> lists)
+    archived = archive_path(out_path, key)
+    if _archive_intact(archived):  # the same samples were made before (and their output since deleted): restore them
+        print(f"{out_path}: restored from {archived} (sampled before with exactly these inputs)")
+        _link_or_copy(archived, out_path)
+        return read_parquet(out_path)
+
+    prompts = render_problem_prompts(template, problems, backend.tokenizer)
+    budgets = token_budgets(backend.prompt_lengths(prompts), params.max_new_tokens, backend.context_limit)
+    chunk_size = problems_per_checkpoint(checkpoint_samples, spec.num_samples)
+    partial = out_path.with_name(out_path.name + ".partial")
+    fingerprint = {**key, "problems_per_checkpoint": chunk_size}
+    fp_file = partial / "fingerprint.json"
+    if partial.exists() and (not fp_file.exists() or read_json(fp_file) != fingerprint):
+        shutil.rmtree(partial)  # checkpoints of a different configuration: not resumable
+    partial.mkdir(parents=True, exist_ok=True)
+    write_json(fp_file, fingerprint)
+
+    started = time.time()
+    starts = range(0, len(problems), chunk_size)
+    done = sum((partial / f"chunk-{c:05d}.parquet").exists() for c in range(len(starts)))
+    bar = _progress(len(problems), f"{spec.model}/{spec.benchmark}/shard-{spec.shard}", progress)
+    for c, start in enumerate(starts):
+        chunk_file = partial / f"chunk-{c:05d}.parquet"
+        stop = start + chunk_size
+        if not chunk_file.exists():
+            write_parquet(chunk_file, _sample_chunk(backend, spec, params, problems["problem_id"].iloc[start:stop].tolist(),
+                                                    prompts[start:stop], budgets[start:stop]))
+        bar.update(len(prompts[start:stop]))
+    bar.close()
+
+    parts = [read_parquet(partial / f"chunk-{c:05d}.parquet") for c in range(len(starts))]
+    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SAMPLE_COLUMNS)
+    capped = [b for b in budgets if 0 < b < params.max_new_tokens]
+    metadata = {
+        **{k: v for k, v in key.items() if k not in ("extra", "problem_ids")}, "problems": len(problems),
+        "problems_per_checkpoint": chunk_size, "resumed_chunks": done,
+        "context_limit": backend.context_limit,
+        "capped_samples": len(capped) * spec.num_samples,
+        "prompt_too_long_samples": sum(b == 0 for b in budgets) * spec.num_samples,
+        "backend": backend.info(), "started": started, "finished": time.time(), **extra,
+    }
+    write_parquet(out_path, df, metadata)
+    _link_or_copy(out_path, archived)
+    write_text(archived.with_suffix(".sha256"), sha256_file(out_path) + "\n")
+    shutil.rmtree(partial)
+    return df
+
+
+def _archive_intact(archived: Path) -> bool:
+    """An archived shard is restored only if its content still has the hash it was archived with (a hard link
+    shares its content with the output it was made as: an output edited in place is no backup)."""
+    digest_file = archived.with_suffix(".sha256")
+    if not (archived.is_file() and digest_file.is_file()):
+        return False
+    if sha256_file(archived) == digest_file.read_text().strip():
+        return True
+    print(f"{archived}: content changed since it was archived; discarded, sampling again")
+    archived.unlink()
+    digest_file.unlink()
+    return False
+
+
+def _sample_chunk(backend: Backend, spec: ShardSpec, params: SamplingParams, problem_ids: list[str],
+                  prompts: list[str], budgets: list[int]) -> pd.DataFrame:
+    todo = [i for i, b in enumerate(budgets) if b > 0]
+    results = backend.generate([prompts[i] for i in todo], spec.num_samples,
+                               [spec.problem_seed(problem_ids[i]) for i in todo], params,
+                               [budgets[i] for i in todo]) if todo else []
+    completions = dict(zip(todo, results))
+    rows = []
+    for i, pid in enumerate(problem_ids):
+        for j in range(spec.num_samples):
+            if i in completions:
+                comp = completions[i][j]
+                rows.append((pid, spec.first_index + j, comp.text, comp.num_tokens, comp.finish_reason, budgets[i],
+                             comp.logprob_sum))
+            else:  # the prompt alone fills the context: recorded, never silently dropped
+                rows.append((pid, spec.first_index + j, "", 0, PROMPT_TOO_LONG, 0, 0.0))
+    return pd.DataFrame(rows, columns=SAMPLE_COLUMNS)
+
+
+def _progress(total: int, desc: str, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="problem", disable=not enabled)

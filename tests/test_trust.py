@@ -35,7 +35,7 @@ def config_error(work: Path) -> str:
 def test_tiny_model_code_is_stamped_automatically_and_plan_and_audit_agree(demo_copy):
     """The same commit and config give the same numbers whatever results/ held: a change to how the tiny
     models are built rebuilds them (and what follows), and the audit says so too."""
-    with open(demo_copy / "src" / "rlvr_eval" / "tiny_models.py", "a") as f:
+    with open(demo_copy / "src" / "rlvr_eval" / "models" / "tiny_text.py", "a") as f:
         f.write("\n_PROVENANCE_PROBE = 1\n")
     planned = planned_outputs(demo_copy)
     assert planned["build_tiny_model"] == ["results/models/tiny-base", "results/models/tiny-base.json",
@@ -94,6 +94,18 @@ def test_the_plan_uses_the_workflows_own_code_whatever_python_has_installed(demo
         f.write("\n_PROVENANCE_PROBE = 1\n")
     planned = planned_outputs(demo_copy)
     assert len(planned["verify"]) == 8 and all("/math_verify/" in o for o in planned["verify"])
+
+
+def test_the_audit_uses_the_workflows_own_code_whatever_python_has_installed(demo_copy, monkeypatch):
+    """As the plan does: the copy's own src/ decides, not the installed rlvr_eval (this repo's, editable)."""
+    monkeypatch.delenv("PYTHONPATH")
+    with open(demo_copy / "src" / "rlvr_eval" / "sampling" / "shards.py", "a") as f:
+        f.write("\n_PROVENANCE_PROBE = 1\n")
+    audit = rlvr_eval(demo_copy, "audit", "results/samples")
+    assert audit.returncode == 1 and "the sampling code changed since this was made" in audit.stdout, audit.stdout[-2000:]
+    logic = rlvr_eval(demo_copy, "logic")
+    assert logic.returncode == 1 and "UNDECLARED  the sampling code differs" in logic.stderr
+    assert "Code error: the sampling code differs" in snakemake(demo_copy, "--dry-run", check=False).stderr
 
 
 def test_a_corrupt_shard_says_how_to_recover_and_recovers(demo_copy):

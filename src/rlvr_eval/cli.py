@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 
 def _audit(args: argparse.Namespace) -> int:
@@ -77,8 +79,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _own_code_first(args: argparse.Namespace, argv: list[str] | None) -> None:
+    """Check a workflow with the code its plan uses: its own src/ (the Snakefile puts it first on the path), not
+    whatever rlvr_eval this Python has installed (e.g. an editable install of another checkout). Re-runs the
+    command with that src/ first on PYTHONPATH when the two differ."""
+    workflow_dir = Path(getattr(args, "workflow_dir", None) or getattr(args, "directory", None) or ".")
+    own = (workflow_dir / "src" / "rlvr_eval").resolve()
+    if not (own / "__init__.py").is_file() or own == Path(__file__).resolve().parent:
+        return
+    if os.environ.get("RLVR_EVAL_OWN_CODE") == str(own):  # re-run already, and still not the same: do not loop
+        return
+    env = {**os.environ, "RLVR_EVAL_OWN_CODE": str(own),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(own.parent), os.environ.get("PYTHONPATH")]))}
+    sys.stdout.flush()
+    os.execve(sys.executable, [sys.executable, "-m", "rlvr_eval.cli", *(sys.argv[1:] if argv is None else argv)], env)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in ("audit", "logic"):
+        _own_code_first(args, argv)
     try:
         return args.func(args)
     except BrokenPipeError:  # `rlvr-eval audit --chain | head`

@@ -10,7 +10,7 @@ CORES ?= 2
 BIN := $(VENV)/bin
 VLLM_BIN := $(VLLM_VENV)/bin
 
-.PHONY: install install-vllm demo test test-main test-vllm paper-dry-run bench-scale clean-demo
+.PHONY: install install-cluster install-vllm demo test test-main test-vllm paper-dry-run bench-scale clean-demo
 
 install: $(VENV)/.installed
 
@@ -20,6 +20,18 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e ".[hf,workflow,test]"
+	touch $@
+
+# A GPU cluster's login node: the project's virtualenv with vLLM's GPU build in it too. Snakemake runs from this
+# virtualenv and its SLURM jobs inherit it (--export=ALL), so every sampling job finds vLLM without conda
+# (`.venv/bin/snakemake --profile slurm`; a run stops before its first job if vLLM is missing there).
+# vLLM pins its own torch (a CUDA build from PyPI), which replaces the one `make install` took.
+VLLM_GPU_VERSION ?= 0.33.0
+install-cluster: $(VENV)/.installed-cluster
+
+$(VENV)/.installed-cluster: $(VENV)/.installed
+	$(BIN)/python -m pip install -q "vllm==$(VLLM_GPU_VERSION)"
+	$(BIN)/python -c "import importlib.util as u; assert u.find_spec('vllm'), 'vllm did not install'"
 	touch $@
 
 # vLLM's CPU build, to run the project's vLLM backend for real without a GPU (tests, bench/). Its own

@@ -1,4 +1,5 @@
 import copy
+import importlib.util
 
 import pytest
 import yaml
@@ -154,4 +155,19 @@ def test_snakemake_stops_on_a_misspelt_key_before_any_job(tmp_path):
     lines = [l for l in proc.stderr.splitlines() if "Config error" in l]
     assert lines == ["Config error: unknown key 'temprature' in sampling (allowed: backend, checkpoint_samples, max_new_tokens, "
                      "seed, shard_size, temperature, top_p)"], proc.stderr
+    assert not (workdir / "results").exists()
+
+
+def test_a_vllm_grid_stops_before_any_job_where_the_jobs_python_has_no_vllm(tmp_path):
+    """Jobs run the Python that runs Snakemake: without vLLM there, every sampling job would fail on a GPU node after
+    its queueing. A dry run still plans (a login node may plan anywhere); a real run stops before the first job."""
+    if importlib.util.find_spec("vllm") is not None:
+        pytest.skip("this Python has vLLM: the case cannot arise here (.venv has none: `make test-main`)")
+    workdir = copy_workflow(tmp_path)
+    configs = ("config/demo.yaml", "config/demo-vllm.yaml")
+    assert snakemake(workdir, "--dry-run", configfile=configs).returncode == 0
+    proc = snakemake(workdir, check=False, configfile=configs)
+    assert proc.returncode != 0
+    assert "Environment error: models tiny-base, tiny-rl use the vllm backend, but the Python" in proc.stderr
+    assert "`make install-cluster`" in proc.stderr
     assert not (workdir / "results").exists()

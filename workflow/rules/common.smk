@@ -13,7 +13,7 @@ if os.path.isdir(SRC_DIR):
 
 from rlvr_eval.provenance import stamps
 from rlvr_eval.planning.config import SCHEMA_PATH, ConfigError, validate_config
-from rlvr_eval.planning.preflight import check_before_jobs
+from rlvr_eval.planning.preflight import check_before_jobs, job_environment_problems
 from rlvr_eval.planning.grid import Grid
 from rlvr_eval.sampling.prompts import code_prefix
 from rlvr_eval.provenance.stamps import logic_version
@@ -35,6 +35,14 @@ validate(config, SCHEMA_PATH, set_default=True)
 stamps.set_workflow_dir(workflow.basedir)
 for problem in stamps.undeclared_manual_code():
     sys.exit(f"Code error: {problem}")
+
+
+onstart:
+    # Before the first job (not in a dry run): the jobs' Python must be able to sample with the grid's backends.
+    conda = "CONDA" in {m.name for m in workflow.deployment_settings.deployment_method}
+    for problem in job_environment_problems(GRID, conda):
+        sys.exit(f"Environment error: {problem}")
+
 
 # Jobs in the conda environments of envs/ (--use-conda) import rlvr_eval from this source tree.
 os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [SRC_DIR, os.environ.get("PYTHONPATH")])))

@@ -106,3 +106,20 @@ def check_before_jobs(grid: Grid) -> None:
     check_visual_benchmarks(grid)
     check_limits(grid)
     check_sampling_lengths(grid)
+
+
+def job_environment_problems(grid: Grid, conda: bool) -> list[str]:
+    """What the jobs' Python lacks for this grid. Jobs run the Python that runs Snakemake (locally, and on SLURM,
+    whose jobs inherit its environment), unless conda environments are on (`--sdm conda`: envs/). Checked before
+    the first job, not at planning, so that a dry run works anywhere; a missing vLLM would otherwise fail every
+    sampling job on a GPU node, after its queueing."""
+    import importlib.util
+    import sys
+
+    vllm_models = [m for m in grid.sampled_models if grid.backend(m) == "vllm"]
+    if conda or not vllm_models or importlib.util.find_spec("vllm") is not None:
+        return []
+    return [f"models {', '.join(vllm_models)} use the vllm backend, but the Python that runs Snakemake and its jobs "
+            f"({sys.executable}) has no vLLM: install it there (`make install-cluster` on a GPU cluster, "
+            "`make install-vllm` for vLLM's CPU build and run .venv-vllm/bin/snakemake), or run with conda "
+            "environments (`--sdm conda`, envs/sampling-vllm.yaml)"]

@@ -441,6 +441,13 @@ def shown_answer(span: str, benchmark: str = "") -> str:
     return strip_string(strip_string(span, keep_units=keep), keep_units=keep)
 
 
+def warmup() -> None:
+    """Pay the lazy costs before the first deadline (verify.sandbox calls it once per worker): importing sympy
+    and its LaTeX parser (ANTLR), and a first parse, `equals` and `simplify`. Changes no verdict."""
+    grade("$\\boxed{\\frac{x^2-1}{x-1}}$", "x+1")
+    grade("$\\boxed{\\sin^2 x+\\cos^2 x}$", "1")
+
+
 # --- why the original's verdict differs from another grader's ---------------------------------
 
 CAUSES = ("multiple choice", "and", "left side", "tolerance", "percent", "list", "case", "units", "mixed number",

@@ -124,8 +124,10 @@ SPIN = (range(10**12),)  # builtins:sum over it: hours of CPU in C code, constan
 def test_sandbox_kills_an_item_at_its_cpu_deadline_and_retries_it_once_alone():
     timeout_s = 0.5
     with WorkerPool("builtins:sum", workers=2, timeout_s=timeout_s, retry_factor=3) as pool:
-        outcomes = pool.map([(range(10),), SPIN, (range(100),), (range(1000),)])
+        finished = []
+        outcomes = pool.map([(range(10),), SPIN, (range(100),), (range(1000),)], lambda i, o: finished.append(i))
         assert [o.status for o in outcomes] == ["ok", "timeout", "ok", "ok"]
+        assert finished[-1] == 1  # the retry ran after the other items
         assert [o.value for o in outcomes] == [45, None, 4950, 499500]
         assert [o.attempts for o in outcomes] == [1, 2, 1, 1]
         assert pool.workers_lost == 2 and pool.retried == 1 and pool.rescued == 0
@@ -133,6 +135,17 @@ def test_sandbox_kills_an_item_at_its_cpu_deadline_and_retries_it_once_alone():
     assert 2.0 <= outcomes[1].cpu_seconds < 2.0 + 0.5
     assert outcomes[1].seconds >= outcomes[1].cpu_seconds - 0.1
     assert "1.5 s deadline" in outcomes[1].error
+
+
+def test_sandbox_an_item_slower_than_its_deadline_finishes_in_the_retry():
+    n = 2 * 10**7
+    start = time.process_time()
+    expected = sum(range(n))
+    cpu_s = time.process_time() - start  # about what the item costs a worker
+    with WorkerPool("builtins:sum", workers=2, timeout_s=cpu_s / 2, retry_factor=4) as pool:
+        outcomes = pool.map([(range(n),), (range(3),)])
+        assert pool.retried == 1 and pool.rescued == 1
+    assert [(o.status, o.value, o.attempts) for o in outcomes] == [("ok", expected, 2), ("ok", 3, 1)]
 
 
 def test_sandbox_kills_a_stalled_item_at_the_wall_clock_backstop():

@@ -170,7 +170,7 @@ def verify_shard(samples_path: str | Path, problems_path: str | Path, out_path: 
         "grader_function": GRADERS[grader],
         "timeout_s": timeout_s,
         "deadline": {"clock": "cpu" if cpu_clock.available() else "wall",  # rlvr_eval.verify.sandbox
-                     "retry_timeout_s": RETRY_FACTOR * timeout_s},
+                     "retry_timeout_s": RETRY_FACTOR * timeout_s, "retried": int((verdicts["attempts"] > 1).sum())},
         "workers": workers,
         "math_verify_version": _version("math-verify"),
         "sympy_version": _version("sympy"),

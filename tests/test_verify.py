@@ -1,8 +1,8 @@
 r"""Answer verification: the math-verify grader, the deadline sandbox, and the verdict driver.
 
 Real math-verify, real worker processes. The sandbox tests use standard-library functions as the
-"grader" (time.sleep hangs, math.sqrt(-1) raises, os._exit kills its process), named like any
-grader in rlvr_eval.verify.graders.GRADERS: "module:function".
+"grader" (sum(range(10**12)) spins the CPU for hours, time.sleep stalls without using it, math.sqrt(-1)
+raises, os._exit kills its process), named like any grader in rlvr_eval.verify.graders.GRADERS: "module:function".
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from rlvr_eval.io import read_parquet, read_parquet_metadata, sha256_file, write
 from rlvr_eval.verify.driver import verify_samples, verify_shard
 from rlvr_eval.verify.graders import GRADER_VERSIONS, VERDICT_COLUMNS
 from rlvr_eval.verify.math_verify_grader import grade
-from rlvr_eval.verify.deadline_pool import WorkerPool, WorkerStartupError, run_with_deadline
+from rlvr_eval.verify.deadline_pool import RETRY_FACTOR, WorkerPool, WorkerStartupError, run_with_deadline
 
 REPO = Path(__file__).resolve().parents[1]
 # Hangs math-verify's verify() (sympy tries to evaluate the tower) past any signal.alarm.
@@ -118,17 +118,73 @@ def test_sandbox_returns_values_and_errors_in_input_order():
     assert outcomes[3].error.startswith("TypeError")
 
 
-def test_sandbox_kills_a_hanging_item_and_replaces_the_worker():
-    timeout_s = 1.0
-    with WorkerPool("time:sleep", workers=1, timeout_s=timeout_s) as pool:
-        pool.map([(0,)])  # start the worker outside the timed region
-        started = time.monotonic()
-        outcomes = pool.map([(0.01,), (3600,), (0.02,), (0,)])
-        elapsed = time.monotonic() - started
+SPIN = (range(10**12),)  # builtins:sum over it: hours of CPU in C code, constant memory
+
+
+def test_sandbox_kills_an_item_at_its_cpu_deadline_and_retries_it_once_alone():
+    timeout_s = 0.5
+    with WorkerPool("builtins:sum", workers=2, timeout_s=timeout_s, retry_factor=3) as pool:
+        finished = []
+        outcomes = pool.map([(range(10),), SPIN, (range(100),), (range(1000),)], lambda i, o: finished.append(i))
         assert [o.status for o in outcomes] == ["ok", "timeout", "ok", "ok"]
-        assert pool.workers_lost == 1  # the single worker was killed, and a fresh one ran the last items
-    assert timeout_s <= outcomes[1].seconds < timeout_s + 2
-    assert elapsed < timeout_s + STARTUP_SLACK_S
+        assert finished[-1] == 1  # the retry ran after the other items
+        assert [o.value for o in outcomes] == [45, None, 4950, 499500]
+        assert [o.attempts for o in outcomes] == [1, 2, 1, 1]
+        assert pool.workers_lost == 2 and pool.retried == 1 and pool.rescued == 0
+    # both attempts ran to their deadline of CPU time (0.5 s, then 3 x 0.5 s), measured from outside the worker
+    assert 2.0 <= outcomes[1].cpu_seconds < 2.0 + 0.5
+    assert outcomes[1].seconds >= outcomes[1].cpu_seconds - 0.1
+    assert "1.5 s deadline" in outcomes[1].error
+
+
+def test_sandbox_an_item_slower_than_its_deadline_finishes_in_the_retry():
+    n = 2 * 10**7
+    start = time.process_time()
+    expected = sum(range(n))
+    cpu_s = time.process_time() - start  # about what the item costs a worker
+    with WorkerPool("builtins:sum", workers=2, timeout_s=cpu_s / 2, retry_factor=4) as pool:
+        outcomes = pool.map([(range(n),), (range(3),)])
+        assert pool.retried == 1 and pool.rescued == 1
+    assert [(o.status, o.value, o.attempts) for o in outcomes] == [("ok", expected, 2), ("ok", 3, 1)]
+
+
+def test_sandbox_kills_a_stalled_item_at_the_wall_clock_backstop():
+    # time.sleep uses no CPU: only the backstop (by default max(10 x deadline, 60 s)) stops it
+    with WorkerPool("time:sleep", workers=1, timeout_s=0.1, retry_factor=None, stall_s=1.0) as pool:
+        outcomes = pool.map([(0.01,), (3600,), (0,)])
+    assert [o.status for o in outcomes] == ["ok", "timeout", "ok"]
+    assert outcomes[1].attempts == 1 and outcomes[1].error.startswith("stalled")
+    assert 1.0 <= outcomes[1].seconds < 1.0 + 2
+
+
+def test_sandbox_deadline_is_cpu_time_so_waiting_for_the_cpu_costs_nothing():
+    # 0.3 s of wall-clock sleep against a 0.1 s deadline: no CPU used, so no timeout
+    outcomes = run_with_deadline("time:sleep", [(0.3,), (0.3,)], workers=1, timeout_s=0.1)
+    assert [(o.status, o.attempts) for o in outcomes] == [("ok", 1), ("ok", 1)]
+    assert all(o.seconds >= 0.3 and o.cpu_seconds < 0.1 for o in outcomes)
+
+
+def test_sandbox_workers_warm_up_before_their_first_item(tmp_path, monkeypatch):
+    """The function's module's `warmup(*warmup_args)` runs once per worker, before any deadline starts."""
+    (tmp_path / "warm_mod.py").write_text(textwrap.dedent("""
+        import os
+        WARM = []
+        def warmup(tag):
+            WARM.append((tag, os.getpid()))
+        def warmed(_):
+            return list(WARM)
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))  # spawned workers inherit the parent's sys.path
+    outcomes = run_with_deadline("warm_mod:warmed", [(0,), (1,)], workers=1, timeout_s=5, warmup_args=("hot",))
+    assert [o.value for o in outcomes] == [[("hot", outcomes[0].value[0][1])]] * 2  # once, in the one worker
+    assert run_with_deadline("warm_mod:warmed", [(0,)], workers=1, timeout_s=5, warmup_args=None)[0].value == []
+
+
+def test_a_failing_warmup_fails_the_pool_at_startup():
+    # span_grader.warmup of an unknown grader raises: no item is graded by a worker that could not warm up
+    with pytest.raises(WorkerStartupError, match="warm up.*unknown grader"):
+        run_with_deadline("rlvr_eval.verify.span_grader:grade_item", [("nope", "full", "1", "1", "")], workers=1,
+                          timeout_s=5, warmup_args=(("nope",),))
 
 
 def test_sandbox_worker_death_is_an_error_for_that_item_only():
@@ -181,6 +237,7 @@ def test_verify_samples_schema_and_statuses():
     assert verdicts["reference"].tolist()[:2] == ["\\frac{1}{2}", "18"]
     assert str(verdicts["sample_index"].dtype) == "int64" and verdicts["correct"].dtype == bool
     assert verdicts["seconds"].dtype == "float64" and (verdicts["seconds"] >= 0).all()
+    assert verdicts["attempts"].dtype == "int64" and verdicts["attempts"].tolist() == [1] * 6
 
 
 # Not screened as pathological (99999 is below the factorial screen), yet sympy's double factorial outlives
@@ -190,7 +247,7 @@ UNSCREENED_HANG = r"So the result is $\boxed{(99999)!!}$."
 
 @pytest.mark.parametrize("fast, hanging", [(False, POWER_TOWER), (True, UNSCREENED_HANG)])
 def test_verify_samples_times_out_a_hanging_grader_and_keeps_the_rest(fast, hanging):
-    timeout_s = 2.0
+    timeout_s = 1.0
     samples = pd.DataFrame({
         "problem_id": ["p0", "p0", "p1"],
         "sample_index": [0, 1, 0],
@@ -199,9 +256,10 @@ def test_verify_samples_times_out_a_hanging_grader_and_keeps_the_rest(fast, hang
     started = time.monotonic()
     verdicts = verify_samples(samples, PROBLEMS, "math_verify", timeout_s=timeout_s, workers=2, fast=fast)
     assert verdicts["status"].tolist() == ["correct", "timeout", "correct"]
-    assert timeout_s <= verdicts["seconds"][1] < timeout_s + 2
+    assert verdicts["attempts"].tolist() == [1, 2, 1]  # the timeout was retried once, with 4 x the deadline
+    assert verdicts["seconds"][1] >= (1 + RETRY_FACTOR) * timeout_s  # CPU seconds, so at least as many wall seconds
     assert verdicts["extracted"][1] is None
-    assert time.monotonic() - started < timeout_s + STARTUP_SLACK_S
+    assert time.monotonic() - started < (1 + RETRY_FACTOR) * timeout_s + STARTUP_SLACK_S
 
 
 @pytest.mark.parametrize("grader", ["math_verify", "qwen_math"])
@@ -214,6 +272,7 @@ def test_fast_path_screens_power_towers_and_huge_factorials_without_a_deadline(g
     verdicts = verify_samples(samples, PROBLEMS, grader, timeout_s=STARTUP_SLACK_S, workers=1)
     assert verdicts["status"].tolist() == ["wrong", "wrong", "correct"]
     assert verdicts["seconds"][:2].tolist() == [0.0, 0.0]  # never sent to a worker
+    assert verdicts["attempts"].tolist() == [0, 0, 1]
 
 
 def test_fast_path_grades_a_long_degenerate_output_by_its_last_box():

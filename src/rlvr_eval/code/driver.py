@@ -105,6 +105,8 @@ def verify_code_samples(samples: pd.DataFrame, problems: pd.DataFrame, expected:
                         "seconds": pd.Series(seconds, dtype="float64")})
     out["correct"] = out["status"] == "correct"
     out["capped"] = capped_mask(samples, max_new_tokens)
+    ran = set(todo)
+    out["attempts"] = pd.Series([int(i in ran) for i in range(len(texts))], dtype="int64")  # code runs once, or never
     return out[VERDICT_COLUMNS]
 
 

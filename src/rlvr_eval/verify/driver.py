@@ -1,9 +1,10 @@
 """Verification driver: samples + benchmark table -> verdicts (schema in rlvr_eval.verify.graders).
 
-Each (response, reference) pair is graded in a worker process under a hard deadline
-(rlvr_eval.verify.deadline_pool): a grader that hangs costs at most `timeout_s` and yields status
-"timeout"; a grader that raises yields status "error", with "ExceptionType: message" in the
-`extracted` column (so the verdict file itself says what went wrong) and in the log.
+Each (response, reference) pair is graded in a warmed-up worker process under a hard deadline of CPU time
+(rlvr_eval.verify.deadline_pool), so a verdict does not depend on the machine's load: a grader that hangs costs
+`timeout_s` of CPU time, then `RETRY_FACTOR` x `timeout_s` in a retry alone, and yields status "timeout" (column
+`attempts` 2); a grader that raises yields status "error", with "ExceptionType: message" in the `extracted` column
+(so the verdict file itself says what went wrong) and in the log.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from pathlib import Path
 import pandas as pd
 
 from rlvr_eval.io import read_parquet, read_parquet_metadata, sha256_file, write_parquet
+from rlvr_eval.verify import cpu_clock
+from rlvr_eval.verify.deadline_pool import RETRY_FACTOR, Outcome, run_with_deadline
 from rlvr_eval.verify.graders import GRADER_VERSIONS, GRADERS, STATUSES, VERDICT_COLUMNS, capped_mask
-from rlvr_eval.verify.deadline_pool import Outcome, run_with_deadline
-from rlvr_eval.verify.span_driver import outcome_verdict, verify_batches
+from rlvr_eval.verify.span_driver import NOT_GRADED, outcome_verdict, verify_batches
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,7 @@ def verify_samples(samples: pd.DataFrame, problems: pd.DataFrame, grader: str, t
     unique_pairs = list(dict.fromkeys(p for p, skip in zip(pairs, not_sampled) if not skip))
     position = {pair: i for i, pair in enumerate(unique_pairs)}
 
-    failures = {"timeout": 0, "error": 0}
+    failures = {"timeout": 0, "error": 0, "retried": 0}
     done, report_every = 0, max(1, len(unique_pairs) // 10)
     started = time.monotonic()
 
@@ -68,6 +70,7 @@ def verify_samples(samples: pd.DataFrame, problems: pd.DataFrame, grader: str, t
         if done % report_every == 0:
             log.info("graded %d/%d distinct responses in %.0f s (%s)", done, len(unique_pairs),
                      time.monotonic() - started, failures)
+        failures["retried"] += outcome.attempts > 1
         if outcome.status in failures:
             failures[outcome.status] += 1
             if failures[outcome.status] <= _MAX_LOGGED_FAILURES:
@@ -79,7 +82,7 @@ def verify_samples(samples: pd.DataFrame, problems: pd.DataFrame, grader: str, t
     log.info("graded %d samples (%d distinct) with %s in %.1f s", len(pairs), len(unique_pairs), grader,
              time.monotonic() - started)
 
-    verdicts = [(PROMPT_TOO_LONG, None, 0.0) if skip else outcome_verdict(outcomes[position[pair]])
+    verdicts = [NOT_GRADED if skip else outcome_verdict(outcomes[position[pair]])
                 for pair, skip in zip(pairs, not_sampled)]
     out = pd.DataFrame({
         "problem_id": problem_ids,
@@ -91,6 +94,7 @@ def verify_samples(samples: pd.DataFrame, problems: pd.DataFrame, grader: str, t
     })
     out["correct"] = out["status"] == "correct"
     out["capped"] = capped_mask(samples, max_new_tokens)
+    out["attempts"] = pd.Series([v[3] for v in verdicts], dtype="int64")
     return out[VERDICT_COLUMNS]
 
 
@@ -165,6 +169,8 @@ def verify_shard(samples_path: str | Path, problems_path: str | Path, out_path: 
         "grader_version": GRADER_VERSIONS.get(grader),
         "grader_function": GRADERS[grader],
         "timeout_s": timeout_s,
+        "deadline": {"clock": "cpu" if cpu_clock.available() else "wall",  # rlvr_eval.verify.deadline_pool
+                     "retry_timeout_s": RETRY_FACTOR * timeout_s, "retried": int((verdicts["attempts"] > 1).sum())},
         "workers": workers,
         "math_verify_version": _version("math-verify"),
         "sympy_version": _version("sympy"),

@@ -3,8 +3,10 @@ r"""Registry of answer graders, and the verdict schema they feed.
 A grader is a plain function `grade(response: str, reference: str, benchmark: str) -> (status, extracted)`
 (`benchmark` is the benchmark's name in the config, e.g. "math500"; a grader may ignore it) where
 status is one of "correct", "wrong", "no_answer" and `extracted` is the answer it pulled out of the
-response (or None). The verification driver runs graders in worker processes under a hard deadline
-and adds the statuses "timeout" (the deadline killed the worker) and "error" (the grader raised).
+response (or None). The verification driver runs graders in worker processes under a hard deadline of CPU time
+(rlvr_eval.verify.deadline_pool: a verdict does not depend on the machine's load) and adds the statuses "timeout" (the
+deadline killed the worker twice: a timeout is retried once, alone, with 4 x the deadline) and "error" (the grader
+raised). A grader module may define `warmup()`, which each worker calls once before its first item.
 
 Verdict file schema (`results/verdicts/{model}/{benchmark}/{grader}/shard-XXXX.parquet`), one row per sample:
 
@@ -16,8 +18,12 @@ Verdict file schema (`results/verdicts/{model}/{benchmark}/{grader}/shard-XXXX.p
 | correct      | bool      | status == "correct"                                          |
 | extracted    | str\|None | the answer the grader extracted                              |
 | reference    | str       | the benchmark's reference answer                             |
-| seconds      | float     | grading time of this sample                                  |
+| seconds      | float     | grading time of this sample (wall clock, all attempts)       |
 | capped       | bool      | the sample's token budget was below max_new_tokens (context) |
+| attempts     | int       | gradings it took: 1; 2 when a timeout was retried (the       |
+|              |           | verdict is the retry's); 0 when never sent to a grader       |
+|              |           | (prompt_too_long, an answer screened as pathological, and    |
+|              |           | for code, a response without code)                           |
 
 Status "prompt_too_long" marks a sample that was never generated (its prompt fills the model's context); it
 counts as not correct, and the tables report how many there are.
@@ -32,7 +38,8 @@ import numpy as np
 import pandas as pd
 
 STATUSES = ("correct", "wrong", "no_answer", "timeout", "error", "prompt_too_long")
-VERDICT_COLUMNS = ["problem_id", "sample_index", "status", "correct", "extracted", "reference", "seconds", "capped"]
+VERDICT_COLUMNS = ["problem_id", "sample_index", "status", "correct", "extracted", "reference", "seconds", "capped",
+                   "attempts"]
 
 # name -> "module:function"; imported lazily inside the worker processes.
 GRADERS: dict[str, str] = {

@@ -26,17 +26,14 @@ quirk so that the grader-agreement report can say where the paper's verdicts com
    (ANTLR 4.11; `\log x` is ln x), then sympy's `parse_expr`; a string no parser reads stays a string.
    Equal when the strings or objects are equal, `a.equals(b)` (random-point numeric check) or
    `simplify(a - b) == 0`, or `float(N(a))` is within 1e-4 of `float(N(b))`.
-   The original also tried latex2sympy2 (PyPI) last; it pins antlr4 4.7.2, which cannot be
-   installed beside math-verify and sympy's parser, and under ANTLR 4.11 (which sympy's parser
-   needs) it cannot load its own grammar, so leaving it out changes no verdict.
+   The original also tried latex2sympy2 (PyPI) last; it pins antlr4 4.7.2, which cannot be installed beside
+   math-verify and sympy's parser, and under ANTLR 4.11 it cannot load its grammar: leaving it out changes nothing.
 8. Benchmark-specific normalization (quirk "units"): unit words ("m", "cm", "a", "s", … from
    MathQA) are deleted wherever they stand alone, except on minerva_math and carp_en answers, which
    keep their units: `\frac{1}{2} m` vs `\frac{1}{2}` -> correct on gaokao2023en, wrong on
    minerva_math. References of minerva_math are only rewritten `\leq` -> `\le` and the like.
-9. Deadline: 3 s in the paper, enforced from outside by the verification driver; a timeout is wrong.
-
-`parse_expr` evaluates Python expressions built from the model's answer, as the original did: it
-runs in the driver's worker processes, under the deadline.
+9. Deadline: 3 s in the paper, enforced from outside by the verification driver; a timeout is wrong. `parse_expr`
+   evaluates Python built from the model's answer, as the original did, in the driver's workers under the deadline.
 """
 
 from __future__ import annotations
@@ -394,3 +391,9 @@ def shown_answer(span: str, benchmark: str = "") -> str:
     """What the verdict shows as `extracted` for a span screened as pathological."""
     keep = benchmark in KEEPS_UNITS
     return strip_string(strip_string(span, keep_units=keep), keep_units=keep)
+
+
+def warmup() -> None:
+    """Pay the lazy costs (sympy, its LaTeX parser, a first `equals` and `simplify`) before the first deadline."""
+    grade("$\\boxed{\\frac{x^2-1}{x-1}}$", "x+1")
+    grade("$\\boxed{\\sin^2 x+\\cos^2 x}$", "1")

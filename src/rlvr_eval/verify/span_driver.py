@@ -8,9 +8,9 @@ is the work done to reach them:
 2. Pathological spans (power towers, huge factorials; `answer_spans.pathological`) are graded wrong at once
    instead of burning a deadline each (the whole-response path records them as `timeout`).
 3. Each distinct (grader, span, reference) is graded once in the deadline pool's long-lived workers
-   (`span_grader.grade_item`), shared by every grader and batch; where a span alone cannot decide, that
-   response is graded whole, under the same deadline. Every graded item runs under the deadline: no response
-   escapes it.
+   (`span_grader.grade_item`, warmed up for the graders in use), shared by every grader and batch; where a span
+   alone cannot decide, that response is graded whole, under the same deadline. Every graded item runs under
+   the deadline (CPU time, retried once on a timeout): no response escapes it.
 4. Batches stream through: memory holds one batch and a bounded verdict cache (digests, not texts).
 """
 
@@ -45,18 +45,23 @@ def _digest(*parts: str) -> bytes:
     return h.digest()
 
 
-def outcome_verdict(outcome: Outcome) -> tuple[str, str | None, float]:
+def outcome_verdict(outcome: Outcome) -> tuple[str, str | None, float, int]:
+    """(status, extracted, seconds, attempts): a worker's outcome as verdict columns."""
     if outcome.status == "timeout":
-        return "timeout", None, outcome.seconds
+        return "timeout", None, outcome.seconds, outcome.attempts
     if outcome.status == "error":
-        return "error", outcome.error, outcome.seconds
+        return "error", outcome.error, outcome.seconds, outcome.attempts
     value = outcome.value
     if isinstance(value, tuple) and len(value) == 2 and value[0] == UNSURE:
-        return UNSURE, None, outcome.seconds
+        return UNSURE, None, outcome.seconds, outcome.attempts
     if not (isinstance(value, tuple) and len(value) == 2 and value[0] in GRADER_STATUSES):
-        return "error", f"grader returned {value!r}, not (status in {GRADER_STATUSES}, extracted)", outcome.seconds
+        return ("error", f"grader returned {value!r}, not (status in {GRADER_STATUSES}, extracted)", outcome.seconds,
+                outcome.attempts)
     status, extracted = value
-    return status, None if extracted is None else str(extracted), outcome.seconds
+    return status, None if extracted is None else str(extracted), outcome.seconds, outcome.attempts
+
+
+NOT_GRADED = (PROMPT_TOO_LONG, None, 0.0, 0)  # the verdict of a sample never generated
 
 
 class SpanVerifier:
@@ -71,9 +76,11 @@ class SpanVerifier:
         if unknown:
             raise ValueError(f"unknown grader(s) {unknown}; known: {', '.join(sorted(GRADERS))}")
         self.graders, self.timeout_s = list(graders), float(timeout_s)
-        self._pool = WorkerPool(WORKER_FUNCTION, workers=max(1, workers), timeout_s=timeout_s)
-        self._cache: dict[bytes, tuple[str, str | None, float]] = {}
-        self.stats = {"samples": 0, "graded_spans": 0, "graded_whole": 0, "screened": 0, "cache_hits": 0}
+        self._pool = WorkerPool(WORKER_FUNCTION, workers=max(1, workers), timeout_s=timeout_s,
+                                warmup_args=(tuple(graders),))
+        self._cache: dict[bytes, tuple[str, str | None, float, int]] = {}
+        self.stats = {"samples": 0, "graded_spans": 0, "graded_whole": 0, "screened": 0, "cache_hits": 0,
+                      "timeouts_retried": 0, "retries_finished": 0}
 
     def __enter__(self) -> "SpanVerifier":
         return self
@@ -91,10 +98,10 @@ class SpanVerifier:
         span = grader_module(grader).locate_span(text, reference, benchmark)
         return ("full", text) if span is None else ("span", span)
 
-    def _screened(self, grader: str, span: str, reference: str, benchmark: str) -> tuple[str, str, float] | None:
+    def _screened(self, grader: str, span: str, reference: str, benchmark: str) -> tuple[str, str, float, int] | None:
         if not pathological(span) or pathological(reference):
             return None
-        return "wrong", grader_module(grader).shown_answer(span, benchmark), 0.0
+        return "wrong", grader_module(grader).shown_answer(span, benchmark), 0.0, 0
 
     # --- grading --------------------------------------------------------------------------------
 
@@ -118,7 +125,7 @@ class SpanVerifier:
         self.stats["samples"] += len(samples)
 
         row_keys: dict[str, list] = {}
-        screened: dict[bytes, tuple[str, str, float]] = {}
+        screened: dict[bytes, tuple[str, str, float, int]] = {}
         pending: dict[bytes, tuple] = {}
         for grader in self.graders:
             keys: list = []
@@ -146,20 +153,25 @@ class SpanVerifier:
 
         # Spans that could not decide: grade those responses whole (each distinct one once).
         whole: dict[bytes, tuple] = {}
+        span_attempts: dict[tuple[str, int], int] = {}  # (grader, row) -> attempts of its undecided span
         for grader, keys in row_keys.items():
             for i, entry in enumerate(keys):
                 if entry is not None and self._cache[entry[0]][0] == UNSURE:
+                    span_attempts[grader, i] = self._cache[entry[0]][3]
                     key = _digest(grader, "full", refs[i], benchmark, entry[1])
                     keys[i] = (key, entry[1])
                     if key not in self._cache and key not in whole:
                         whole[key] = (grader, "full", entry[1], refs[i], benchmark)
         self.stats["graded_whole"] += len(whole)
         self._grade(whole)
+        self.stats["timeouts_retried"], self.stats["retries_finished"] = self._pool.retried, self._pool.rescued
 
         out = {}
         capped = capped_mask(samples, max_new_tokens)
         for grader, keys in row_keys.items():
-            verdicts = [(PROMPT_TOO_LONG, None, 0.0) if entry is None else self._cache[entry[0]] for entry in keys]
+            verdicts = [NOT_GRADED if entry is None else self._cache[entry[0]] for entry in keys]
+            # a row graded span-then-whole shows the most attempts either took (2: a timeout was retried)
+            attempts = [max(v[3], span_attempts.get((grader, i), 0)) for i, v in enumerate(verdicts)]
             frame = pd.DataFrame({
                 "problem_id": problem_ids,
                 "sample_index": samples["sample_index"].astype("int64").to_numpy(),
@@ -170,6 +182,7 @@ class SpanVerifier:
             })
             frame["correct"] = frame["status"] == "correct"
             frame["capped"] = capped
+            frame["attempts"] = np.asarray(attempts, dtype="int64")
             out[grader] = frame[VERDICT_COLUMNS]
         return out
 

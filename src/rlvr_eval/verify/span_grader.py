@@ -3,7 +3,8 @@
 `grade_item(grader, mode, text, reference, benchmark)` runs in the deadline pool's workers
 (rlvr_eval.verify.deadline_pool): mode "span" grades the located answer span and answers ("unsure", None) when the
 span alone cannot decide (the driver then grades the whole response); mode "full" is the grader itself.
-References are parsed once per worker (math_verify_grader.parse_reference is cached).
+References are parsed once per worker (math_verify_grader.parse_reference is cached). `warmup(graders)` runs once
+per worker before its first item (the pool calls it), so that no item pays a grader's lazy imports.
 """
 
 from __future__ import annotations
@@ -20,3 +21,11 @@ def grade_item(grader: str, mode: str, text: str, reference: str, benchmark: str
         raise ValueError(f"unknown grading mode {mode!r}")
     verdict = grader_module(grader).grade_span(text, reference, benchmark)
     return (UNSURE, None) if verdict is None else verdict
+
+
+def warmup(graders: tuple[str, ...] = ()) -> None:
+    """Each named grader's own `warmup`, where its module has one."""
+    for grader in graders:
+        hook = getattr(grader_module(grader), "warmup", None)
+        if hook is not None:
+            hook()

@@ -171,3 +171,35 @@ def test_a_vllm_grid_stops_before_any_job_where_the_jobs_python_has_no_vllm(tmp_
     assert "Environment error: models tiny-base, tiny-rl use the vllm backend, but the Python" in proc.stderr
     assert "`make install-cluster`" in proc.stderr
     assert not (workdir / "results").exists()
+
+
+def test_config_yaml_leaves_the_placeholder_out_and_refuses_it_when_enabled():
+    """The VL RL checkpoint is not public: config.yaml leaves it (and its pair) out, and every global output says so.
+    Enabled while still a placeholder, the plan stops with one line naming the key and both fixes."""
+    from rlvr_eval.planning.grid import Grid
+    from rlvr_eval.planning.preflight import check_placeholders
+
+    grid = Grid(load_config(REPO / "config.yaml"))
+    assert "qwen2.5-vl-7b-rl" not in grid.models and "qwen2.5-vl-7b-instruct" in grid.models
+    assert "easyr1-vl-7b" not in [p["name"] for p in grid.pairs]
+    assert grid.left_out_note() == ("Left out of this run: qwen2.5-vl-7b-rl (enabled: false); "
+                                    "pair easyr1-vl-7b (its rl model qwen2.5-vl-7b-rl is left out).")
+    check_placeholders(grid)
+    raw = yaml.safe_load((REPO / "config.yaml").read_text())
+    del raw["models"]["qwen2.5-vl-7b-rl"]["enabled"]
+    with pytest.raises(ConfigError) as e:
+        check_placeholders(Grid(validate_config(raw)))
+    assert str(e.value) == ("models.qwen2.5-vl-7b-rl.hf_id: 'REPLACE-ME/Qwen2.5-VL-7B-EasyR1-GRPO-Geometry3K' is a "
+                            "placeholder: set `path:` to your checkpoint's directory or `hf_id:` to a published one, or "
+                            "`enabled: false` to leave the model out (and pair easyr1-vl-7b)")
+
+
+def test_what_needs_a_left_out_model_is_left_out_too():
+    from rlvr_eval.planning.grid import Grid
+
+    config = demo_config()
+    config["models"]["tiny-base"]["enabled"] = False  # tiny-rl is trained from it
+    grid = Grid(validate_config(config))
+    assert grid.models == [] and grid.pairs == []
+    assert grid.left_out == {"models": {"tiny-base": "enabled: false", "tiny-rl": "needs tiny-base, which is left out"},
+                             "pairs": {"tiny-zero": "its base model tiny-base is left out"}}

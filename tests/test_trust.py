@@ -108,6 +108,20 @@ def test_the_audit_uses_the_workflows_own_code_whatever_python_has_installed(dem
     assert "Code error: the sampling code differs" in snakemake(demo_copy, "--dry-run", check=False).stderr
 
 
+def test_a_model_left_out_is_named_in_every_global_output(demo_copy):
+    """`enabled: false` leaves a model and its pair out; what is built over all models says so, and nothing else of
+    the remaining models is recomputed."""
+    config = read_config(demo_copy)
+    config["models"]["tiny-rl"]["enabled"] = False
+    write_config(demo_copy, config)
+    ran = executed_rules(snakemake(demo_copy))
+    assert set(ran) <= {"passk_table", "passk_figure", "all"}, ran
+    note = "Left out of this run: tiny-rl (enabled: false); pair tiny-zero (its rl model tiny-rl is left out)."
+    tables = sorted((demo_copy / "results/tables/passk").glob("*.md"))
+    assert tables and all(note in md.read_text() for md in tables)
+    assert all("tiny-rl" not in md.read_text().replace(note, "") for md in tables)
+
+
 def test_a_corrupt_shard_says_how_to_recover_and_recovers(demo_copy):
     shard = demo_copy / SHARD
     with open(shard, "r+b") as f:  # truncated in place

@@ -88,6 +88,7 @@ rule delta_se:
         num_resamples=config["analysis"]["bootstrap"]["resamples"],
         seed=config["analysis"]["bootstrap"]["seed"],
         confidence=config["analysis"]["bootstrap"]["confidence"],
+        left_out=GRID.left_out_note(),
         logic=logic_version("delta_se"),
     resources:
         mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
@@ -108,6 +109,7 @@ rule token_nll:
         md="results/tables/token_nll.md",
     params:
         entries=GRID.token_nll_entries(),
+        left_out=GRID.left_out_note(),
         logic=logic_version("token_nll"),
     resources:
         mem_mb=RESOURCES.cpu("metrics")["mem_mb"],

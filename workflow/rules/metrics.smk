@@ -43,6 +43,7 @@ rule passk_table:
         ),
     params:
         models=lambda w: GRID.models_on(w.benchmark),
+        left_out=GRID.left_out_note(),
         logic=logic_version("tables"),
     resources:
         mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
@@ -64,6 +65,7 @@ rule passk_figure:
     params:
         benchmarks=GRID.benchmarks,
         pairs=GRID.pairs,
+        left_out=GRID.left_out_note(),
         logic=logic_version("figures"),
     resources:
         mem_mb=RESOURCES.cpu("metrics")["mem_mb"],

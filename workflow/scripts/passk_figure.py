@@ -5,4 +5,5 @@ from rlvr_eval.provenance.scriptlog import logged
 
 with logged(snakemake):
     tables = {b: pd.read_csv(f) for b, f in zip(snakemake.params.benchmarks, snakemake.input.tables)}
-    plot_passk_curves(tables, snakemake.params.pairs, snakemake.output.png, snakemake.output.pdf)
+    plot_passk_curves(tables, snakemake.params.pairs, snakemake.output.png, snakemake.output.pdf,
+                      note=snakemake.params.left_out)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import pandas as pd
 
 from rlvr_eval.analysis.bootstrap import bootstrap_mean_passk, percentiles
+from rlvr_eval.metrics.tables import with_note
 
 DELTA_SE_COLUMNS = ["pair", "benchmark", "base", "rl", "k", "base_pass@k", "rl_pass@1", "delta_se", "ci_low", "ci_high"]
 
@@ -37,11 +38,12 @@ def delta_se_table(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=DELTA_SE_COLUMNS)
 
 
-def to_markdown(table: pd.DataFrame) -> str:
+def to_markdown(table: pd.DataFrame, note: str = "") -> str:
+    """The table in Markdown; `note`: what the run left out (rlvr_eval.planning.left_out)."""
     lines = ["### Sampling-efficiency gap ΔSE = base pass@k − RL pass@1 (in points, 95 % bootstrap interval)", "",
              "| pair | benchmark | k | base pass@k | RL pass@1 | ΔSE | interval |", "|---|---|---:|---:|---:|---:|---|"]
     for _, r in table.iterrows():
         lines.append(f"| {r['pair']} | {r['benchmark']} | {r['k']} | {100 * r['base_pass@k']:.1f} | "
                      f"{100 * r['rl_pass@1']:.1f} | {100 * r['delta_se']:.1f} | [{100 * r['ci_low']:.1f}, "
                      f"{100 * r['ci_high']:.1f}] |")
-    return "\n".join(lines) + "\n"
+    return with_note("\n".join(lines) + "\n", note)

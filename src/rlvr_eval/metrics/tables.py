@@ -66,9 +66,14 @@ def to_markdown(table: pd.DataFrame, title: str | None = None, digits: int = 3, 
     return "\n".join(lines) + "\n"
 
 
+def with_note(markdown: str, note: str) -> str:
+    """A Markdown table followed by the run's note on what it left out (planning.left_out), if any."""
+    return f"{markdown.rstrip()}\n\n{note}\n" if note else markdown
+
+
 def write_table(table: pd.DataFrame, csv_path: str, md_path: str, title: str | None = None,
-                counts: pd.DataFrame | None = None, counts_path: str | None = None) -> None:
+                counts: pd.DataFrame | None = None, counts_path: str | None = None, note: str = "") -> None:
     write_text(csv_path, table.to_csv(index=False))
-    write_text(md_path, to_markdown(table, title, counts=counts))
+    write_text(md_path, with_note(to_markdown(table, title, counts=counts), note))
     if counts_path is not None and counts is not None:
         write_text(counts_path, counts.to_csv(index=False))

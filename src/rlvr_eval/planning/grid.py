@@ -6,11 +6,12 @@ importable and testable without Snakemake. Paths are relative to the workflow's 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rlvr_eval.sampling.backends import SamplingParams
 from rlvr_eval.data.benchmarks import CODE_BENCHMARKS
 from rlvr_eval.planning.config import checkpoint_model_name
+from rlvr_eval.planning.left_out import leave_out, note
 from rlvr_eval.metrics.passk import default_ks
 from rlvr_eval.sampling.prompts import is_visual, stop_strings, template_fingerprint
 from rlvr_eval.sampling.shards import shard_sizes
@@ -20,7 +21,19 @@ from rlvr_eval.data.visual import VISUAL_BENCHMARKS
 
 @dataclass(frozen=True)
 class Grid:
+    """`config` as validated; the grid holds it without the models the config leaves out (planning.left_out)."""
+
     config: dict
+    left_out: dict = field(init=False)
+
+    def __post_init__(self):
+        config, left = leave_out(self.config)
+        object.__setattr__(self, "config", config)
+        object.__setattr__(self, "left_out", left)
+
+    def left_out_note(self) -> str:
+        """The line every global output carries about what the run left out ("" when nothing)."""
+        return note(self.left_out)
 
     # --- models and benchmarks -------------------------------------------------------------
     @property

@@ -12,7 +12,7 @@ from pathlib import Path
 from rlvr_eval.data.benchmarks import KNOWN_SOURCES
 from rlvr_eval.planning.config import ConfigError
 from rlvr_eval.planning.grid import Grid
-from rlvr_eval.models.staging import is_pinned
+from rlvr_eval.models.staging import PLACEHOLDER, is_pinned
 
 
 def model_context(model_dir: str | Path) -> int | None:
@@ -100,7 +100,20 @@ def check_visual_benchmarks(grid: Grid) -> None:
             raise ConfigError(str(e)) from None
 
 
+def check_placeholders(grid: Grid) -> None:
+    """A model that only holds a place (config.yaml's stand-in for a checkpoint that is not public) stops the plan,
+    unless the config leaves it out: staging it would fail, and every output over all models with it."""
+    for name in grid.models_of_kind("hf_id"):
+        hf_id = grid.model(name)["hf_id"]
+        if hf_id.startswith(PLACEHOLDER):
+            pairs = [p["name"] for p in grid.pairs if name in (p["base"], p["rl"])]
+            raise ConfigError(f"models.{name}.hf_id: {hf_id!r} is a placeholder: set `path:` to your checkpoint's "
+                              f"directory or `hf_id:` to a published one, or `enabled: false` to leave the model "
+                              f"out{' (and pair ' + ', '.join(pairs) + ')' if pairs else ''}")
+
+
 def check_before_jobs(grid: Grid) -> None:
+    check_placeholders(grid)
     check_local_models(grid)
     check_hub_revisions(grid)
     check_visual_benchmarks(grid)

@@ -13,8 +13,9 @@ from rlvr_eval.io import atomic_path  # noqa: E402
 MARKERS = "osD^v<>p*h"
 
 
-def plot_passk_curves(tables: dict[str, pd.DataFrame], pairs: list[dict], png: str, pdf: str | None = None) -> None:
-    """tables: benchmark -> pass@k table (rlvr_eval.metrics.tables schema)."""
+def plot_passk_curves(tables: dict[str, pd.DataFrame], pairs: list[dict], png: str, pdf: str | None = None,
+                      note: str = "") -> None:
+    """tables: benchmark -> pass@k table (rlvr_eval.metrics.tables schema); `note`: what the run left out."""
     n = len(tables)
     cols = min(n, 3)
     rows = (n + cols - 1) // cols
@@ -40,7 +41,11 @@ def plot_passk_curves(tables: dict[str, pd.DataFrame], pairs: list[dict], png: s
             legend.setdefault(label, handle)
     handles, labels = list(legend.values()), list(legend)
     fig.legend(handles, labels, loc="lower center", ncol=min(4, max(len(labels), 1)), fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0.06 + 0.03 * (len(labels) // 4), 1, 1))
+    bottom = 0.06 + 0.03 * (len(labels) // 4)
+    if note:
+        fig.text(0.01, 0.005, note, fontsize=7, ha="left", va="bottom", wrap=True)
+        bottom += 0.04
+    fig.tight_layout(rect=(0, bottom, 1, 1))
     for path in filter(None, (png, pdf)):
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format=path.rsplit(".", 1)[-1], dpi=150)

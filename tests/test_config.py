@@ -203,3 +203,12 @@ def test_what_needs_a_left_out_model_is_left_out_too():
     assert grid.models == [] and grid.pairs == []
     assert grid.left_out == {"models": {"tiny-base": "enabled: false", "tiny-rl": "needs tiny-base, which is left out"},
                              "pairs": {"tiny-zero": "its base model tiny-base is left out"}}
+
+
+def test_delta_se_is_taken_at_the_papers_k_or_at_n_where_fewer_were_sampled():
+    from rlvr_eval.planning.grid import Grid
+
+    grid = Grid(load_config(REPO / "config.yaml"))
+    ks = {(e["pair"], e["benchmark"]): e["k"] for e in grid.delta_se_entries()}
+    assert ks[("simplerl-zoo-7b", "aime24")] == 256  # n = 1024
+    assert ks[("simplerl-zoo-7b", "gsm8k")] == 128  # n = 128 < 256

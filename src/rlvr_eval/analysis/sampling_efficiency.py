@@ -1,6 +1,6 @@
 """The sampling-efficiency gap ΔSE of RL pairs: how far an RL model's pass@1 is from its base model's pass@k.
 
-    ΔSE = base pass@k − RL pass@1,   k = the largest k both models were sampled for (the pair's n)
+    ΔSE = base pass@k − RL pass@1,   k = 256 as in the paper's Table 2 (analysis.delta_se.k), or the pair's n if smaller
 
 The paper's upper bound argument (its Table 2): if RL only re-weights what the base model can already sample,
 a perfect RL algorithm would reach the base model's pass@k at k = 1, so ΔSE measures how far from that each

@@ -259,8 +259,10 @@ class Grid:
         return [p for p in self.pairs if p.get("kind", "rl") == "rl"]
 
     def delta_se_entries(self) -> list[dict]:
-        """One entry per (RL pair, benchmark): the models, k = the pair's n, and the metrics files."""
-        return [{"pair": p["name"], "benchmark": b, "base": p["base"], "rl": p["rl"], "k": self.pair_n(p["name"], b),
+        """One entry per (RL pair, benchmark): the models, k = analysis.delta_se.k or the pair's n if smaller, and the
+        metrics files."""
+        k = self.analysis.get("delta_se", {}).get("k", 256)
+        return [{"pair": p["name"], "benchmark": b, "base": p["base"], "rl": p["rl"], "k": min(k, self.pair_n(p["name"], b)),
                  "base_file": self.metrics_file(p["base"], b), "rl_file": self.metrics_file(p["rl"], b)}
                 for p in self.rl_pairs() for b in self.pair_benchmarks(p["name"])]
 

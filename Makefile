@@ -53,7 +53,7 @@ $(VLLM_VENV)/.installed: pyproject.toml
 demo: install
 	$(BIN)/snakemake --configfile config/rl-demo.yaml --cores $(CORES)
 	$(BIN)/snakemake --configfile config/rl-demo.yaml --report results/report.html
-	@echo "Tables: results/tables/  Figures: results/figures/  Report: results/report.html"
+	@echo "Scores: results/summary.md (results/summary.json)  Tables: results/tables/  Figures: results/figures/  Report: results/report.html"
 
 # Both halves, so CI (.ci/run) exercises the vLLM backend; `make test-main` runs everything else without vLLM.
 test: test-main test-vllm

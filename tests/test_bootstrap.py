@@ -126,3 +126,20 @@ def test_passk_grid_figure_with_bands(tmp_path):
                                      labels={"benchmark": benchmark})["passk"])
     paths = plot_passk_grid(pd.concat(tables), tmp_path / "passk")
     assert_figure_written(paths, tmp_path / "passk")
+
+
+def test_the_run_summary_gives_pass_at_k_with_an_interval_and_its_settings():
+    from rlvr_eval.analysis.summary import score_entry, to_markdown
+    from rlvr_eval.metrics.passk import per_problem_pass_at_k
+
+    counts = pd.DataFrame({"problem_id": [str(i) for i in range(10)], "n": 4, "c": [0, 1, 2, 3, 4] * 2})
+    entry = {"model": "m", "benchmark": "gsm8k", "grader": "math_verify", "n": 4, "temperature": 0.6, "top_p": 0.95,
+             "max_new_tokens": 512}
+    score = score_entry(entry, per_problem_pass_at_k(counts, [1, 2, 4]), num_resamples=200, seed=0, confidence=0.95)
+    assert score["problems"] == 10 and set(score["pass_at_k"]) == {"1", "2", "4"}
+    assert score["pass_at_k"]["1"]["value"] == 50.0  # (0 + 1 + 2 + 3 + 4) / 4 / 5
+    assert score["pass_at_k"]["4"]["value"] == 80.0  # every problem but the two with c = 0
+    assert all(c["ci_low"] <= c["value"] <= c["ci_high"] for c in score["pass_at_k"].values())
+    md = to_markdown([score], note="Left out of this run: x (enabled: false).")
+    assert "## gsm8k (grader math_verify; n = 4, temperature 0.6, top-p 0.95, max 512 new tokens)" in md
+    assert "| m | 10 | 50.0 [" in md and md.rstrip().endswith("Left out of this run: x (enabled: false).")

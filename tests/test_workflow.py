@@ -1,5 +1,7 @@
 """The real Snakemake workflow: the paper grid's plan and the offline demo end to end."""
 
+import json
+
 import pandas as pd
 
 from rlvr_eval.io import read_parquet, read_parquet_metadata
@@ -73,6 +75,25 @@ def test_demo_produces_the_pair_analyses(demo_run):
             assert len(ppl) == 16 and (ppl["scored_model"] == "tiny-base").all() and (ppl["perplexity"] >= 1).all()
     for name in ("passk_grid", "accuracy_hist", "coverage", "perplexity"):
         assert (results / f"figures/tiny-zero/{name}.png").stat().st_size > 10_000
+
+
+def test_one_results_file_holds_every_score_with_its_interval_and_settings(demo_run):
+    """results/summary.json: every model x benchmark's pass@k with its interval, equal to the pass@k tables, with
+    the sampling settings, the config, versions and model revisions beside them."""
+    summary = json.loads((demo_run / "results/summary.json").read_text())
+    assert summary["schema"] == 1 and summary["packages"]["snakemake"] and summary["config"]["pairs"]
+    assert set(summary["models"]) == {"tiny-base", "tiny-rl"} and all(m["revision"] for m in summary["models"].values())
+    scores = {(s["model"], s["benchmark"]): s for s in summary["scores"]}
+    assert set(scores) == {(m, b) for m in ("tiny-base", "tiny-rl") for b in ("gsm8k", "math500", "humanevalplus")}
+    for (model, benchmark), s in scores.items():
+        assert (s["n"], s["temperature"], s["top_p"]) == (8, 0.6, 0.95)
+        assert s["problems"] == {"gsm8k": 8, "math500": 8, "humanevalplus": 3}[benchmark]
+        table = pd.read_csv(demo_run / f"results/tables/passk/{benchmark}.csv").set_index("k")
+        for k, cell in s["pass_at_k"].items():
+            assert abs(cell["value"] - 100 * table.loc[int(k), model]) < 1e-6
+            assert cell["ci_low"] <= cell["value"] <= cell["ci_high"]
+    md = (demo_run / "results/summary.md").read_text()
+    assert "## gsm8k (grader math_verify; n = 8, temperature 0.6, top-p 0.95" in md and "| tiny-rl | 8 |" in md
 
 
 def test_snakemake_report_gathers_figures_and_tables(demo_run):

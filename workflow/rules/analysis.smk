@@ -101,6 +101,31 @@ rule delta_se:
         "../scripts/delta_se.py"
 
 
+rule summary:
+    input:
+        metrics=[e["file"] for e in GRID.summary_entries()],
+        manifests=[f"results/models/{m}.json" for m in GRID.models if "responses" not in GRID.model(m)],
+    output:
+        json="results/summary.json",
+        md=report("results/summary.md", category="Summary", caption="../report/summary.rst"),
+    params:
+        entries=GRID.summary_entries(),
+        config=GRID.config,
+        left_out=GRID.left_out,
+        left_out_note=GRID.left_out_note(),
+        bootstrap={k: config["analysis"]["bootstrap"][k] for k in ("resamples", "seed", "confidence")},
+        logic=logic_version("summary"),
+    resources:
+        mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
+        runtime=RESOURCES.cpu("metrics")["runtime"],
+    conda:
+        "../../envs/cpu.yaml"
+    log:
+        "logs/summary.log",
+    script:
+        "../scripts/summary.py"
+
+
 rule token_nll:
     input:
         lambda w: [f for e in GRID.token_nll_entries() for f in e["files"]],

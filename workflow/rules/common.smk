@@ -44,6 +44,12 @@ onstart:
         sys.exit(f"Environment error: {problem}")
 
 
+onsuccess:
+    # Where a researcher looks first: every score with its interval (rule summary).
+    if os.path.isfile("results/summary.md"):
+        print(open("results/summary.md").read())
+
+
 # Jobs in the conda environments of envs/ (--use-conda) import rlvr_eval from this source tree.
 os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [SRC_DIR, os.environ.get("PYTHONPATH")])))
 

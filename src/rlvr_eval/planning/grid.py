@@ -266,6 +266,17 @@ class Grid:
                  "base_file": self.metrics_file(p["base"], b), "rl_file": self.metrics_file(p["rl"], b)}
                 for p in self.rl_pairs() for b in self.pair_benchmarks(p["name"])]
 
+    def summary_entries(self) -> list[dict]:
+        """One entry per model x benchmark (its primary grader): the settings that made its scores, and its metrics."""
+        out = []
+        for m in self.models:
+            for b in self.benchmarks_of(m):
+                s = self.sampling_params(m, b)
+                out.append({"model": m, "benchmark": b, "grader": self.grader(b), "n": self.n(m, b),
+                            "temperature": s.temperature, "top_p": s.top_p, "max_new_tokens": s.max_new_tokens,
+                            "file": self.metrics_file(m, b)})
+        return out
+
     def token_nll_entries(self) -> list[dict]:
         """One entry per (model, benchmark) whose samples are generated here (imported ones carry no log-probs)."""
         return [{"model": m, "benchmark": b, "files": self.sample_files(m, b)}
@@ -342,6 +353,7 @@ class Grid:
             out += ["results/tables/delta_se.csv", "results/tables/delta_se.md"]
         out += ["results/tables/token_nll.csv", "results/tables/token_nll.md"]
         out += self.review_sheets()
+        out += ["results/summary.json", "results/summary.md"]
         out += [f for m in self.series_models for f in self.checkpoint_series_files(m)]
         if len(self.compare_graders()) >= 2:
             for m in self.models:

@@ -96,6 +96,7 @@ STAGE_SCRIPTS: dict[str, tuple[str, ...]] = {
     "delta_se": ("delta_se.py",),
     "token_nll": ("token_nll.py",),
     "review": ("review_sheet.py",),
+    "summary": ("summary.py",),
 }
 
 _STAMP_RE = re.compile(r"^(?P<stage>[\w-]+)(?:\[(?P<args>[^\]]*)\])?:(?P<kind>manual|auto)-(?P<digest>\S+)$")

@@ -25,13 +25,11 @@ them reruns nothing.
 
 from __future__ import annotations
 
-import ast
 import functools
 import hashlib
 import json
 import os
 import re
-import sys
 from pathlib import Path
 from typing import Any, Iterable
 

@@ -59,11 +59,12 @@ def test_grade_examples(response, reference, status, extracted):
         assert got_extracted == extracted
 
 
-def test_every_math500_reference_is_graded_equal_to_itself(mirror):
+@pytest.mark.parametrize("benchmark", ["math500", "minerva_math"])  # minerva_math: 58 references in e-notation
+def test_every_reference_is_graded_equal_to_itself(mirror, benchmark):
     """The reference parsing holds over a whole real benchmark: each answer, boxed, is correct."""
     from rlvr_eval.data.benchmarks import load_benchmark
 
-    problems, _ = load_benchmark("math500", mirror)
+    problems, _ = load_benchmark(benchmark, mirror)
     failures = [ref for ref in problems["reference"] if grade(f"The answer is $\\boxed{{{ref}}}$.", ref)[0] != "correct"]
     assert failures == []
 
@@ -80,8 +81,31 @@ def test_math_verify_fault_scientific_notation_is_worked_around_in_references():
     # ... so references in that form are rewritten as 1\times 10^{-3}
     assert grade("$\\boxed{0.001}$", "1e-3")[0] == "correct"
     assert grade("$\\boxed{e-3}$", "1e-3")[0] == "wrong"
-    # a response written 1e-3 is still misread (not worked around)
-    assert grade("$\\boxed{1e-3}$", "0.001")[0] == "wrong"
+    # ... and a response written 1e-3 is compared as the number it is
+    assert grade("$\\boxed{1e-3}$", "0.001")[0] == "correct"
+
+
+@pytest.mark.parametrize("response, reference, status", [
+    # Minerva references in e-notation, answered in the same notation (math-verify alone: all "wrong")
+    ("\\boxed{3.89e-10}", "3.89e-10", "correct"),
+    ("\\boxed{2.45e6}", "2.45e6", "correct"),
+    ("\\boxed{1.70e4}", "1.70e4", "correct"),
+    ("\\boxed{2.55e-10}", "2.55e-10", "correct"),
+    ("The wavelength is $\\boxed{3.89e-10 \\text{ m}}$.", "3.89e-10", "correct"),  # units dropped by math-verify
+    # other spellings of the same number
+    ("\\boxed{3.89 \\times 10^{-10}}", "3.89e-10", "correct"),
+    ("\\boxed{3.890e-10}", "3.89e-10", "correct"),
+    ("\\boxed{3.89E-10}", "3.89e-10", "correct"),
+    ("\\boxed{2.45e6}", "2450000", "correct"),
+    ("\\boxed{-2.45e+6}", "-2.45e6", "correct"),
+    ("\\boxed{3.89e-10}", "3.89 \\times 10^{-10}", "correct"),
+    # a different number stays wrong, however small both are
+    ("\\boxed{3.9e-10}", "3.89e-10", "wrong"),
+    ("\\boxed{1e-10}", "5e-10", "wrong"),
+    ("\\boxed{2.45e6}", "2.45 \\times 10^{7}", "wrong"),
+])
+def test_an_answer_in_e_notation_is_read_as_a_number(response, reference, status):
+    assert grade(response, reference)[0] == status
 
 
 def test_math_verify_fault_m_and_c_stripped_from_references_as_units():

@@ -51,7 +51,7 @@ GRADERS: dict[str, str] = {
 # Bump a grader's version whenever its logic changes: the workflow passes it as a rule parameter,
 # so Snakemake re-verifies (and recomputes everything downstream) without resampling.
 GRADER_VERSIONS: dict[str, str] = {
-    "math_verify": "2",
+    "math_verify": "3",  # 3: answers in e-notation and answers identical to the reference are correct
     "qwen_math": "2",
     "mathvista": "1",
 }

@@ -11,6 +11,12 @@ tuple above would be read as its first number). A reference that math-verify can
 raises ValueError, which the driver records as status "error": it is a benchmark problem, not a
 wrong answer.
 
+math-verify reads e-notation as Euler's number (`3.89e-10` is 3.89e - 10), in references and responses alike.
+References are rewritten before parsing (`3.89\times 10^{-10}`); an answer that math-verify's comparison rejects
+is still correct when its extracted text equals the reference's text, or when it is a plain number in
+e-notation equal to the reference's number (within REL_TOL when the reference is a plain number too; otherwise
+compared by math-verify as the same rewrite). Those checks only ever turn "wrong" into "correct".
+
 math-verify's own timeouts use signal.alarm; they are disabled (parsing_timeout=None,
 timeout_seconds=None) because the driver runs this in worker processes and kills a worker at the
 deadline, which also stops hangs that an alarm cannot interrupt.
@@ -19,6 +25,7 @@ deadline, which also stops hangs that an alarm cannot interrupt.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from functools import lru_cache
 
@@ -30,6 +37,10 @@ REFERENCE_EXTRACTION = (LatexExtractionConfig(), ExprExtractionConfig())
 _UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
 # math-verify reads "1e-3" as e - 3 (Euler's number); a reference in this form is rewritten.
 _SCIENTIFIC = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+))[eE]([-+]?\d+)\s*$")
+_PLAIN_NUMBER = re.compile(r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$")
+# math-verify rounds floats to 6 decimals (float_rounding=6); for e-notation, whose point is the magnitude,
+# the same 6 digits are taken relative to the number, so that 1e-10 is not equal to 5e-10.
+REL_TOL = 1e-6
 
 
 class _DropDisabledTimeoutWarning(logging.Filter):
@@ -72,10 +83,28 @@ def grade_parsed(pred: list, reference: str) -> tuple[str, str | None]:
         return "no_answer", None
     # parse() appends the matched text as a string; report that rather than str(sympy value),
     # which is slow (even unbounded) for huge expressions.
-    extracted = next((p for p in reversed(pred) if isinstance(p, str)), None)
-    if extracted is None:
-        extracted = str(pred[0])
-    return ("correct" if verify(gold, pred, timeout_seconds=None) else "wrong"), extracted
+    text = next((p for p in reversed(pred) if isinstance(p, str)), None)
+    extracted = str(pred[0]) if text is None else text
+    if verify(gold, pred, timeout_seconds=None):
+        return "correct", extracted
+    if text is not None and (_same_text(text, reference) or _same_e_notation_number(text, reference, gold)):
+        return "correct", extracted
+    return "wrong", extracted
+
+
+def _same_text(answer: str, reference: str) -> bool:
+    """The answer as math-verify extracted it is the reference, character for character (spaces and $ aside)."""
+    return answer.strip() == _UNESCAPED_DOLLAR.sub("", reference).strip() != ""
+
+
+def _same_e_notation_number(answer: str, reference: str, gold: list) -> bool:
+    """An answer in e-notation (which math-verify misreads) equal to the reference as a number."""
+    if not _SCIENTIFIC.match(answer):
+        return False
+    if _PLAIN_NUMBER.match(reference):
+        return math.isclose(float(answer), float(reference), rel_tol=REL_TOL)
+    # a reference in another notation (3.89 \times 10^{-10}): read the answer as e-notation references are read
+    return verify(gold, parse_reference(answer), timeout_seconds=None)
 
 
 # --- the fast path's interface (rlvr_eval.verify.span_driver reaches it through verify.graders.GRADERS) ---------

@@ -47,6 +47,10 @@ GAOKAO = "gaokao2023en"
      "correct"),
     # multiple choice: a non-letter prediction is replaced by the letter read from the response
     (r"so \boxed{4^x}, which is choice (A)", "A", GAOKAO, "correct"),
+    # e-notation: float() reads it, but sympy's LaTeX parser (tried first) reads 3.89e-10 as 3.89 e - 10, e a symbol
+    (r"\boxed{3.89e-10}", "3.89e-10", "minerva_math", "correct"),
+    (r"\boxed{2.45e6}", "2450000", "minerva_math", "correct"),
+    (r"\boxed{3.89 \times 10^{-10}}", "3.89e-10", "minerva_math", "wrong"),
 ])
 def test_the_original_rules_faults_included(response, reference, benchmark, status):
     assert grade(response, reference, benchmark)[0] == status

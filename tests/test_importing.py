@@ -54,3 +54,42 @@ def test_one_row_per_response_by_problem_id(tmp_path):
 def test_responses_that_do_not_fit_are_refused_naming_the_row(tmp_path, rows, message):
     with pytest.raises(ResponseImportError, match=message.replace("(", r"\(").replace("+", r"\+")):
         import_shards(write_jsonl(tmp_path / "r.jsonl", rows), PROBLEMS, n=2, shard_size=2)
+
+
+EIGHT = pd.DataFrame({"problem_id": ["p0"], "question": ["What is 1+1?"], "reference": ["2"], "solution": "",
+                      "metadata": "{}"})
+
+
+def test_a_response_without_its_finish_reason_is_refused_not_dropped(tmp_path):
+    """9 responses but 8 finish reasons: pairing them up would silently import 8 (exactly the n asked for)."""
+    f = write_jsonl(tmp_path / "out.jsonl", [{"question": "What is 1+1?", "code": ["\\boxed{2}"] * 9,
+                                             "finish_reason": ["stop"] * 8}])
+    with pytest.raises(ResponseImportError,
+                       match=r"out.jsonl row 0: `code` has 9 responses but `finish_reason` has 8 entries"):
+        import_shards(f, EIGHT, n=8, shard_size=8)
+
+
+def test_the_papers_per_response_lists_must_align_in_parquet_too(tmp_path):
+    rows = pd.DataFrame([{"question": "What is 1+1?", "code": ["\\boxed{2}"] * 8, "pred": ["2"] * 7}])
+    rows.to_parquet(tmp_path / "out.parquet")
+    with pytest.raises(ResponseImportError, match=r"out.parquet row 0: `code` has 8 responses but `pred` has 7"):
+        import_shards(tmp_path / "out.parquet", EIGHT, n=8, shard_size=8)
+    rows.assign(pred=[["2"] * 8]).to_parquet(tmp_path / "out.parquet")
+    assert len(import_shards(tmp_path / "out.parquet", EIGHT, n=8, shard_size=8)[0]) == 8
+
+
+@pytest.mark.parametrize("indices, message", [
+    (["abc"] + list(range(1, 8)), "row 0: sample_index 'abc' is not a non-negative integer"),
+    ([i + 0.5 for i in range(8)], "row 0: sample_index 0.5 is not a non-negative integer"),  # not truncated to 0 … 7
+    ([True] + list(range(1, 8)), "row 0: sample_index True is not a non-negative integer"),
+])
+def test_a_sample_index_that_is_not_an_integer_is_refused(tmp_path, indices, message):
+    rows = [{"problem_id": "p0", "sample_index": i, "response": "2"} for i in indices]
+    with pytest.raises(ResponseImportError, match=message):
+        import_shards(write_jsonl(tmp_path / "r.jsonl", rows), EIGHT, n=8, shard_size=8)
+
+
+def test_integral_sample_indices_in_any_spelling_are_read(tmp_path):
+    rows = [{"problem_id": "p0", "sample_index": i, "response": "2"} for i in (0, 1.0, "2", 3, 4, 5, 6, 7)]
+    (shard,) = import_shards(write_jsonl(tmp_path / "r.jsonl", rows), EIGHT, n=8, shard_size=8)
+    assert shard["sample_index"].tolist() == list(range(8))

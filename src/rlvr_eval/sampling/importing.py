@@ -15,12 +15,17 @@ Accepted files (JSONL, or Parquet with the same columns):
   evalplus does).
 
 Every problem of the benchmark table must have exactly n responses, numbered 0 … n-1; an unknown problem, a
-duplicate sample index or a wrong count is an error naming the file and row. Samples carry `num_tokens` -1,
+duplicate sample index or a wrong count is an error naming the file and row, and so is what cannot be read
+without guessing: per-response lists of different lengths in one row (`code` and `finish_reason`, `pred`,
+`score`, `report`), or a `sample_index` that is not a non-negative integer (`"abc"`, `0.5`). Samples carry `num_tokens` -1,
 `max_tokens` -1 and `logprob_sum` NaN (not known), and `finish_reason` "imported" unless the file says.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -32,6 +37,8 @@ from rlvr_eval.sampling.shards import SAMPLE_COLUMNS, shard_sizes
 LIST_FIELDS = ("code", "responses")
 TEXT_FIELDS = ("response", "text", "solution", "completion")  # the first present wins
 ID_FIELDS = ("problem_id", "task_id")  # task_id: evalplus
+# Lists the paper's harness writes with one entry per response, beside `code` (and ours, `finish_reason`).
+PER_RESPONSE_FIELDS = ("finish_reason", "pred", "score", "report")
 
 
 class ResponseImportError(ValueError):
@@ -62,6 +69,36 @@ def _problem_key(row: dict, i: int, where: str, by_id: dict, by_question: dict) 
     return pid
 
 
+def _is_list(value) -> bool:
+    # Parquet hands lists back as numpy arrays
+    return isinstance(value, (list, tuple)) or (hasattr(value, "ndim") and getattr(value, "ndim", 0) == 1)
+
+
+def _check_list_lengths(row: dict, listed: str, where: str) -> None:
+    """Per-response lists of one row must align: zip() would silently drop the responses past the shorter one."""
+    count = len(row[listed])
+    for field in PER_RESPONSE_FIELDS:
+        if _is_list(row.get(field)) and len(row[field]) != count:
+            raise ResponseImportError(f"{where}: `{listed}` has {count} responses but `{field}` has "
+                                      f"{len(row[field])} entries; the lists must be of equal length")
+
+
+_INTEGER_TEXT = re.compile(r"^\s*\d+\s*$")
+
+
+def _sample_index(value, where: str) -> int | None:
+    """The row's sample index; None when it has none. int() would truncate 0.5 to 0 and read True as 1."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):  # NaN: missing in a Parquet column
+        return None
+    # 3.0 also counts: an integer column that pandas widened to float (a missing value elsewhere)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and float(value).is_integer() and value >= 0:
+        return int(value)
+    if isinstance(value, str) and _INTEGER_TEXT.match(value):
+        return int(value)
+    shown = value.item() if hasattr(value, "item") else value  # numpy scalars from Parquet, shown as Python's
+    raise ResponseImportError(f"{where}: sample_index {shown!r} is not a non-negative integer")
+
+
 def read_responses(path: str | Path, problems: pd.DataFrame) -> pd.DataFrame:
     """(problem_id, sample_index, text, finish_reason) of every response in `path`."""
     where = str(path)
@@ -72,10 +109,11 @@ def read_responses(path: str | Path, problems: pd.DataFrame) -> pd.DataFrame:
     records, next_index = [], {}
     for i, row in enumerate(read_rows(path)):
         pid = _problem_key(row, i, where, by_id, by_question)
-        listed = next((f for f in LIST_FIELDS if isinstance(row.get(f), (list, tuple))), None)
+        listed = next((f for f in LIST_FIELDS if _is_list(row.get(f))), None)
         if listed is not None:
+            _check_list_lengths(row, listed, f"{where} row {i}")
             finish = row.get("finish_reason")
-            finish = finish if isinstance(finish, (list, tuple)) else [None] * len(row[listed])
+            finish = list(finish) if _is_list(finish) else [None] * len(row[listed])
             for j, (text, reason) in enumerate(zip(row[listed], finish)):
                 records.append((i, pid, next_index.get(pid, 0) + j, text, reason))
             next_index[pid] = next_index.get(pid, 0) + len(row[listed])
@@ -84,8 +122,8 @@ def read_responses(path: str | Path, problems: pd.DataFrame) -> pd.DataFrame:
         if field is None:
             raise ResponseImportError(f"{where} row {i}: no response: needs `response`, `text`, `solution` or "
                                       "`completion`, or a list `code`/`responses`")
-        index = row.get("sample_index")
-        index = next_index.get(pid, 0) if index is None else int(index)
+        index = _sample_index(row.get("sample_index"), f"{where} row {i}")
+        index = next_index.get(pid, 0) if index is None else index
         next_index[pid] = max(next_index.get(pid, 0), index + 1)
         records.append((i, pid, index, row[field], row.get("finish_reason")))
     df = pd.DataFrame(records, columns=["row", "problem_id", "sample_index", "text", "finish_reason"])

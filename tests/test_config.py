@@ -84,6 +84,28 @@ def test_bad_config_gives_one_line_error_naming_the_key(mutate, message):
     assert "\n" not in str(err.value)
 
 
+def test_a_coverage_k_above_n_is_refused_not_dropped():
+    """n = 8 cannot give coverage at k = 64: the table would silently lack that column."""
+    from rlvr_eval.grid import Grid
+
+    config = paper_config()
+    config["benchmarks"]["gsm8k"]["n"] = 8
+    config["analysis"]["coverage_ks"] = [1, 64]
+    with pytest.raises(ConfigError, match=r"analysis.coverage_ks: \[1, 64\] has k = 64 above n = 8 of pair "
+                                          r"'simplerl-zoo-7b' on gsm8k"):
+        validate_config(config)
+    # n per model and benchmark: the pair's n is the smaller of its two models'
+    config["benchmarks"]["gsm8k"]["n"] = 128
+    config["models"]["dapo-qwen-32b"]["n"] = {"aime24": 32}
+    with pytest.raises(ConfigError, match=r"k = 64 above n = 32 of pair 'dapo-32b' on aime24 \(the smaller n of"):
+        validate_config(config)
+    # the default is cut at n instead, so a small n needs no setting
+    config["analysis"].pop("coverage_ks")
+    grid = Grid(validate_config(config))
+    assert grid.coverage_ks("dapo-32b", "aime24") == [1, 8, 32]
+    assert grid.coverage_ks("dapo-32b", "math500") == [1, 8, 64, 128]
+
+
 def test_listed_checkpoints_become_models_of_a_series():
     from rlvr_eval.planning.grid import Grid
 

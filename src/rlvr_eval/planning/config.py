@@ -1,7 +1,8 @@
 """Load and check the workflow configuration before any job starts.
 
-Schema errors (unknown or misspelt keys, wrong types) and cross-references (pairs naming unknown
-models, unknown templates, benchmarks or graders) become one-line `ConfigError`s that name the key.
+Schema errors (unknown or misspelt keys, wrong types), cross-references (pairs naming unknown
+models, unknown templates, benchmarks or graders) and settings the grid cannot honour (a coverage k
+above a pair's n) become one-line `ConfigError`s that name the key.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from rlvr_eval.verify.graders import GRADERS
 from rlvr_eval.data.visual import VISUAL_BENCHMARKS
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
+DEFAULT_COVERAGE_KS = (1, 8, 64)  # analysis.coverage_ks: null; unlike a given list, cut at each pair's n
 
 
 class ConfigError(ValueError):
@@ -77,6 +79,7 @@ def validate_config(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict
         raise ConfigError(_schema_error_message(errors[0]))
     config["models"] = expand_checkpoint_series(config["models"])
     _check_references(config)
+    _check_coverage_ks(config)
     return config
 
 
@@ -253,6 +256,28 @@ def _check_references(config: dict) -> None:
         for key, allowed in only.items():
             if key in spec and b not in allowed:
                 raise ConfigError(f"benchmarks.{b}.{key}: only for {' and '.join(allowed)}")
+
+
+def _n(config: dict, model: str, benchmark: str) -> int:
+    """Samples per problem (as rlvr_eval.grid.Grid.n): models.<m>.n.<b> overrides benchmarks.<b>.n."""
+    return config["models"][model].get("n", {}).get(benchmark, config["benchmarks"][benchmark]["n"])
+
+
+def _check_coverage_ks(config: dict) -> None:
+    """A given coverage k above a pair's n would be dropped from its coverage table without a word."""
+    ks = config.get("analysis", {}).get("coverage_ks")
+    if ks is None:
+        return
+    models = config["models"]
+    for pair in config["pairs"]:
+        base, rl = models[pair["base"]], models[pair["rl"]]
+        for b in (b for b in evaluated_benchmarks(config, base) if b in evaluated_benchmarks(config, rl)):
+            n = min(_n(config, pair["base"], b), _n(config, pair["rl"], b))
+            above = [k for k in ks if k > n]
+            if above:
+                raise ConfigError(f"analysis.coverage_ks: {ks} has k = {', '.join(map(str, above))} above n = {n} of "
+                                  f"pair {pair['name']!r} on {b} (the smaller n of {pair['base']!r} and "
+                                  f"{pair['rl']!r}): raise n or drop those ks (coverage at k = n is always reported)")
 
 
 def load_config(path: str | Path) -> dict:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from rlvr_eval.sampling.backends import SamplingParams
 from rlvr_eval.data.benchmarks import CODE_BENCHMARKS
-from rlvr_eval.planning.config import checkpoint_model_name
+from rlvr_eval.planning.config import DEFAULT_COVERAGE_KS, checkpoint_model_name
 from rlvr_eval.planning.left_out import leave_out, note
 from rlvr_eval.metrics.passk import default_ks
 from rlvr_eval.sampling.prompts import is_visual, stop_strings, template_fingerprint
@@ -253,7 +253,10 @@ class Grid:
 
     def coverage_ks(self, pair: str, benchmark: str) -> list[int]:
         n = self.pair_n(pair, benchmark)
-        return sorted({k for k in self.analysis.get("coverage_ks", []) if k <= n} | {n})
+        given = self.analysis.get("coverage_ks")
+        # only the default is cut at n: rlvr_eval.planning.config refuses a given k above a pair's n
+        ks = DEFAULT_COVERAGE_KS if given is None else given
+        return sorted({k for k in ks if k <= n} | {n})
 
     def rl_pairs(self) -> list[dict]:
         return [p for p in self.pairs if p.get("kind", "rl") == "rl"]

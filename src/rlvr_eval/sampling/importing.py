@@ -17,8 +17,9 @@ Accepted files (JSONL, or Parquet with the same columns):
 Every problem of the benchmark table must have exactly n responses, numbered 0 … n-1; an unknown problem, a
 duplicate sample index or a wrong count is an error naming the file and row, and so is what cannot be read
 without guessing: per-response lists of different lengths in one row (`code` and `finish_reason`, `pred`,
-`score`, `report`), or a `sample_index` that is not a non-negative integer (`"abc"`, `0.5`). Samples carry `num_tokens` -1,
-`max_tokens` -1 and `logprob_sum` NaN (not known), and `finish_reason` "imported" unless the file says.
+`score`, `report`), or a `sample_index` that is not a non-negative integer (`"abc"`, `0.5`). Samples carry
+`num_tokens` -1, `max_tokens` -1 and `logprob_sum` NaN (not known), and `finish_reason` "imported" unless the
+file says.
 """
 
 from __future__ import annotations

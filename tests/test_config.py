@@ -86,7 +86,7 @@ def test_bad_config_gives_one_line_error_naming_the_key(mutate, message):
 
 def test_a_coverage_k_above_n_is_refused_not_dropped():
     """n = 8 cannot give coverage at k = 64: the table would silently lack that column."""
-    from rlvr_eval.grid import Grid
+    from rlvr_eval.planning.grid import Grid
 
     config = paper_config()
     config["benchmarks"]["gsm8k"]["n"] = 8

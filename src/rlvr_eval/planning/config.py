@@ -259,7 +259,7 @@ def _check_references(config: dict) -> None:
 
 
 def _n(config: dict, model: str, benchmark: str) -> int:
-    """Samples per problem (as rlvr_eval.grid.Grid.n): models.<m>.n.<b> overrides benchmarks.<b>.n."""
+    """Samples per problem (as rlvr_eval.planning.grid.Grid.n): models.<m>.n.<b> overrides benchmarks.<b>.n."""
     return config["models"][model].get("n", {}).get(benchmark, config["benchmarks"][benchmark]["n"])
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import textwrap
 import threading
 import time
@@ -286,20 +287,123 @@ def test_a_dead_fork_server_is_replaced():
 
 def test_a_test_over_its_cpu_time_is_stopped_before_its_wall_clock_limit():
     """An endless loop is stopped once it has used its CPU allowance after the last line's stamp (read from
-    /proc), long before the wall-clock limit, which only catches tests that sleep or block."""
+    /proc), long before its idle allowance, which only catches tests that sleep or block."""
     job = {"mode": "functional", "code": "def f(n):\n    while n:\n        pass\n    return n\n", "entry_point": "f",
            "groups": [{"name": "base", "inputs": [[0], [1]]}]}
     seen = []
 
     def on_line(obj):
         seen.append(obj.get("kind"))
-        return sandbox.Within(wall_s=60, cpu_s=0.3) if obj.get("kind") in ("loaded", "value") else None
+        return sandbox.Within(cpu_s=0.3, idle_s=60) if obj.get("kind") in ("loaded", "value") else None
 
     r = sandbox.run(job, LIMITS, ISOLATION, on_line)
     assert r.line_timeout and not r.timed_out
     assert seen.count("value") == 1 and "runner" in seen
     assert r.seconds < 30  # about 0.3 s of CPU time: the 60 s wall-clock limit was not needed
     sleeper = {**job, "code": "import time\ndef f(n):\n    time.sleep(60 * n)\n    return n\n"}
-    r = sandbox.run(sleeper, LIMITS, ISOLATION, lambda obj: sandbox.Within(wall_s=1.5, cpu_s=0.3)
+    r = sandbox.run(sleeper, LIMITS, ISOLATION, lambda obj: sandbox.Within(cpu_s=0.3, idle_s=1.5)
                     if obj.get("kind") in ("loaded", "value") else None)
-    assert r.line_timeout and r.seconds < 30  # no CPU used: the wall-clock limit stops it
+    assert r.line_timeout and r.stalled and r.seconds < 30  # no CPU used: the idle allowance stops it
+
+
+# --- time limits: CPU time read from outside the program, the same under any load ---------------------------------
+
+# The wall-clock deadline is only a backstop; these tests must not depend on how busy the machine is either.
+BACKSTOP = sandbox.Limits(wall_s=120.0, cpu_s=30, memory_bytes=1 << 30, processes=64)
+
+
+def burning(body: str) -> str:
+    """A program with `burn(s)`: spend s seconds of CPU time, as a slow solution would."""
+    return program("""
+        import time
+        def burn(seconds):
+            end = time.thread_time() + seconds
+            while time.thread_time() < end:
+                pass
+    """) + program(body)
+
+
+def test_a_program_that_patches_its_clocks_still_gets_its_real_cpu_time():
+    """The verifying process stamps every line with the runner's CPU time from /proc; what the program's own
+    clocks say does not count."""
+    code = burning("""
+        import resource
+        time.process_time = lambda: 0.0
+        resource.getrusage = lambda who: None
+        def f():
+            burn(1.3)
+            return 42
+    """)
+    r = sandbox.run({"mode": "functional", "code": code, "entry_point": "f", "groups": [{"name": "t", "inputs": [[]]}]},
+                    BACKSTOP, ISOLATION)
+    loaded, value = (next(line for line in r.lines if line.get("kind") == kind) for kind in ("loaded", "value"))
+    assert value["seconds"] == 0.0  # the program's clock
+    assert value["cpu"] - loaded["cpu"] >= 1.25  # the kernel's
+    verdict = check_functional(code, one_test(42, limit_s=1.0), BACKSTOP, ISOLATION)
+    assert verdict.status == "failed" and verdict.failure.endswith("over its 1 s time limit")  # stopped, or reported
+
+
+def test_loading_the_program_counts_against_its_groups_cpu_budget():
+    """Module-level code runs before any test: it spends the group's budget (evalplus's per-task timeout,
+    min(60 s, sum of the limits) + 1 s: 2 s here), and is stopped there, whatever the wall-clock time."""
+    tests = one_test(42, limit_s=1.0)
+    precomputing = burning("burn(1.2)\ntable = {0: 42}\ndef f():\n    return table[0]\n")
+    assert check_functional(precomputing, tests, BACKSTOP, ISOLATION).status == "passed"
+    endless = burning("burn(60)\ndef f():\n    return 42\n")
+    verdict = check_functional(endless, tests, BACKSTOP, ISOLATION)
+    assert (verdict.status, verdict.failure) == ("failed", "loading the program: over the 2 s CPU budget of group t")
+    assert verdict.seconds < 60  # stopped at about 2 s of CPU time
+
+
+# HumanEval/15 (string_sequence), with samples that take their time: CPU time, as verdicts see it, does not change
+# with the load, while the wall-clock time of the slow ones grows several-fold.
+STRING_SEQUENCE = FunctionalTests(
+    entry_point="string_sequence", groups={"base": [[0], [5]], "plus": [[20000]]},
+    expected={"base": ["0", "0 1 2 3 4 5"], "plus": [" ".join(map(str, range(20001)))]},
+    limits_s={"base": [1.0, 1.0], "plus": [1.0]}, oracle=lambda g: Equality())
+STRING_SEQUENCE_SAMPLES = {
+    "fast": ("def string_sequence(n):\n    return ' '.join(map(str, range(n + 1)))\n", "passed"),
+    "slow, within its limit": (burning("""
+        def string_sequence(n):
+            if n > 1000:
+                burn(0.85)
+            return ' '.join(str(i) for i in range(n + 1))
+    """), "passed"),
+    "sleeps a little": (program("""
+        import time
+        def string_sequence(n):
+            time.sleep(0.5)
+            return ' '.join(map(str, range(n + 1)))
+    """), "passed"),
+    "over its limit": (burning("""
+        def string_sequence(n):
+            if n > 1000:
+                burn(3)
+            return ' '.join(map(str, range(n + 1)))
+    """), "failed"),
+    "wrong": ("def string_sequence(n):\n    return ' '.join(map(str, range(n)))\n", "failed"),
+}
+
+
+def test_verdicts_do_not_depend_on_the_machines_load():
+    tasks = [(code, STRING_SEQUENCE) for code, _ in STRING_SEQUENCE_SAMPLES.values()]
+
+    def grade():
+        started = time.monotonic()
+        verdicts = run_many(tasks, lambda code, t: check_functional(code, t, BACKSTOP, ISOLATION), workers=2)
+        return [(v.status, v.failure) for v in verdicts], time.monotonic() - started
+
+    idle, idle_s = grade()
+    assert [status for status, _ in idle] == [status for _, status in STRING_SEQUENCE_SAMPLES.values()], idle
+    # busy loops on every core, four times over; each ends by itself after 2 minutes should this test die
+    hog = "import time\nend = time.monotonic() + 120\nwhile time.monotonic() < end:\n    pass\n"
+    hogs = [subprocess.Popen([sys.executable, "-c", hog]) for _ in range(4 * (os.cpu_count() or 1))]
+    try:
+        loaded, loaded_s = grade()
+    finally:
+        for h in hogs:
+            h.kill()
+        for h in hogs:
+            h.wait()
+    assert loaded == idle
+    assert loaded_s > 1.5 * idle_s  # the load was real

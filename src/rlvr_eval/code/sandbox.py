@@ -9,6 +9,13 @@ with the memory of the process that holds the dataset. Each program runs in its 
 limits (`Limits`): CPU time, address space, file size,
 process count, wall clock (enforced here: at the deadline the whole group is killed).
 
+Time: each line the runner reports is stamped here with the runner's CPU time, read from /proc while the runner
+waits for this process's acknowledgement (`_read`), so the CPU time between two lines is the program's own work,
+exact under any load and out of the program's reach (it can patch its interpreter's clocks, not the kernel's).
+While a line is awaited, `Within` bounds the CPU time spent towards it and the time the runner sits idle
+(neither running nor waiting for a CPU): a stall guard that a busy machine does not trip. The wall-clock
+deadline is only the last backstop.
+
 Isolation (`detect_isolation`, recorded in every result):
 
 - "namespaces" (Linux with user namespaces, or root): no network (a new network namespace), its own PID
@@ -70,12 +77,13 @@ class Limits:
 
 @dataclass(frozen=True)
 class Within:
-    """What on_line may return: the next line must come within `wall_s` seconds, and the runner may use at most
-    `cpu_s` seconds of CPU time after the stamp (`cpu`) of the line just read. The CPU time is read from
-    /proc, only once a line is overdue by `cpu_s` of wall-clock time, so fast tests cost nothing."""
+    """What on_line may return: before the next line the runner may use at most `cpu_s` seconds of CPU time after
+    the stamp (`cpu`) of the line just read, and be idle (sleeping, blocked: neither running nor waiting for a CPU)
+    for at most `idle_s` seconds. Both are read from /proc, polled only once `cpu_s` of wall-clock time has passed
+    (CPU time cannot outrun the clock), so fast tests cost nothing; idle time counts from then."""
 
-    wall_s: float
-    cpu_s: float | None = None
+    cpu_s: float
+    idle_s: float
 
 
 @dataclass
@@ -85,6 +93,7 @@ class RunResult:
     timed_out: bool = False  # killed at the wall-clock deadline
     stopped: bool = False  # killed early because on_line asked for it (the verdict was known)
     line_timeout: bool = False  # killed because a line on_line asked for did not come in time
+    stalled: bool = False  # ... because the runner sat idle past the idle allowance (not its CPU time)
     output_overflow: bool = False
     stderr_tail: str = ""
     seconds: float = 0.0
@@ -95,10 +104,11 @@ class RunResult:
 def run(job: dict, limits: Limits, isolation: str,
         on_line: Callable[[dict], bool | float | Within | None] | None = None,
         keep_lines: bool = True) -> RunResult:
-    """Run one job in the sandbox. `on_line(obj)` sees each reported object and returns True to stop the
-    run (the verdict is known), a number of seconds within which the next line must come or a `Within` (a
-    per-test time limit; `line_timeout` says it was missed), or None. With keep_lines=False only the stub's
-    own lines (header, runner, sandbox_error, runner_exit) are kept in the result.
+    """Run one job in the sandbox. `on_line(obj)` sees each reported object (its "cpu": the runner's CPU seconds
+    when it wrote it, read here; None where /proc cannot be read) and returns True to stop the run (the verdict
+    is known), a number of wall-clock seconds within which the next line must come or a `Within` (a per-test
+    time limit; `line_timeout` says it was missed), or None. With keep_lines=False only the stub's own lines
+    (header, runner, sandbox_error, runner_exit) are kept in the result.
 
     job: {"mode": "functional", "code", "entry_point", "groups": [{"name", "inputs"}]}
       or {"mode": "stdio", "code", "stdin": [str], "per_test_timeout_s"}
@@ -113,12 +123,13 @@ def run(job: dict, limits: Limits, isolation: str,
     started = time.monotonic()
     result = RunResult(lines=[], isolation=isolation)
     try:
-        pid, out_fd, err_fd = _fork_server().start(payload)
+        pid, out_fd, err_fd, ack_fd = _fork_server().start(payload)
     except (OSError, RuntimeError):  # the server died (a program in the rlimits fallback can kill it): once more
-        pid, out_fd, err_fd = _fork_server().start(payload)
+        pid, out_fd, err_fd, ack_fd = _fork_server().start(payload)
     ended = False
     try:
-        ended = _read(out_fd, err_fd, started + limits.wall_s, limits.max_line_bytes, result, on_line, keep_lines)
+        ended = _read(out_fd, err_fd, ack_fd, started + limits.wall_s, limits.max_line_bytes, result, on_line,
+                      keep_lines)
     finally:
         if not ended:  # once both pipes closed the group is gone, and its number may already be someone else's
             _kill_group(pid)
@@ -145,13 +156,15 @@ class _ForkServer:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def start(self, payload: bytes) -> tuple[int, int, int]:
-        """Fork a supervisor for `payload`: (its pid = its process group, result pipe, stderr pipe)."""
+    def start(self, payload: bytes) -> tuple[int, int, int, int]:
+        """Fork a supervisor for `payload`: (its pid = its process group, result pipe, stderr pipe, the pipe that
+        acknowledges the runner's lines)."""
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
+        ack_r, ack_w = os.pipe()
         try:
             with self.lock:
-                socket.send_fds(self.sock, [len(payload).to_bytes(8, "little")], [out_w, err_w])
+                socket.send_fds(self.sock, [len(payload).to_bytes(8, "little")], [out_w, err_w, ack_r])
                 self.sock.sendall(payload)
                 answer = b""
                 while len(answer) < 8:
@@ -159,10 +172,14 @@ class _ForkServer:
                     if not chunk:
                         raise RuntimeError("code sandbox: the fork server ended")
                     answer += chunk
+        except BaseException:
+            for fd in (out_r, err_r, ack_w):
+                os.close(fd)
+            raise
         finally:
-            os.close(out_w)
-            os.close(err_w)
-        return int.from_bytes(answer, "little"), out_r, err_r
+            for fd in (out_w, err_w, ack_r):
+                os.close(fd)
+        return int.from_bytes(answer, "little"), out_r, err_r, ack_w
 
 
 _SERVER: _ForkServer | None = None
@@ -184,16 +201,18 @@ def _kill_group(pgid: int) -> None:
         pass
 
 
-def _read(out_fd: int, err_fd: int, deadline: float, max_line: int, result: RunResult, on_line,
+def _read(out_fd: int, err_fd: int, ack_fd: int, deadline: float, max_line: int, result: RunResult, on_line,
           keep_lines: bool) -> bool:
     """Read the run's reports until both pipes close (True) or the run must be stopped (False)."""
     sel = selectors.DefaultSelector()
+    for fd in (out_fd, err_fd, ack_fd):
+        os.set_blocking(fd, False)  # (ack_fd: a runner that stops reading its acknowledgements must not block us)
     for fd in (out_fd, err_fd):
-        os.set_blocking(fd, False)
         sel.register(fd, selectors.EVENT_READ)
     pending, err = bytearray(), b""  # pending: a line not yet complete
-    line_deadline = cpu_check = float("inf")
-    runner_cpu = None  # (pid, CPU stamp of the last line, CPU seconds allowed after it)
+    clock = _RunnerClock()
+    line_deadline = float("inf")  # a plain number from on_line: the next line by then, wall-clock
+    watch: _Watch | None = None  # a Within from on_line
     try:
         while sel.get_map():
             now = time.monotonic()
@@ -203,14 +222,12 @@ def _read(out_fd: int, err_fd: int, deadline: float, max_line: int, result: RunR
             if now >= line_deadline:
                 result.line_timeout = True
                 return False
-            if now >= cpu_check:
-                pid, stamp, allowed = runner_cpu
-                used = _cpu_seconds(pid)
-                if used is not None and used - stamp > allowed:
-                    result.line_timeout = True
+            if watch is not None and now >= watch.next_poll:
+                over = watch.poll(now)
+                if over:
+                    result.line_timeout, result.stalled = True, over == "idle"
                     return False
-                cpu_check = now + _CPU_POLL_S if used is not None else float("inf")
-            left = min(deadline, line_deadline, cpu_check) - now
+            left = min(deadline, line_deadline, watch.next_poll if watch else float("inf")) - now
             for key, _ in sel.select(timeout=left):
                 chunk = os.read(key.fd, 1 << 20)
                 if not chunk:
@@ -228,6 +245,18 @@ def _read(out_fd: int, err_fd: int, deadline: float, max_line: int, result: RunR
                 *complete, rest = chunk.split(b"\n")
                 complete[0] = bytes(pending) + complete[0]
                 pending = bytearray(rest)
+                # The runner waits after each line: read its CPU time now, and let it go on before any parsing.
+                # (Lines written by the supervisor, which waits for nothing, start as below; a program that forges
+                # that start only withholds its own acknowledgements.)
+                runner_lines = sum(not raw.startswith(_SUPERVISOR_PREFIX) for raw in complete)
+                if runner_lines and clock.pid is None:  # its pid may come in this very chunk, just before
+                    clock.pid = _runner_pid(complete)
+                stamp = clock.read() if runner_lines else None
+                if runner_lines:
+                    try:
+                        os.write(ack_fd, b"." * runner_lines)
+                    except (BlockingIOError, BrokenPipeError):
+                        pass
                 for raw in complete:
                     try:  # the program can write here too: only ever parsed as JSON
                         obj = json.loads(raw)
@@ -235,42 +264,115 @@ def _read(out_fd: int, err_fd: int, deadline: float, max_line: int, result: RunR
                         obj = {"kind": "garbage", "text": raw[:200].decode("utf-8", "replace")}
                     if not isinstance(obj, dict):
                         obj = {"kind": "garbage", "text": raw[:200].decode("utf-8", "replace")}
+                    obj["cpu"] = None if raw.startswith(_SUPERVISOR_PREFIX) else stamp
                     if keep_lines or obj.get("kind") in _STUB_KINDS:
                         result.lines.append(obj)
-                    if obj.get("kind") == "runner":
-                        result.extra.setdefault("runner_pid", obj.get("pid"))
+                    if obj.get("kind") == "runner" and raw.startswith(_SUPERVISOR_PREFIX) and clock.pid is None:
+                        clock.pid = _runner_pid([raw])
+                    if clock.pid is not None:
+                        result.extra["runner_pid"] = clock.pid
                     answer = on_line(obj) if on_line is not None else None
                     if answer is True:
                         result.stopped = True
                         return False
                     if answer is not None:
-                        within = answer if isinstance(answer, Within) else Within(float(answer))
-                        line_deadline = time.monotonic() + within.wall_s
-                        cpu_check = float("inf")
-                        pid, stamp = result.extra.get("runner_pid"), obj.get("cpu")
-                        if within.cpu_s is not None and isinstance(pid, int) and isinstance(stamp, (int, float)):
-                            runner_cpu = (pid, float(stamp), within.cpu_s)
-                            cpu_check = time.monotonic() + within.cpu_s  # CPU time cannot outrun the clock
+                        line_deadline, watch = float("inf"), None
+                        if not isinstance(answer, Within):
+                            line_deadline = time.monotonic() + float(answer)
+                        elif obj["cpu"] is not None:
+                            watch = _Watch(clock, obj["cpu"], answer, time.monotonic())
+                        else:  # no /proc: the allowances become wall-clock time, as close as it gets
+                            line_deadline = time.monotonic() + answer.cpu_s + answer.idle_s
         return True
     finally:
         sel.close()
+        clock.close()
         result.stderr_tail = err.decode("utf-8", "replace")
-        for fd in (out_fd, err_fd):
+        for fd in (out_fd, err_fd, ack_fd):
             os.close(fd)
 
 
 _STUB_KINDS = ("header", "runner", "sandbox_error", "runner_exit")
-_CPU_POLL_S = 0.05
+_SUPERVISOR_PREFIX = tuple(b'{"kind":"%s"' % k for k in (b"header", b"runner", b"runner_exit"))
+_POLL_S = 0.05
 _TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
 
 
-def _cpu_seconds(pid: int) -> float | None:
-    """CPU time (user + system) of a process, from /proc; None if it cannot be read (ended, no /proc)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) * _TICK_S
-    except (OSError, IndexError, ValueError):
+def _runner_pid(lines: list[bytes]) -> int | None:
+    """The runner's pid from the supervisor's "runner" line among `lines` (the first such line: the supervisor
+    writes it before the runner may write anything)."""
+    for raw in lines:
+        if raw.startswith(b'{"kind":"runner"'):
+            try:
+                pid = json.loads(raw).get("pid")
+            except (ValueError, AttributeError):
+                return None
+            return pid if isinstance(pid, int) and not isinstance(pid, bool) else None
+    return None
+
+
+class _RunnerClock:
+    """The runner's CPU time (user + system, waited-for children included), from /proc/<pid>/stat held open:
+    read once per line, so a read costs a few microseconds. None until the pid is known, or once it has ended."""
+
+    def __init__(self):
+        self.pid: int | None = None  # set once, from the supervisor's "runner" line
+        self._fd: int | None = None
+        self._unreadable = False
+
+    def read(self) -> float | None:
+        if self._fd is None and self.pid is not None and not self._unreadable:
+            try:
+                self._fd = os.open(f"/proc/{self.pid}/stat", os.O_RDONLY)
+            except OSError:
+                self._unreadable = True  # no /proc here: no stamps
+        if self._fd is None:
+            return None
+        try:
+            fields = os.pread(self._fd, 1024, 0).rsplit(b")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) * _TICK_S
+        except (OSError, IndexError, ValueError):
+            return None
+
+    def run_delay(self) -> float | None:
+        """Seconds the runner's main thread has spent waiting for a CPU (/proc/<pid>/schedstat)."""
+        try:
+            with open(f"/proc/{self.pid}/schedstat", "rb") as f:
+                return int(f.read().split()[1]) / 1e9
+        except (OSError, IndexError, ValueError):
+            return None
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class _Watch:
+    """A line awaited under a `Within`: the runner's CPU time since the last line's stamp, and its idle time, polled."""
+
+    def __init__(self, clock: _RunnerClock, stamp: float, within: Within, now: float):
+        self.clock, self.stamp, self.within = clock, stamp, within
+        self.next_poll = now + within.cpu_s  # CPU time cannot outrun the clock
+        self.first: tuple[float, float | None] | None = None  # (wall clock, busy time) at the first poll
+
+    def poll(self, now: float) -> str | None:
+        """"cpu" or "idle" when an allowance is spent, else None."""
+        used = self.clock.read()
+        if used is not None and used - self.stamp > self.within.cpu_s:
+            return "cpu"
+        delay = self.clock.run_delay()
+        # busy: running (any thread) or waiting for a CPU (its main thread); the rest of the wall-clock time is
+        # idle, which does not grow with the machine's load. Counted from the first poll as a whole: the kernel
+        # adds a wait to run_delay only once it ends, so interval by interval the busy time comes in jumps.
+        busy = None if used is None or delay is None else used + delay
+        if self.first is None:
+            self.first = (now, busy)
+        start, busy0 = self.first
+        idle = now - start if busy is None or busy0 is None else (now - start) - (busy - busy0)
+        if idle > self.within.idle_s:
+            return "idle"
+        self.next_poll = now + _POLL_S
         return None
 
 

@@ -10,7 +10,11 @@ forks one supervisor per program, which reads its job (marshal: no json/re impor
 2. forks the runner (PID 1 of the new PID namespace: when it ends, every process it left behind dies), which
    sets resource limits, drops privileges (root: to nobody; otherwise all capabilities) and runs the program;
 3. reports on its stdout (the result channel; the program's own stdout goes elsewhere) one JSON object
-   per line: a header with the isolation used, then what the program returned for each test input.
+   per line: a header with the isolation used, then what the program returned for each test input. After each
+   line the runner waits for the verifying process's acknowledgement, which comes once that process has read
+   the runner's CPU time from /proc (rlvr_eval.code.sandbox): the CPU time between two lines is then exactly
+   the work between them, under any load, measured outside the program's interpreter (whose clocks the
+   program can patch).
 
 Nothing the program does here can make a test pass: the parent compares the reported values with expected outputs
 the sandbox never sees. Values keep exact types (a tuple is not a list, 1 is not True; `dump_value`); anything
@@ -218,11 +222,6 @@ def to_json(obj):
 
 # --- the runner ------------------------------------------------------------------------------------
 
-def cpu_seconds():
-    """The runner's CPU time so far, on its progress lines (for profiling only: bench/code_profile.py)."""
-    return time.process_time()
-
-
 def run_functional(job, report):
     """Exec the program once per test group, call the entry point on each input, report each value."""
     import collections  # (preloaded) its dict types travel with their type: Mbpp/88 returns a Counter
@@ -237,16 +236,15 @@ def run_functional(job, report):
         except BaseException as e:  # noqa: BLE001 - SystemExit and KeyboardInterrupt included
             report({"kind": "load_error", "group": group["name"], "error": f"{type(e).__name__}: {e}"[:500]})
             return
-        report({"kind": "loaded", "group": group["name"], "cpu": cpu_seconds()})
+        report({"kind": "loaded", "group": group["name"]})
         for i, args in enumerate(group["inputs"]):  # each input object is used once: no copy needed
-            start = time.process_time()  # CPU time: a verdict must not depend on how loaded the machine is
+            start = time.process_time()  # "seconds": the call alone, for the canonical solutions' time limits
             try:
                 value = fn(*args)
                 line = {"kind": "value", "group": group["name"], "i": i, "value": dump_value(value)}
             except BaseException as e:  # noqa: BLE001
                 line = {"kind": "raised", "group": group["name"], "i": i, "error": f"{type(e).__name__}: {e}"[:500]}
-            line["cpu"] = now = time.process_time()  # the next test starts about here (see sandbox.Within)
-            seconds = line["seconds"] = now - start
+            seconds = line["seconds"] = time.process_time() - start
             try:
                 report(line)
             except MemoryError:  # copying a huge value into the line went over the memory limit (Mbpp/255)
@@ -294,7 +292,7 @@ def preload():
             pass
 
 
-def runner(job, result_fd, workdir):
+def runner(job, result_fd, ack_fd, workdir):
     if job["isolation"] == "namespaces":
         build_root(workdir, job["limits"]["tmp_bytes"], *_sandbox_ids())
         os.chdir("/tmp")
@@ -309,10 +307,14 @@ def runner(job, result_fd, workdir):
     drop_privileges(os.getuid() == 0)
     libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # changing credentials cleared it
     out = os.fdopen(result_fd, "w", buffering=1)
-    report = lambda obj: out.write(to_json(obj) + "\n")  # noqa: E731
-    report({"kind": "started", "cpu": cpu_seconds()})
+
+    def report(obj):
+        out.write(to_json(obj) + "\n")
+        os.read(ack_fd, 1)  # until the verifying process has read our CPU time: this line's work ends here
+
+    report({"kind": "started"})
     (run_functional if job["mode"] == "functional" else run_stdio)(job, report)
-    report({"kind": "finished", "cpu": cpu_seconds()})
+    report({"kind": "finished"})
     out.flush()
     os._exit(0)
 
@@ -321,7 +323,7 @@ def _sandbox_ids():
     return (NOBODY, NOBODY) if os.getuid() == 0 else (os.getuid(), os.getgid())
 
 
-def supervise(job):
+def supervise(job, ack_fd):
     """One program: report the header, isolate, fork the runner, wait for it, report how it ended."""
     result_fd = os.dup(1)
     header = {"kind": "header", "isolation": job["isolation"], "python": sys.version.split()[0],
@@ -330,16 +332,23 @@ def supervise(job):
     workdir = job["workdir"]
     if job["isolation"] == "namespaces":
         enter_namespaces(os.getuid() == 0)
+    go_r, go_w = os.pipe()
     pid = os.fork()
     if pid == 0:
         try:
+            os.close(go_w)
+            os.read(go_r, 1)  # until its pid is reported: the verifying process needs it to stamp the first line
+            os.close(go_r)
             libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-            runner(job, result_fd, workdir)
+            runner(job, result_fd, ack_fd, workdir)
         except BaseException as e:  # noqa: BLE001 - setup failed: say so, never run the program
             os.write(result_fd, (to_json({"kind": "sandbox_error", "error": f"{type(e).__name__}: {e}"}) + "\n").encode())
             os._exit(70)
-    # its pid as the verifying process sees it, to read its CPU time (rlvr_eval.code.sandbox.Within)
+    # its pid as the verifying process sees it, to read its CPU time (rlvr_eval.code.sandbox)
     os.write(result_fd, (to_json({"kind": "runner", "pid": pid}) + "\n").encode())
+    os.close(go_r)
+    os.close(go_w)
+    os.close(ack_fd)
     _, status = os.waitpid(pid, 0)
     os.write(result_fd, (to_json({"kind": "runner_exit", "status": status}) + "\n").encode())
 
@@ -355,10 +364,10 @@ def _recv_exact(sock, n):
 
 
 def serve(control_fd):
-    """The fork server: for each job (8-byte length + marshal, with the result and stderr pipes passed as
-    file descriptors), fork a supervisor in its own process group and answer its pid. Forking this small,
-    already-imported process costs about a millisecond; starting Python costs tens. It never runs a program
-    itself, and ends when the verifying process closes the control socket."""
+    """The fork server: for each job (8-byte length + marshal, with the result, stderr and acknowledgement pipes
+    passed as file descriptors), fork a supervisor in its own process group and answer its pid. Forking this
+    small, already-imported process costs about a millisecond; starting Python costs tens. It never runs a
+    program itself, and ends when the verifying process closes the control socket."""
     import socket
 
     preload()
@@ -366,8 +375,8 @@ def serve(control_fd):
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped by the kernel
     while True:
         try:
-            head, fds, _, _ = socket.recv_fds(sock, 8, 2)
-            if len(head) < 8 or len(fds) != 2:
+            head, fds, _, _ = socket.recv_fds(sock, 8, 3)
+            if len(head) < 8 or len(fds) != 3:
                 return
             payload = _recv_exact(sock, int.from_bytes(head, "little"))
         except (EOFError, OSError):
@@ -381,9 +390,9 @@ def serve(control_fd):
                 os.setpgid(0, 0)
                 os.dup2(fds[0], 1)
                 os.dup2(fds[1], 2)
-                for fd in fds:
+                for fd in fds[:2]:
                     os.close(fd)
-                supervise(marshal.loads(payload))
+                supervise(marshal.loads(payload), fds[2])
                 code = 0
             finally:
                 os._exit(code)

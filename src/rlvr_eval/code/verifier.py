@@ -4,11 +4,18 @@ A verdict (`CodeVerdict`) is one of:
 
 - "passed": every test of every group (HumanEval+/MBPP+: base, then plus) returned the expected value;
 - "failed": `failure` names the first failing test ("plus[17]") and why (wrong value, raised, over its
-  time limit, the program ended early, or wrote something unexpected on the result channel); time
-  limits are on the test's CPU time, so a loaded machine does not turn passes into failures;
-- "timeout": the whole run reached its wall-clock deadline and its process group was killed;
+  time limit, idle too long, the program ended early, or wrote something unexpected on the result channel),
+  or says that loading the program went over its group's CPU budget;
+- "timeout": the whole run reached its wall-clock deadline (a backstop) and its process group was killed;
 - "error": `failure` says why the program could not be tested (it does not load: a syntax error, no such
   function, an exit at import; or the sandbox could not be set up).
+
+Time limits are on CPU time, read from outside the program (rlvr_eval.code.sandbox stamps every line with the
+runner's CPU time from /proc), so a loaded machine does not turn passes into failures and a program cannot
+under-report its time (patching its own clocks changes nothing): each test's CPU time
+(its call and the encoding of its value) against its limit, and each group's (loading the program, then its
+tests) against the group's budget, evalplus's per-task timeout, min(60 s, sum of the limits) + 1 s. Idle time
+(sleeping, blocked) is bounded separately, as a stall guard.
 
 Comparison happens here, in the parent, against expected values the sandbox never sees; the first
 failing test stops the run (the rest cannot change the verdict). Identical programs for the same problem
@@ -18,7 +25,6 @@ run once. At most `workers` runs at a time, never more than the machine's cores;
 
 from __future__ import annotations
 
-import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,7 +43,14 @@ class FunctionalTests:
     expected: dict[str, list]  # group name -> decoded expected values
     limits_s: dict[str, list[float]]  # group name -> per-test time limits
     oracle: Callable[[str], Any]  # group name -> object with passes(inp, out, exp) (fresh per group)
-    group_wall_s: dict[str, float] = field(default_factory=dict)  # deadline of each group (sum of limits, capped)
+    group_wall_s: dict[str, float] = field(default_factory=dict)  # CPU budget per group (default: sum of limits + 1)
+
+    def budget_s(self, group: str) -> float:
+        """CPU seconds for loading the program and running the group's tests (the name is evalplus's: its
+        per-task timeout, wall-clock there)."""
+        if group in self.group_wall_s:
+            return self.group_wall_s[group]
+        return sum(self.limits_s[group]) + 1.0
 
 
 @dataclass(frozen=True)
@@ -51,16 +64,44 @@ class CodeVerdict:
 
 def check_functional(code: str, tests: FunctionalTests, limits: sandbox.Limits, isolation: str) -> CodeVerdict:
     order = list(tests.groups)
-    state = {"group": None, "i": 0, "oracle": None, "failure": None, "passed": []}
+    budget = {g: tests.budget_s(g) for g in order}
+    # since: the CPU stamp where the current step began (loading or a test); group_start: where its group began
+    state = {"group": None, "i": 0, "oracle": None, "failure": None, "passed": [], "since": None, "group_start": None,
+             "awaiting": "loading"}
 
     def fail(why: str) -> bool:
         state["failure"] = why
         return True
 
+    def next_step(stamp: float | None, group: str, limit_s: float | None) -> sandbox.Within:
+        """The allowance for the step now starting (a test with `limit_s`, or loading the group's program)."""
+        state["since"] = stamp
+        used = 0.0 if stamp is None or state["group_start"] is None else stamp - state["group_start"]
+        left = budget[group] - used
+        if limit_s is None or left < limit_s:
+            state["awaiting"] = f"the {budget[group]:g} s CPU budget of group {group}"
+            return sandbox.Within(cpu_s=max(left, 0.0), idle_s=_idle_allowance(tests.limits_s[group][0]
+                                                                                if tests.limits_s[group] else 1.0))
+        state["awaiting"] = f"its {limit_s:g} s time limit"
+        return sandbox.Within(cpu_s=limit_s, idle_s=_idle_allowance(limit_s))
+
+    def over(stamp: float | None, limit_s: float, group: str, where: str, reported_s: float) -> str | None:
+        """Why the step that ended at `stamp` took too long, or None."""
+        if stamp is None or state["since"] is None:  # no /proc: the runner's own clock is all there is
+            return f"{where}: over its {limit_s:g} s time limit" if reported_s > limit_s else None
+        if stamp - state["since"] > limit_s:
+            return f"{where}: {stamp - state['since']:.2f} s of CPU time, over its {limit_s:g} s time limit"
+        if state["group_start"] is not None and stamp - state["group_start"] > budget[group]:
+            return f"{where}: over the {budget[group]:g} s CPU budget of group {group}"
+        return None
+
     def on_line(obj: dict):
-        kind = obj.get("kind")
-        if kind in ("header", "runner", "started", "finished", "runner_exit"):
+        kind, stamp = obj.get("kind"), obj.get("cpu")
+        if kind in ("header", "runner", "finished", "runner_exit"):
             return None
+        if kind == "started":  # loading the first group's program begins
+            state["group_start"] = stamp
+            return next_step(stamp, order[0], None) if order else None
         if kind == "sandbox_error":
             return True
         g, i = state["group"], state["i"]
@@ -73,17 +114,21 @@ def check_functional(code: str, tests: FunctionalTests, limits: sandbox.Limits, 
             if kind == "load_error":
                 state["failure"] = f"load error: {obj.get('error')}"
                 return True
+            if stamp is not None and state["group_start"] is not None and \
+                    stamp - state["group_start"] > budget[nxt]:
+                return fail(f"loading the program for group {nxt}: {stamp - state['group_start']:.2f} s of CPU time, "
+                            f"over the group's {budget[nxt]:g} s CPU budget")
             state.update(group=nxt, i=0, oracle=tests.oracle(nxt))
             if not tests.groups[nxt]:  # a group without tests (Mbpp/793's plus) passes once the program loads
-                return group_passed(nxt)
-            return _wall_limit(tests.limits_s[nxt][0])
+                return group_passed(nxt, stamp)
+            return next_step(stamp, nxt, tests.limits_s[nxt][0])
         if g is None or obj.get("group") != g or obj.get("i") != i or kind not in ("value", "raised"):
             return fail(f"{g}[{i}]: unexpected output on the result channel")
         where = f"{g}[{i}]"
         if kind == "raised":
             return fail(f"{where}: raised {obj.get('error')}")
-        if float(obj.get("seconds", 0)) > tests.limits_s[g][i]:
-            return fail(f"{where}: over its {tests.limits_s[g][i]:g} s time limit")
+        if (why := over(stamp, tests.limits_s[g][i], g, where, float(obj.get("seconds", 0)))) is not None:
+            return fail(why)
         try:
             out = decode(obj.get("value"))
         except (ValueError, TypeError, KeyError, AttributeError, IndexError):
@@ -93,19 +138,20 @@ def check_functional(code: str, tests: FunctionalTests, limits: sandbox.Limits, 
             return fail(f"{where}: expected {_short(exp)}, got {_short(out)}")
         state["i"] = i + 1
         if state["i"] == len(tests.groups[g]):
-            return group_passed(g)
-        return _wall_limit(tests.limits_s[g][i + 1])
+            return group_passed(g, stamp)
+        return next_step(stamp, g, tests.limits_s[g][i + 1])
 
-    def group_passed(g: str):
+    def group_passed(g: str, stamp: float | None):
         state["passed"].append(g)
         state["group"] = None
-        # the last group passed: the verdict is known, so stop the run rather than wait for its teardown
-        return True if len(state["passed"]) == len(order) else math.inf
+        if len(state["passed"]) == len(order):
+            return True  # the verdict is known: stop the run rather than wait for its teardown
+        state["group_start"] = stamp  # the next group's program loads from here
+        return next_step(stamp, order[len(state["passed"])], None)
 
     job = {"mode": "functional", "code": code, "entry_point": tests.entry_point,
            "groups": [{"name": g, "inputs": tests.groups[g]} for g in order]}
-    wall = sum(tests.group_wall_s.get(g, sum(tests.limits_s[g]) + 1) for g in order) + 2.0
-    limits = sandbox.Limits(**{**limits.__dict__, "wall_s": min(limits.wall_s, wall)})
+    # the wall-clock deadline is only a backstop: CPU budgets and idle allowances end every step before it
     r = sandbox.run(job, limits, isolation, on_line, keep_lines=False)
     common = dict(seconds=r.seconds, groups_passed=tuple(state["passed"]), isolation=r.isolation)
     if r.sandbox_error:
@@ -116,10 +162,11 @@ def check_functional(code: str, tests: FunctionalTests, limits: sandbox.Limits, 
         return CodeVerdict("failed", state["failure"], **common)
     if len(state["passed"]) == len(order):
         return CodeVerdict("passed", None, **common)
-    where = f"{state['group']}[{state['i']}]" if state["group"] else "before its tests"
+    where = f"{state['group']}[{state['i']}]" if state["group"] else "loading the program"
+    if r.line_timeout and r.stalled:
+        return CodeVerdict("failed", f"{where}: idle (sleeping or blocked) too long", **common)
     if r.line_timeout:
-        g, i = state["group"], state["i"]
-        return CodeVerdict("failed", f"{where}: over its {tests.limits_s[g][i]:g} s time limit", **common)
+        return CodeVerdict("failed", f"{where}: over {state['awaiting']}", **common)
     if r.timed_out:
         return CodeVerdict("timeout", f"killed at the {limits.wall_s:g} s deadline at {where}", **common)
     if r.output_overflow:
@@ -150,15 +197,10 @@ def run_many(tasks: Sequence[tuple[str, Any]], check: Callable[[str, Any], CodeV
     return [results[k] for k in keys]
 
 
-def _wall_limit(cpu_limit_s: float) -> sandbox.Within:
-    """Per-test limits are on CPU time (as reported by the harness). A test still running when it has used
-    its limit plus `CPU_SLACK_S` of CPU time (an endless loop) is stopped then; one that does not report within
-    2 x limit + 1 s of wall-clock time (sleeping, blocked, or the machine loaded beyond reason) too. Both fail
-    as over the limit, which the reported time would say anyway."""
-    return sandbox.Within(wall_s=2 * cpu_limit_s + 1.0, cpu_s=cpu_limit_s + CPU_SLACK_S)
-
-
-CPU_SLACK_S = 0.5  # the runner's CPU time between its stamp and the next test's start (writing the line)
+def _idle_allowance(limit_s: float) -> float:
+    """Idle seconds (sleeping, blocked) a step may spend once its CPU allowance's worth of wall-clock time has
+    passed: as long as its limit, plus a second. Waiting for a CPU is not idle, so a loaded machine trips nothing."""
+    return limit_s + 1.0
 
 
 def _short(value: Any, limit: int = 120) -> str:

@@ -14,6 +14,8 @@ PACKAGE = REPO / "src" / "rlvr_eval"
 LAYERS = ["io", "data", "sampling", "models", "verify", "code", "metrics", "analysis", "plots", "planning",
           "provenance", "cli"]
 MAX_LINES = 400
+# One file on purpose: the program the code sandbox starts as `python -I -S sandbox_stub.py` (no package imports).
+SINGLE_FILE_PROGRAMS = {"rlvr_eval.code.sandbox_stub": 420}
 # rule file -> the subpackages its scripts may import (besides rlvr_eval.io and rlvr_eval.provenance)
 RULE_FILE_PACKAGES = {"data.smk": {"data"}, "models.smk": {"models"}, "sampling.smk": {"sampling"},
                       "verification.smk": {"verify"}, "code.smk": {"code"}, "metrics.smk": {"metrics", "plots"},
@@ -97,7 +99,8 @@ def test_the_circle_check_finds_a_circle(tmp_path, monkeypatch):
 
 
 def test_modules_are_small_and_say_what_they_hold():
-    long = [f"{m}: {n} lines" for m, p in modules().items() if (n := len(p.read_text().splitlines())) > MAX_LINES]
+    long = [f"{m}: {n} lines" for m, p in modules().items()
+            if (n := len(p.read_text().splitlines())) > SINGLE_FILE_PROGRAMS.get(m, MAX_LINES)]
     assert not long, f"modules over {MAX_LINES} lines (split them by idea):\n" + "\n".join(long)
     undocumented = [m for m, p in modules().items() if ast.get_docstring(ast.parse(p.read_text())) is None]
     assert not undocumented, f"modules without a docstring saying what they hold: {undocumented}"

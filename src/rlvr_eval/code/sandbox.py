@@ -48,6 +48,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from rlvr_eval.code.runner_clock import RunnerClock, Watch
+
 STUB = str(Path(__file__).with_name("sandbox_stub.py"))
 ISOLATIONS = ("namespaces", "rlimits")
 _SCRUBBED_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
@@ -210,9 +212,9 @@ def _read(out_fd: int, err_fd: int, ack_fd: int, deadline: float, max_line: int,
     for fd in (out_fd, err_fd):
         sel.register(fd, selectors.EVENT_READ)
     pending, err = bytearray(), b""  # pending: a line not yet complete
-    clock = _RunnerClock()
+    clock = RunnerClock()
     line_deadline = float("inf")  # a plain number from on_line: the next line by then, wall-clock
-    watch: _Watch | None = None  # a Within from on_line
+    watch: Watch | None = None  # a Within from on_line
     try:
         while sel.get_map():
             now = time.monotonic()
@@ -280,7 +282,7 @@ def _read(out_fd: int, err_fd: int, ack_fd: int, deadline: float, max_line: int,
                         if not isinstance(answer, Within):
                             line_deadline = time.monotonic() + float(answer)
                         elif obj["cpu"] is not None:
-                            watch = _Watch(clock, obj["cpu"], answer, time.monotonic())
+                            watch = Watch(clock, obj["cpu"], answer, time.monotonic())
                         else:  # no /proc: the allowances become wall-clock time, as close as it gets
                             line_deadline = time.monotonic() + answer.cpu_s + answer.idle_s
         return True
@@ -294,8 +296,6 @@ def _read(out_fd: int, err_fd: int, ack_fd: int, deadline: float, max_line: int,
 
 _STUB_KINDS = ("header", "runner", "sandbox_error", "runner_exit")
 _SUPERVISOR_PREFIX = tuple(b'{"kind":"%s"' % k for k in (b"header", b"runner", b"runner_exit"))
-_POLL_S = 0.05
-_TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
 
 
 def _runner_pid(lines: list[bytes]) -> int | None:
@@ -309,71 +309,6 @@ def _runner_pid(lines: list[bytes]) -> int | None:
                 return None
             return pid if isinstance(pid, int) and not isinstance(pid, bool) else None
     return None
-
-
-class _RunnerClock:
-    """The runner's CPU time (user + system, waited-for children included), from /proc/<pid>/stat held open:
-    read once per line, so a read costs a few microseconds. None until the pid is known, or once it has ended."""
-
-    def __init__(self):
-        self.pid: int | None = None  # set once, from the supervisor's "runner" line
-        self._fd: int | None = None
-        self._unreadable = False
-
-    def read(self) -> float | None:
-        if self._fd is None and self.pid is not None and not self._unreadable:
-            try:
-                self._fd = os.open(f"/proc/{self.pid}/stat", os.O_RDONLY)
-            except OSError:
-                self._unreadable = True  # no /proc here: no stamps
-        if self._fd is None:
-            return None
-        try:
-            fields = os.pread(self._fd, 1024, 0).rsplit(b")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) * _TICK_S
-        except (OSError, IndexError, ValueError):
-            return None
-
-    def run_delay(self) -> float | None:
-        """Seconds the runner's main thread has spent waiting for a CPU (/proc/<pid>/schedstat)."""
-        try:
-            with open(f"/proc/{self.pid}/schedstat", "rb") as f:
-                return int(f.read().split()[1]) / 1e9
-        except (OSError, IndexError, ValueError):
-            return None
-
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-
-class _Watch:
-    """A line awaited under a `Within`: the runner's CPU time since the last line's stamp, and its idle time, polled."""
-
-    def __init__(self, clock: _RunnerClock, stamp: float, within: Within, now: float):
-        self.clock, self.stamp, self.within = clock, stamp, within
-        self.next_poll = now + within.cpu_s  # CPU time cannot outrun the clock
-        self.first: tuple[float, float | None] | None = None  # (wall clock, busy time) at the first poll
-
-    def poll(self, now: float) -> str | None:
-        """"cpu" or "idle" when an allowance is spent, else None."""
-        used = self.clock.read()
-        if used is not None and used - self.stamp > self.within.cpu_s:
-            return "cpu"
-        delay = self.clock.run_delay()
-        # busy: running (any thread) or waiting for a CPU (its main thread); the rest of the wall-clock time is
-        # idle, which does not grow with the machine's load. Counted from the first poll as a whole: the kernel
-        # adds a wait to run_delay only once it ends, so interval by interval the busy time comes in jumps.
-        busy = None if used is None or delay is None else used + delay
-        if self.first is None:
-            self.first = (now, busy)
-        start, busy0 = self.first
-        idle = now - start if busy is None or busy0 is None else (now - start) - (busy - busy0)
-        if idle > self.within.idle_s:
-            return "idle"
-        self.next_poll = now + _POLL_S
-        return None
 
 
 _DETECTED: str | None = None

@@ -9,16 +9,13 @@ forks one supervisor per program, which reads its job (marshal: no json/re impor
    a downed loopback) or, in the "rlimits" fallback, only a fresh temporary directory under the host's temp dir;
 2. forks the runner (PID 1 of the new PID namespace: when it ends, every process it left behind dies), which
    sets resource limits, drops privileges (root: to nobody; otherwise all capabilities) and runs the program;
-3. reports on its stdout (the result channel; the program's own stdout goes elsewhere) one JSON object
-   per line: a header with the isolation used, then what the program returned for each test input. After each
-   line the runner waits for the verifying process's acknowledgement, which comes once that process has read
-   the runner's CPU time from /proc (rlvr_eval.code.sandbox): the CPU time between two lines is then exactly
-   the work between them, under any load, measured outside the program's interpreter (whose clocks the
-   program can patch).
+3. reports on its stdout (the result channel) one JSON object per line: a header with the isolation used, then
+   what the program returned for each test input. After each line the runner waits until the verifying process
+   has read its CPU time from /proc: the CPU time between two lines is exactly the work between them, under any
+   load, and out of reach of the program (which can patch its interpreter's clocks).
 
 Nothing the program does here can make a test pass: the parent compares the reported values with expected outputs
-the sandbox never sees. Values keep exact types (a tuple is not a list, 1 is not True; `dump_value`); anything
-else is reported as unsupported and cannot equal an expected value.
+the sandbox never sees. Values keep exact types (`dump_value`); anything else is reported as unsupported.
 """
 
 import _json
@@ -160,15 +157,14 @@ def set_limits(limits):
 
 
 # --- exact-type value encoding (decoded by rlvr_eval.code.values) ---------------------------------
-# JSON text in which a list is a list and everything else JSON cannot tell apart is tagged: {"tuple": [...]},
-# {"set": [...]}, {"frozenset": [...]}, {"dict": [[k, v], ...]} (also "Counter", "OrderedDict", "defaultdict"),
-# {"bytes": hex}, {"complex": [re, im]}, {"int": hex} beyond 2**53, {"unsupported": type name}. A list of plain scalars goes through the C
-# encoder of _json in one call (outputs of a million numbers are common in HumanEval+).
+# JSON text in which a list is a list and all JSON cannot tell apart is tagged: {"tuple": [...]}, {"set": [...]},
+# {"frozenset": [...]}, {"dict": [[k, v], ...]} (also "Counter", "OrderedDict", "defaultdict"), {"bytes": hex},
+# {"complex": [re, im]}, {"int": hex} beyond 2**53, {"unsupported": type name}. Lists of plain scalars go through
+# _json's C encoder in one call (outputs of a million numbers are common in HumanEval+).
 
 _DICT_TAGS = {}  # collections' dict types (Counter, OrderedDict, defaultdict) -> their tag; see run_functional
 _c_encode = _json.make_encoder(None, None, _json.encode_basestring_ascii, None, ":", ",", False, False, True)
-_PLAIN = {str, float, bool, type(None)}
-_INT = {int}
+_PLAIN, _INT = {str, float, bool, type(None)}, {int}
 _BIG = 2 ** 53
 
 
@@ -185,7 +181,6 @@ def _plain_list(x):
     if types == _INT:
         return -_BIG < min(x) and max(x) < _BIG
     return all(_plain(v) for v in x)
-
 
 
 def dump_value(x, depth=0):
@@ -364,10 +359,9 @@ def _recv_exact(sock, n):
 
 
 def serve(control_fd):
-    """The fork server: for each job (8-byte length + marshal, with the result, stderr and acknowledgement pipes
-    passed as file descriptors), fork a supervisor in its own process group and answer its pid. Forking this
-    small, already-imported process costs about a millisecond; starting Python costs tens. It never runs a
-    program itself, and ends when the verifying process closes the control socket."""
+    """The fork server: for each job (8-byte length + marshal; the result, stderr and acknowledgement pipes as file
+    descriptors) fork a supervisor in its own process group and answer its pid (about 1 ms; starting Python costs
+    tens). It never runs a program itself, and ends when the verifying process closes the control socket."""
     import socket
 
     preload()

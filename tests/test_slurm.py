@@ -53,7 +53,9 @@ def test_sampling_jobs_ask_for_the_models_tensor_parallel_gpus():
 
     paper = JobResources(load_config(REPO / "config.yaml"))
     assert paper.sampling("qwen2.5-7b") == {"gpu": 1, "cpus_per_gpu": 8, "mem_mb": 64000, "runtime": 1440, "nodes": 1}
-    assert paper.sampling("dapo-qwen-32b") == {"gpu": 2, "cpus_per_gpu": 8, "mem_mb": 128000, "runtime": 2880, "nodes": 1}
+    # runtime: estimate, so a model's jobs ask for at most max_runtime (each shard: its estimate, planning.shard_time)
+    assert paper.sampling("dapo-qwen-32b") == {"gpu": 2, "cpus_per_gpu": 8, "mem_mb": 128000, "runtime": 1440, "nodes": 1}
+    assert paper.perplexity("dapo-qwen-32b") == {**paper.sampling("dapo-qwen-32b"), "runtime": 120}
     assert paper.cpu("verify") == {"mem_mb": 8000, "runtime": 240}
     demo = JobResources(load_config(REPO / "config" / "demo.yaml"))
     assert demo.sampling("tiny-base")["gpu"] == 1 and demo.sampling("tiny-base")["mem_mb"] == 2000
@@ -67,9 +69,11 @@ def test_a_listed_checkpoint_asks_for_what_its_series_model_asks_for():
 
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     config["models"]["dapo-qwen-32b"]["checkpoints"] = [{"step": 100, "revision": "a" * 40}]
+    config["resources"]["sampling"]["models"]["dapo-qwen-32b"] = {"expected_length": 0.9}
     paper = JobResources(validate_config(config))
+    assert paper.setting("dapo-qwen-32b-step100", "expected_length") == 0.9
     assert paper.sampling("dapo-qwen-32b-step100") == paper.sampling("dapo-qwen-32b") == {
-        "gpu": 2, "cpus_per_gpu": 8, "mem_mb": 128000, "runtime": 2880, "nodes": 1}
+        "gpu": 2, "cpus_per_gpu": 8, "mem_mb": 128000, "runtime": 1440, "nodes": 1}
 
 
 def test_resource_settings_are_checked():
@@ -99,8 +103,9 @@ def test_rules_declare_the_resources(tmp_path):
 
 
 def test_paper_grid_jobs_ask_for_their_own_models_resources(tmp_path):
-    """The paper's models differ (the 32B ones: two GPUs, 48 h), so each job looks its model up; the demo's models
-    all get the same, which the rules pass as plain values (planning speed)."""
+    """The paper's models differ (the 32B ones: two GPUs) and so do their shards' estimated runtimes, so each job
+    looks its model x benchmark up; the demo's models all get the same, which the rules pass as plain values
+    (planning speed)."""
     workdir = copy_workflow(tmp_path)
     targets = ["results/samples/dapo-qwen-32b/aime24/shard-0000.parquet",
                "results/samples/qwen2.5-7b/aime24/shard-0000.parquet"]
@@ -108,9 +113,10 @@ def test_paper_grid_jobs_ask_for_their_own_models_resources(tmp_path):
     jobs = re.findall(r"rule sample:.*?output: (\S+).*?resources: ([^\n]+)", proc.stdout + proc.stderr, flags=re.S)
     resources = {out.split("/")[2]: res for out, res in jobs}
     assert "gpu=2" in resources["dapo-qwen-32b"] and "mem_mb=128000" in resources["dapo-qwen-32b"]
-    assert "runtime=2880" in resources["dapo-qwen-32b"] and "nodes=1" in resources["dapo-qwen-32b"]
+    # 30 problems x 64 samples x 16384 tokens x 0.5 at 500 tokens/s (32B) or 1500 (7B), + 15 min, in half hours
+    assert "runtime=540" in resources["dapo-qwen-32b"] and "nodes=1" in resources["dapo-qwen-32b"]
     assert "gpu=1" in resources["qwen2.5-7b"] and "mem_mb=64000" in resources["qwen2.5-7b"]
-    assert "runtime=1440" in resources["qwen2.5-7b"] and "cpus_per_gpu=8" in resources["qwen2.5-7b"]
+    assert "runtime=210" in resources["qwen2.5-7b"] and "cpus_per_gpu=8" in resources["qwen2.5-7b"]
 
 
 def test_every_gpu_rule_is_routed_by_the_profiles_gpu_partition_template(tmp_path):

@@ -16,15 +16,22 @@ def test_paper_grid_plans_every_job(tmp_path):
     # only on its own benchmarks
     assert rules["prepare_benchmark"] == 6 + 3 + 2
     assert rules["stage_model"] == 13 + 4 + 2 and rules["variant_model"] == 1
-    # Math: GSM8K, MATH500, Minerva, OlympiadBench at n=128 (2 shards of 64), AIME24 and AMC23 at n=1024 (16
-    # shards); the Llama pair samples OlympiadBench at n=1024 too (14 more shards each). Code: CodeR1's pair on
-    # HumanEval+, MBPP+ and LiveCodeBench at n=128 (2 shards), DeepCoder's on LiveCodeBench at n=64 (1 shard).
-    # Visual: MathVision and MathVista at n=128 (2 shards).
-    math_samples = 14 * (4 * 2 + 2 * 16) + 2 * 14
-    assert math_samples == 588 and rules["sample"] == math_samples + 2 * 3 * 2 + 2 * 1 + 2 * 2 * 2
+    # Shards sized to fit a day (sampling.fit_shard_size, tests/test_shard_time.py): shards per model on GSM8K,
+    # MATH500, Minerva, OlympiadBench (n=128; the Llama pair: OlympiadBench at n=1024), AIME24 and AMC23 (n=1024),
+    # e.g. the Qwen2.5-7B pair's GSM8K in 16 shards of 8 samples, its AIME24 in 16 shards of 64
+    math_shards = {"qwen2.5-7b pair": [16, 8, 4, 8, 16, 16], "qwen2.5-14b pair": [64, 16, 16, 32, 16, 16],
+                   "the four 32B models": [64, 16, 8, 32, 16, 16], "llama pair": [32, 8, 8, 128, 16, 16],
+                   "qwen2.5-math-7b trio": [4, 2, 2, 2, 16, 16], "r1-distill-7b": [32, 8, 4, 16, 16, 16]}
+    models = {"qwen2.5-7b pair": 2, "qwen2.5-14b pair": 2, "the four 32B models": 4, "llama pair": 2,
+              "qwen2.5-math-7b trio": 3, "r1-distill-7b": 1}
+    math_samples = sum(models[k] * sum(v) for k, v in math_shards.items())
+    # Code: CodeR1's pair on HumanEval+, MBPP+, LiveCodeBench (n=128: 2, 4, 4 shards), DeepCoder's pair on
+    # LiveCodeBench (n=64 in 16 shards of 4: 32k-token responses). Visual: MathVision, MathVista (n=128: 2, 4 shards).
+    code_samples = 2 * (2 + 4 + 4) + 2 * 16
+    assert math_samples == 1698 and rules["sample"] == math_samples + code_samples + 2 * (2 + 4)
     # math_verify and qwen_math (compare_graders), not on code; MathVista's own rule first on MathVista
-    assert rules["verify"] == 588 * 2 + 2 * 2 * 2 + 2 * 2 * 3
-    assert rules["verify_code"] == 14 and rules["code_expected_outputs"] == 2  # LiveCodeBench's tests carry outputs
+    assert rules["verify"] == math_samples * 2 + 2 * 2 * 2 + 2 * 4 * 3
+    assert rules["verify_code"] == code_samples and rules["code_expected_outputs"] == 2  # LiveCodeBench's tests carry outputs
     assert rules["passk_metrics"] == 14 * 6 + 2 * 3 + 2 * 1 + 2 * 2
     assert rules["passk_table"] == 11 and rules["passk_figure"] == 1 and rules["delta_se"] == 1
     assert rules["grader_agreement"] == 14 * 6 + 2 * 2  # answer graders compared on math and visual benchmarks

@@ -198,7 +198,7 @@ rule perplexity:
         engine_kwargs=lambda w: GRID.perplexity_engine_options(w.scored_model),
         logic=logic_version("perplexity"),
     resources:
-        **model_job_resources("scored_model"),
+        **model_job_resources("scored_model", stage="perplexity"),
     conda:
         constant_or(
             lambda w: f"../../envs/sampling-{GRID.backend(w.scored_model)}.yaml", [{"scored_model": m} for m in GRID.models]

@@ -67,13 +67,31 @@ wildcard_constraints:
 
 
 # --- input functions and helpers of the rules ------------------------------------------------------
-def model_job_resources(model_wildcard):
-    """gpu, cpus_per_gpu, mem_mb, runtime, nodes of a job that runs the model named by `model_wildcard` (sampling,
-    perplexity): plain values when every model gets the same (constant_or), else lookups in a table built once."""
-    table = {m: RESOURCES.sampling(m) for m in GRID.models}
+def model_job_resources(model_wildcard, stage="sampling"):
+    """gpu, cpus_per_gpu, mem_mb, runtime, nodes of a job that runs the model named by `model_wildcard` (stage
+    perplexity: its own, short runtime): plain values when every model gets the same (constant_or), else lookups in a
+    table built once."""
+    table = {m: getattr(RESOURCES, stage)(m) for m in GRID.models}
     jobs = [{model_wildcard: m} for m in GRID.models]
     return {key: constant_or(lambda w, key=key: table[getattr(w, model_wildcard)][key], jobs)
             for key in ("gpu", "cpus_per_gpu", "mem_mb", "runtime", "nodes")}
+
+
+def sample_job_resources():
+    """model_job_resources of a sampling job, with its runtime per model x benchmark (resources.sampling.runtime:
+    estimate sizes it to the shard: rlvr_eval.planning.shard_time)."""
+    from rlvr_eval.planning.shard_time import sample_job_resources as of
+
+    jobs = [{"model": m, "benchmark": b} for m in GRID.sampled_models for b in GRID.benchmarks_of(m)]
+    table = {(j["model"], j["benchmark"]): of(GRID, j["model"], j["benchmark"]) for j in jobs}
+    return {key: constant_or(lambda w, key=key: table[w.model, w.benchmark][key], jobs)
+            for key in ("gpu", "cpus_per_gpu", "mem_mb", "runtime", "nodes")}
+
+
+def shard_size_param():
+    """Samples per problem of a full shard of the job's model x benchmark (GRID.shard_size_of)."""
+    jobs = [{"model": m, "benchmark": b} for m in GRID.models for b in GRID.benchmarks_of(m)]
+    return constant_or(lambda w: GRID.shard_size_of(w.model, w.benchmark), jobs)
 
 
 def constant_or(function, jobs):

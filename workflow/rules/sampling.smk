@@ -15,13 +15,13 @@ rule sample:
         prompt=lambda w: GRID.prompt_params(w.model, w.benchmark),  # the template's text: editing it resamples its models only
         sampling=lambda w: GRID.sampling_params(w.model, w.benchmark).to_dict(),
         num_samples=lambda w: GRID.shard_num_samples(w.model, w.benchmark, w.shard),
-        shard_size=GRID.shard_size,
+        shard_size=shard_size_param(),
         seed=config["sampling"]["seed"],
         backend=constant_or(lambda w: GRID.backend(w.model), [{"model": m} for m in GRID.sampled_models]),
         backend_options=lambda w: GRID.backend_options(w.model),
         logic=logic_version("sampling"),  # manual: editing the sampling code never resamples by itself
     resources:
-        **model_job_resources("model"),
+        **sample_job_resources(),
     conda:
         constant_or(lambda w: f"../../envs/sampling-{GRID.backend(w.model)}.yaml", [{"model": m} for m in GRID.sampled_models])
     log:
@@ -40,7 +40,7 @@ rule import_samples:
         model=regex_of(GRID.models_of_kind("responses")),
     params:
         n=lambda w: GRID.n(w.model, w.benchmark),
-        shard_size=GRID.shard_size,
+        shard_size=shard_size_param(),
         logic=logic_version("import"),
     resources:
         mem_mb=RESOURCES.cpu("metrics")["mem_mb"],

@@ -179,7 +179,7 @@ def _check_references(config: dict) -> None:
         missing = [b for b in evaluated if "responses" in m and b not in m["responses"]]
         if missing:
             raise ConfigError(f"models.{name}.responses: no file for benchmark(s) {missing}")
-        for key in ("n", "sampling_by_benchmark"):
+        for key in ("n", "shard_size", "sampling_by_benchmark"):
             for b in m.get(key, {}):
                 if b not in config["benchmarks"]:
                     raise ConfigError(f"models.{name}.{key}.{b}: {b!r} is not in benchmarks")

@@ -7,11 +7,13 @@ importable and testable without Snakemake. Paths are relative to the workflow's 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from rlvr_eval.sampling.backends import SamplingParams
 from rlvr_eval.data.benchmarks import CODE_BENCHMARKS
 from rlvr_eval.planning.config import DEFAULT_COVERAGE_KS, checkpoint_model_name
 from rlvr_eval.planning.left_out import leave_out, note
+from rlvr_eval.planning.shard_time import ShardTimes
 from rlvr_eval.metrics.passk import default_ks
 from rlvr_eval.sampling.prompts import is_visual, stop_strings, template_fingerprint
 from rlvr_eval.sampling.shards import shard_sizes
@@ -132,13 +134,34 @@ class Grid:
     # --- sampling -------------------------------------------------------------------------
     @property
     def shard_size(self) -> int:
+        """sampling.shard_size: the shard size of every model x benchmark unless one is set or fitted (shard_size_of)."""
         return self.config["sampling"].get("shard_size", 64)
 
+    @cached_property
+    def shard_times(self) -> ShardTimes:
+        return ShardTimes(self.config)
+
+    @cached_property
+    def _shard_sizes(self) -> dict:
+        return {}
+
+    def shard_size_of(self, model: str, benchmark: str) -> int:
+        """Samples per problem in one shard of `model` on `benchmark` (planning.shard_time: set, fitted or global).
+        Sample indices start at shard x this: changing it for sampled models resamples them."""
+        key = (model, benchmark)
+        if key not in self._shard_sizes:
+            sampling = self.config["sampling"]
+            fixed = not sampling.get("fit_shard_size") and "shard_size" not in self.model(model) and \
+                "shard_size" not in self.config["benchmarks"][benchmark]
+            self._shard_sizes[key] = self.shard_size if fixed else self.shard_times.shard_size(
+                model, benchmark, self.sampling_params(model, benchmark).max_new_tokens)
+        return self._shard_sizes[key]
+
     def shards(self, model: str, benchmark: str) -> list[str]:
-        return [f"{i:04d}" for i in range(len(shard_sizes(self.n(model, benchmark), self.shard_size)))]
+        return [f"{i:04d}" for i in range(len(shard_sizes(self.n(model, benchmark), self.shard_size_of(model, benchmark))))]
 
     def shard_num_samples(self, model: str, benchmark: str, shard: str) -> int:
-        sizes = shard_sizes(self.n(model, benchmark), self.shard_size)
+        sizes = shard_sizes(self.n(model, benchmark), self.shard_size_of(model, benchmark))
         i = int(shard)
         if i >= len(sizes):
             raise ValueError(f"shard {shard} is beyond n={self.n(model, benchmark)} for {model} on {benchmark}")

@@ -1,4 +1,4 @@
-"""The `rlvr-eval` command: `rlvr-eval audit [PATH ...]`, `rlvr-eval logic`."""
+"""The `rlvr-eval` command: `rlvr-eval audit [PATH ...]`, `rlvr-eval logic`, `rlvr-eval doctor`."""
 
 from __future__ import annotations
 
@@ -40,6 +40,19 @@ def _logic(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from rlvr_eval.planning.config import ConfigError
+    from rlvr_eval.planning.doctor import run_doctor
+    from rlvr_eval.planning.resources import ResourceConfigError
+
+    try:
+        return run_doctor(args.configfile, None if args.no_slurm else args.profile, directory=args.directory,
+                          shards=args.shards)
+    except (ConfigError, ResourceConfigError, OSError, ValueError) as e:
+        print(f"Config error: {e}", file=sys.stderr)
+        return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rlvr-eval", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -76,6 +89,24 @@ def build_parser() -> argparse.ArgumentParser:
                        help="give a manual stage a new version for its current code: Snakemake recomputes the stage "
                             "and everything downstream")
     logic.set_defaults(func=_logic)
+
+    doctor = sub.add_parser(
+        "doctor", help="before submitting: check the config and the SLURM profile against this cluster; exit 1 on "
+                       "any problem",
+        description="Checks, in seconds and before any job: the profile's SLURM account and partitions, each job's "
+                    "runtime against its partition's MaxTime, GPUs per node and GPU memory for each model's "
+                    "tensor_parallel_size and max_model_len, an HF token for gated models, vLLM importable by this "
+                    "Python, the benchmark mirror and its sha256, free disk for the weights to stage, and each "
+                    "shard's estimated runtime. One line per problem, naming the setting and its fix.")
+    doctor.add_argument("--configfile", nargs="+", metavar="FILE",
+                        help="config files, merged in order as snakemake --configfile does (default: config.yaml of -d)")
+    doctor.add_argument("--profile", default="",
+                        help="the Snakemake profile (directory or its config.yaml; default: slurm/config.yaml of -d)")
+    doctor.add_argument("--no-slurm", action="store_true", help="skip the cluster checks (no sinfo here)")
+    doctor.add_argument("-d", "--directory", default=".", help="the workflow's working directory (default: .)")
+    doctor.add_argument("--shards", action="store_true",
+                        help="also list each model x benchmark's shard size, jobs, runtime and estimate")
+    doctor.set_defaults(func=_doctor)
     return parser
 
 

@@ -11,7 +11,7 @@ data is prepared.
 
 Shard size of a model x benchmark: models.<m>.shard_size.<b>, else benchmarks.<b>.shard_size, else, with
 sampling.fit_shard_size, the largest of sampling.shard_size, its half, quarter, ... (at least 1) whose estimate fits
-resources.sampling.max_runtime, else sampling.shard_size. n does not enter: raising n adds shards, keeps the others.
+the job's runtime (resources.sampling.max_runtime, or a fixed runtime), else sampling.shard_size. n does not enter: raising n adds shards, keeps the others.
 With resources.sampling.runtime: estimate, a job asks for its shard's estimate rounded up to half an hour, at most
 max_runtime (max_runtime itself when nothing can be estimated, e.g. a tiny model).
 """
@@ -93,7 +93,7 @@ class ShardTimes:
         size = sampling.get("shard_size", 64)
         if not sampling.get("fit_shard_size", False):
             return size
-        cap = self.resources.setting(model, "max_runtime")
+        cap = self.resources.sampling(model)["runtime"]  # max_runtime, or a fixed runtime
         while size > 1:
             minutes, _ = self.estimate(model, benchmark, size, max_new_tokens)
             if minutes is None or minutes <= cap:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -118,6 +119,28 @@ def test_gpu_memory_too_small_for_a_models_context(workdir):
         "0.9 = 21.6 GiB: set it to at most 101237 (samples need 16384 new tokens + the prompt)"]
     config["models"]["m"]["max_model_len"] = 20480  # what the samples need
     assert diagnose(config, None).problems == []
+
+
+def test_a_staged_model_is_measured_by_its_own_config(workdir):
+    """Qwen2.5-7B-Instruct-1M staged, without max_model_len: vLLM would reserve its own 1,010,000-token context,
+    a 54 GiB KV cache beside 14 GiB of weights, on a 40 GiB GPU."""
+    weights = workdir / "resources" / "models" / "m"
+    weights.mkdir(parents=True)
+    (weights / "config.json").write_text(json.dumps({
+        "num_hidden_layers": 28, "num_attention_heads": 28, "num_key_value_heads": 4, "hidden_size": 3584,
+        "max_position_embeddings": 1010000, "torch_dtype": "bfloat16"}))
+    with open(weights / "model.safetensors", "wb") as f:  # sparse: 15.2 GB of weights that take no disk
+        f.truncate(15_231_233_024)
+    (workdir / "results" / "models").mkdir(parents=True)
+    (workdir / "results" / "models" / "m.json").write_text(json.dumps({"path": str(weights)}))
+    config = hub_config(hf_id="Qwen/Qwen2.5-7B-Instruct-1M")
+    del config["models"]["m"]["max_model_len"]
+    config["resources"]["sampling"]["gpu_mem_gb"] = 40
+    (line,) = diagnose(config, None).problems
+    assert line == ("models.m.max_model_len: 1010000 tokens (the model's own context) need 14.2 GiB weights + "
+                           "53.9 GiB KV cache (57344 B/token = 2 x 28 layers x 4 KV heads x 128 x 2 B; "
+                           f"{weights}/config.json) + 2 GiB overhead = 70.1 GiB > 1 GPU x 40 GiB x 0.9 = 36.0 GiB: set it to at most "
+                           "371023 (samples need 16384 new tokens + the prompt)")
 
 
 def test_a_gated_model_needs_a_token(workdir, monkeypatch):

@@ -114,3 +114,15 @@ def test_config_yaml_documents_every_resources_key():
     assert set(documented) == set(DEFAULTS)
     assert set(documented["sampling"]) == set(DEFAULTS["sampling"]) - {"mem_mb"}  # mem_mb: in the comments
     assert "throughput_tokens_per_s" in MODEL_KEYS
+
+
+def test_doctor_lists_the_shards_it_chose():
+    """`rlvr-eval doctor --shards`: the sizes to pin (benchmarks.<b>.shard_size, models.<m>.shard_size) once
+    sampling has started."""
+    from rlvr_eval.planning.doctor import shard_table
+
+    lines = shard_table(Grid(load_config(REPO / "config.yaml")))
+    assert lines[0].split() == ["model", "benchmark", "n", "shard", "jobs", "runtime", "estimate"]
+    row = next(line for line in lines if line.startswith("qwen2.5-7b ") and " gsm8k " in line)
+    assert row.split()[:6] == ["qwen2.5-7b", "gsm8k", "128", "8", "16", "990"]
+    assert len(lines) == 1 + 14 * 6 + 2 * 3 + 2 * 1 + 2 * 2  # every sampled model x benchmark: math, code, visual

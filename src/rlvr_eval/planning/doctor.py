@@ -74,8 +74,9 @@ def check_gpu_memory(grid: Grid, report: Report) -> None:
         if gpus == 0 or not grid.benchmarks_of(m) or "tiny" in grid.model(m):
             continue
         if gpu_gb is None:
-            report.notes.append("GPU memory not checked: set resources.sampling.gpu_mem_gb (GiB of one GPU)")
-            return
+            note = "GPU memory not checked: set resources.sampling.gpu_mem_gb (GiB of one GPU)"
+            report.notes += [note] if note not in report.notes else []
+            continue
         shape = shape_of(grid.config, m, MANIFESTS)
         if shape is None:
             report.notes.append(f"models.{m}: GPU memory not checked: no architecture known (stage it, or set "

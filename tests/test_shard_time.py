@@ -125,4 +125,5 @@ def test_doctor_lists_the_shards_it_chose():
     assert lines[0].split() == ["model", "benchmark", "n", "shard", "jobs", "runtime", "estimate"]
     row = next(line for line in lines if line.startswith("qwen2.5-7b ") and " gsm8k " in line)
     assert row.split()[:6] == ["qwen2.5-7b", "gsm8k", "128", "8", "16", "990"]
-    assert len(lines) == 1 + 14 * 6 + 2 * 3 + 2 * 1 + 2 * 2  # every sampled model x benchmark: math, code, visual
+    # every sampled model x benchmark: math, code, visual (the VL RL placeholder is left out)
+    assert len(lines) == 1 + 14 * 6 + 2 * 3 + 2 * 1 + 1 * 2

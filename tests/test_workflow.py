@@ -12,10 +12,10 @@ def test_paper_grid_plans_every_job(tmp_path):
     workdir = copy_workflow(tmp_path)
     rules = planned_rules(workdir, configfile="config.yaml")
     # Math: 14 model entries, 13 staged from the hub, one (DAPO's prompt on Qwen2.5-32B) a variant of another's
-    # weights; code: the CodeR1 and DeepCoder pairs (4 models); visual: the Qwen2.5-VL pair (2 models); each model
-    # only on its own benchmarks
+    # weights; code: the CodeR1 and DeepCoder pairs (4 models); visual: Qwen2.5-VL-7B-Instruct (its RL model, a
+    # placeholder, is left out with its pair: `enabled: false`); each model only on its own benchmarks
     assert rules["prepare_benchmark"] == 6 + 3 + 2
-    assert rules["stage_model"] == 13 + 4 + 2 and rules["variant_model"] == 1
+    assert rules["stage_model"] == 13 + 4 + 1 and rules["variant_model"] == 1
     # Shards sized to fit a day (sampling.fit_shard_size, tests/test_shard_time.py): shards per model on GSM8K,
     # MATH500, Minerva, OlympiadBench (n=128; the Llama pair: OlympiadBench at n=1024), AIME24 and AMC23 (n=1024),
     # e.g. the Qwen2.5-7B pair's GSM8K in 16 shards of 8 samples, its AIME24 in 16 shards of 64
@@ -28,22 +28,21 @@ def test_paper_grid_plans_every_job(tmp_path):
     # Code: CodeR1's pair on HumanEval+, MBPP+, LiveCodeBench (n=128: 2, 4, 4 shards), DeepCoder's pair on
     # LiveCodeBench (n=64 in 16 shards of 4: 32k-token responses). Visual: MathVision, MathVista (n=128: 2, 4 shards).
     code_samples = 2 * (2 + 4 + 4) + 2 * 16
-    assert math_samples == 1698 and rules["sample"] == math_samples + code_samples + 2 * (2 + 4)
+    assert math_samples == 1698 and rules["sample"] == math_samples + code_samples + 1 * (2 + 4)
     # math_verify and qwen_math (compare_graders), not on code; MathVista's own rule first on MathVista
-    assert rules["verify"] == math_samples * 2 + 2 * 2 * 2 + 2 * 4 * 3
+    assert rules["verify"] == math_samples * 2 + 1 * 2 * 2 + 1 * 4 * 3
     assert rules["verify_code"] == code_samples and rules["code_expected_outputs"] == 2  # LiveCodeBench's tests carry outputs
-    assert rules["passk_metrics"] == 14 * 6 + 2 * 3 + 2 * 1 + 2 * 2
+    assert rules["passk_metrics"] == 14 * 6 + 2 * 3 + 2 * 1 + 1 * 2
     assert rules["passk_table"] == 11 and rules["passk_figure"] == 1 and rules["delta_se"] == 1
-    assert rules["grader_agreement"] == 14 * 6 + 2 * 2  # answer graders compared on math and visual benchmarks
-    # 8 math pairs x 6 benchmarks, CodeR1 x 3, DeepCoder x 1, the visual pair x 2
-    assert rules["coverage"] == rules["accuracy_hist"] == rules["bootstrap_passk"] == 48 + 3 + 1 + 2
-    assert rules["analysis_figures"] == 11
+    assert rules["grader_agreement"] == 14 * 6 + 1 * 2  # answer graders compared on math and visual benchmarks
+    # 8 math pairs x 6 benchmarks, CodeR1 x 3, DeepCoder x 1
+    assert rules["coverage"] == rules["accuracy_hist"] == rules["bootstrap_passk"] == 48 + 3 + 1
+    assert rules["analysis_figures"] == 10
     # perplexity: each pair's two models on both models' responses, one job per (benchmark, scorer, responses);
-    # image-conditioned on the visual benchmarks
-    assert rules["perplexity"] == 6 * 30 + 3 * 4 + 1 * 4 + 2 * 4
+    assert rules["perplexity"] == 6 * 30 + 3 * 4 + 1 * 4
     # the token NLL table, and the guessing check's review sheet of every model on each of its math and visual
     # benchmarks (answer-graded)
-    assert rules["token_nll"] == 1 and rules["review_sheet"] == 14 * 6 + 2 * 2
+    assert rules["token_nll"] == 1 and rules["review_sheet"] == 14 * 6 + 1 * 2
 
 
 def test_demo_produces_passk_tables_and_figure(demo_run):

@@ -96,7 +96,7 @@ def test_one_results_file_holds_every_score_with_its_interval_and_settings(demo_
         assert s["problems"] == {"gsm8k": 8, "math500": 8, "humanevalplus": 3}[benchmark]
         table = pd.read_csv(demo_run / f"results/tables/passk/{benchmark}.csv").set_index("k")
         for k, cell in s["pass_at_k"].items():
-            assert abs(cell["value"] - 100 * table.loc[int(k), model]) < 1e-6
+            assert abs(cell["value"] - 100 * table.loc[int(k), model]) < 1e-4  # rounded to 4 decimals
             assert cell["ci_low"] <= cell["value"] <= cell["ci_high"]
     md = (demo_run / "results/summary.md").read_text()
     assert "## gsm8k (grader math_verify; n = 8, temperature 0.6, top-p 0.95" in md and "| tiny-rl | 8 |" in md

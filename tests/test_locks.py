@@ -1,5 +1,6 @@
-"""Output locks (rlvr_eval.sampling.locks) and claims (rlvr_eval.sampling.claims): one job at a time per output,
-the newest job owns it, and a lock the filesystem cannot give stops the job at once, naming the setting to change."""
+"""Output locks (rlvr_eval.sampling.locks), claims (claims) and a job's hold on its output (holds): one job at a
+time per output, the newest job owns it, and a lock the filesystem cannot give stops the job at once, naming the
+setting to change."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sys
 import pytest
 
 from rlvr_eval.sampling.claims import SupersededError, claim_output
+from rlvr_eval.sampling.holds import OutputHeldError, OutputHold
 from rlvr_eval.sampling.locks import (LockHeldError, LockLostError, LockUnsupportedError, Owner, exclusive_lock,
                                       lock_path)
 
@@ -95,3 +97,28 @@ def test_the_newest_job_owns_the_output(tmp_path):
         orphan.check()
     rerun.check()
     assert rerun.owned() and not orphan.owned()
+
+
+def test_a_job_holds_its_output_from_before_it_touches_it_until_its_record_is_written(tmp_path):
+    """The workflow's sampling and perplexity jobs: `with logged(snakemake, hold=OutputHold(out, scheme))`."""
+    out = tmp_path / "perplexity.parquet"
+    with OutputHold(out) as job:
+        with pytest.raises(OutputHeldError, match=r"another job is computing this output \(pid \d+ on .*\), e.g. an "
+                                                  r"orphan of a killed Snakemake"):
+            with OutputHold(out):  # a second job meanwhile: fails at once (and has superseded the first)
+                pass
+        with pytest.raises(SupersededError):
+            job.check()  # so the first writes nothing
+
+
+def test_a_job_superseded_before_it_could_lock_touches_nothing(tmp_path):
+    """An orphan paused before its lock (or slow to start) while a rerun's job ran to its end: it stops at the lock."""
+    out = tmp_path / "perplexity.parquet"
+    orphan = OutputHold(out)  # claimed as it started
+    with OutputHold(out) as rerun:
+        rerun.check()
+    with pytest.raises(SupersededError):
+        with orphan:
+            raise AssertionError("the orphan went on")
+    with OutputHold(out) as later:  # the lock was released
+        later.check()

@@ -124,6 +124,24 @@ def test_failed_job_leaves_no_record_and_removes_the_old_one(job_dir):
     assert "RuntimeError: boom" in Path("logs/t.log").read_text()
 
 
+def test_a_job_that_no_longer_owns_its_output_never_touches_it_or_its_record(job_dir):
+    """An orphan of a killed Snakemake, paused before its lock while a rerun's job ran to its end (sampling and
+    perplexity jobs hold their output: rlvr_eval.sampling.holds)."""
+    from rlvr_eval.sampling.claims import SupersededError
+    from rlvr_eval.sampling.holds import OutputHold
+
+    smk = FakeSnakemake("perplexity", input=["results/data/gsm8k.parquet"], output=["results/p.csv"],
+                        params={"logic": "tables:auto-x", "seed": 1}, log=["logs/p.log"])
+    orphan = OutputHold("results/p.csv")  # claimed as it started
+    with logged(smk, hold=OutputHold("results/p.csv")):  # the rerun's job
+        Path("results/p.csv").write_text("seed 1\n")
+    with pytest.raises(SupersededError), logged(smk, hold=orphan):
+        Path("results/p.csv").write_text("seed 0\n")
+    assert Path("results/p.csv").read_text() == "seed 1\n"
+    assert records.read_record("results/p.csv")["outputs"]["results/p.csv"]["sha256"] == sha256_file("results/p.csv")
+    assert "a newer job" in Path("logs/p.log").read_text()
+
+
 def test_logged_with_a_path_only_logs(tmp_path):
     with logged(tmp_path / "x.log") as prov:
         print("plain")
@@ -240,7 +258,7 @@ def test_every_rule_script_records_provenance():
     """Scripts switch with one line: `with logged(snakemake):` (not `logged(snakemake.log[0])`)."""
     scripts = sorted((REPO / "workflow" / "scripts").glob("*.py"))
     lacking = [s.name for s in scripts if "logged(snakemake)" not in s.read_text()
-               and "logged(snakemake) as" not in s.read_text()]
+               and "logged(snakemake, hold=" not in s.read_text()]
     assert not lacking, f"these scripts write no provenance record; use `with logged(snakemake):` in {lacking}"
 
 

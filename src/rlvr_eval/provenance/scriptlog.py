@@ -6,6 +6,8 @@ In a rule script:
     with logged(snakemake) as prov:   # log to snakemake.log[0]; on success write <output>.prov.json
         ...
 
+    with logged(snakemake, hold=OutputHold(...)) as prov:   # the same, holding the output (sampling, perplexity)
+
 `prov` is a `rlvr_eval.provenance.records.JobRecorder` (scripts may add to it, e.g. `prov.add_input(path)`).
 `logged(path)` with a plain path only redirects to that log (no provenance).
 
@@ -57,12 +59,16 @@ def _redirected(path: str | os.PathLike | None):
 
 
 @contextlib.contextmanager
-def step(smk):
-    """Log to the job's log file and, after the body succeeds, write the provenance record of every output."""
+def step(smk, hold=None):
+    """Log to the job's log file and, after the body succeeds, write the provenance record of every output.
+
+    hold: a context manager entered (in the log) before the outputs' old records are removed and left after the
+    new ones are written: the job's lock on its output (rlvr_eval.sampling.holds), so that a job that does not
+    hold its output never touches its record."""
     from rlvr_eval.provenance.records import JobRecorder
 
     log = smk.log[0] if len(smk.log) else None
-    with _redirected(log):
+    with _redirected(log), (hold if hold is not None else contextlib.nullcontext()):
         recorder = JobRecorder.from_snakemake(smk)
         recorder.start()
         yield recorder
@@ -70,13 +76,13 @@ def step(smk):
 
 
 @contextlib.contextmanager
-def logged(target):
+def logged(target, hold=None):
     """`logged(snakemake)`: see `step`. `logged(path)`: redirect output to the log file `path` only."""
     if isinstance(target, (str, os.PathLike)):
         with _redirected(target):
             yield None
     else:
-        with step(target) as recorder:
+        with step(target, hold) as recorder:
             yield recorder
 
 

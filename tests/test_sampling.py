@@ -1,3 +1,5 @@
+import copy
+import re
 import subprocess
 import sys
 
@@ -8,8 +10,10 @@ from rlvr_eval.sampling.backends import SamplingParams, load_backend
 from rlvr_eval.data.benchmarks import load_benchmark
 from rlvr_eval.io import read_parquet, read_parquet_metadata
 from rlvr_eval.sampling.prompts import render_prompt
-from rlvr_eval.sampling.shards import (SAMPLE_COLUMNS, ShardLockedError, ShardSpec, problems_per_checkpoint, sample_shard,
-                                shard_lock, shard_sizes)
+from rlvr_eval.sampling.claims import SupersededError, claim_output
+from rlvr_eval.sampling.shards import (SAMPLE_COLUMNS, ShardLockedError, ShardSpec, archive_path, problems_per_checkpoint,
+                                       sample_shard, shard_hold, shard_key, shard_lock, shard_sizes)
+from workflow_helpers import REPO
 
 PARAMS = SamplingParams(temperature=0.6, top_p=0.95, max_new_tokens=8)
 
@@ -147,6 +151,95 @@ def test_a_finished_shard_is_restored_not_resampled_after_its_output_is_deleted(
     archived.write_bytes(archived.read_bytes()[:100])
     with pytest.raises(AssertionError, match="resampled"):
         sample_shard(problems, NoGeneration(), spec, "qwen-boxed", PARAMS, out, progress=False)
+
+
+def test_a_restore_loads_no_model(backend, problems, tmp_path):
+    """Given a function that builds the backend, a job that restores its shard from the archive never calls it:
+    no model loaded, no engine started (on a cluster: no GPU time spent on it)."""
+    def open_backend():
+        raise AssertionError("a model was loaded")
+
+    spec = ShardSpec("tiny", "gsm8k", 0, 2, 2, 5)
+    out = tmp_path / "shard-0000.parquet"
+    first = sample_shard(problems, backend, spec, "qwen-boxed", PARAMS, out, progress=False)
+    out.unlink()
+    restored = sample_shard(problems, open_backend, spec, "qwen-boxed", PARAMS, out, progress=False)
+    pd.testing.assert_frame_equal(restored, first)
+
+
+def sample_rule_params(grid, model: str, benchmark: str, shard: str) -> dict:
+    """The `sample` rule's params (workflow/rules/sampling.smk) as its job sees them: the script passes them all
+    to sample_shard as job_params."""
+    return {"template": grid.template(model, benchmark), "prompt": grid.prompt_params(model, benchmark),
+            "sampling": grid.sampling_params(model, benchmark).to_dict(),
+            "num_samples": grid.shard_num_samples(model, benchmark, shard), "shard_size": grid.shard_size,
+            "seed": grid.config["sampling"]["seed"], "backend": grid.backend(model),
+            "backend_options": grid.backend_options(model), "logic": "sampling:3"}
+
+
+def test_sample_rule_params_lists_every_param_of_the_rule():
+    from rlvr_eval.planning.config import load_config
+    from rlvr_eval.planning.grid import Grid
+
+    rule = (REPO / "workflow" / "rules" / "sampling.smk").read_text().split("rule sample:")[1].split("\nrule ")[0]
+    params = rule.split("params:")[1].split("resources:")[0]
+    grid = Grid(load_config(REPO / "config" / "demo.yaml"))
+    assert re.findall(r"^ {8}(\w+)=", params, flags=re.M) == list(sample_rule_params(grid, "tiny-base", "gsm8k", "0000"))
+
+
+@pytest.mark.parametrize("option, value", [
+    ("backend", "transformers"), ("max_model_len", 2048), ("dtype", "float16"), ("enforce_eager", True),
+    ("enable_chunked_prefill", False), ("tensor_parallel_size", 2), ("gpu_memory_utilization", 0.5),
+    ("min_pixels", 3136), ("max_pixels", 200704),
+])
+def test_every_backend_and_engine_option_keys_the_archive(problems, option, value):
+    """A shard sampled with another backend or engine option is never restored in place of this one; reverting the
+    option finds this one again. The key takes the rule's params whole, so an option that reruns the job keys it."""
+    from rlvr_eval.planning.config import load_config
+    from rlvr_eval.planning.grid import Grid
+
+    config = load_config(REPO / "config.yaml")
+    model = "qwen2.5-vl-7b-instruct" if option.endswith("_pixels") else "qwen2.5-7b"
+
+    def key(cfg):
+        grid = Grid(cfg)
+        spec = ShardSpec(model, "gsm8k", 0, grid.shard_size, 64, 42)
+        return shard_key(problems, spec, grid.template(model, "gsm8k"), grid.sampling_params(model, "gsm8k"),
+                         {"model_manifest": {"revision": "abc"}}, sample_rule_params(grid, model, "gsm8k", "0000"))
+
+    before = key(config)
+    changed = copy.deepcopy(config)
+    assert changed["models"][model].get(option) != value
+    changed["models"][model][option] = value
+    assert archive_path(REPO / "shard-0000.parquet", key(changed)) != archive_path(REPO / "shard-0000.parquet", before)
+    assert key(copy.deepcopy(config)) == before
+
+
+def test_a_superseded_job_keeps_its_samples_in_the_archive_but_leaves_the_output_alone(backend, problems, tmp_path):
+    """An orphan of a killed Snakemake, still sampling when a rerun's job claims the same shard: its samples are not
+    lost (archived under their own key), but the output is the newer job's."""
+    out = tmp_path / "shard-0000.parquet"
+    spec = ShardSpec("tiny", "gsm8k", 0, 2, 2, 9)
+
+    class RerunStartsMeanwhile:
+        tokenizer, context_limit, prompt_lengths, info = backend.tokenizer, backend.context_limit, backend.prompt_lengths, backend.info
+
+        def generate(self, *args):
+            claim_output(out)  # the rerun's job starts (and fails on the lock: the orphan holds it)
+            return backend.generate(*args)
+
+    with shard_hold(out) as orphan:
+        with pytest.raises(SupersededError):
+            sample_shard(problems, RerunStartsMeanwhile(), spec, "qwen-boxed", PARAMS, out, progress=False, hold=orphan)
+    assert not out.exists()
+
+    class NoGeneration:
+        def generate(self, *args):
+            raise AssertionError("resampled")
+
+    with shard_hold(out) as later:  # a later job with the orphan's configuration restores its samples
+        restored = sample_shard(problems, NoGeneration(), spec, "qwen-boxed", PARAMS, out, progress=False, hold=later)
+    assert len(restored) == 5 * 2
 
 
 def _lock_holder(out):

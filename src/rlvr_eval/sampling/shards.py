@@ -25,22 +25,26 @@ Nothing finished is lost:
   `<output>.partial/`; a rerun after a kill continues from them, and the shard file appears (atomically) only
   when every problem is done. How often a job checkpoints is not a sampling parameter: it never changes a sample.
 - archive: every finished shard is also hard-linked into `.archive/shard-XXXX/<key>.parquet` beside it, keyed by
-  everything that determines its samples. Snakemake deletes a job's old output before running it; if the
-  config is then reverted (a typo fixed), the job restores the archived shard instead of sampling again.
-- lock: one job at a time per shard (`.<shard>.lock`, flock): a second one, e.g. after `--unlock` while an
-  orphaned job still runs, fails at once, naming the holder, instead of racing on the checkpoints.
+  everything that determines its samples (`shard_key`): in the workflow, every param of the `sample` rule, the
+  very set whose change makes Snakemake rerun the job (backend and engine options included), plus the problems
+  and the model manifest. Snakemake deletes a job's old output before running it; if the config is then reverted
+  (a typo fixed), the job restores the archived shard instead of sampling again, without building the backend.
+- lock: one job at a time per shard (rlvr_eval.sampling.holds: flock or lock files): a second one, e.g. after
+  `--unlock` while an orphaned job still runs, fails at once, naming the holder, instead of racing on the
+  checkpoints. It is taken, and the archive looked up, before any model is loaded.
+- claim: the newest job owns the shard; an older one superseded while it sampled (an orphan of a killed
+  Snakemake) keeps its samples in the archive but never writes the output.
 """
 
 from __future__ import annotations
 
-import fcntl
+import contextlib
 import hashlib
 import json
 import os
 import shutil
-import socket
 import time
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +52,7 @@ import pandas as pd
 
 from rlvr_eval.sampling.backends import Backend, SamplingParams
 from rlvr_eval.sampling.backends.base import token_budgets
+from rlvr_eval.sampling.holds import OutputHeldError, OutputHold, locked
 from rlvr_eval.io import derive_seed, read_json, read_parquet, sha256_file, write_json, write_parquet, write_text
 from rlvr_eval.sampling.prompts import render_problem_prompts, stop_strings
 
@@ -84,31 +89,42 @@ def problems_per_checkpoint(checkpoint_samples: int, num_samples: int) -> int:
     return max(1, checkpoint_samples // max(1, num_samples))
 
 
-class ShardLockedError(RuntimeError):
+class ShardLockedError(OutputHeldError):
     """Another process is writing the same shard."""
 
 
-@contextmanager
-def shard_lock(out_path: Path):
-    """Hold an exclusive lock on `out_path`'s shard for the duration of the block (fails at once if held)."""
-    lock_path = out_path.with_name(f".{out_path.name}.lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.seek(0)
-            holder = f.read().strip() or "unknown"
-            raise ShardLockedError(f"{out_path}: another process is sampling this shard ({holder}); wait for it to "
-                                   "finish or kill it, then rerun (its checkpoints are kept)") from None
-        f.seek(0)
-        f.truncate()
-        f.write(f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
-        f.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+SAMPLING_BUSY = ("another process is sampling this shard ({holder}); wait for it to finish or kill it, then rerun (its "
+                 "checkpoints are kept).")
+
+
+def shard_hold(out_path: str | Path, scheme: str = "flock") -> OutputHold:
+    """A sampling job's hold on its shard (rlvr_eval.sampling.holds): claimed now, locked when entered."""
+    return OutputHold(out_path, scheme, SAMPLING_BUSY, ShardLockedError)
+
+
+def shard_lock(out_path: Path, scheme: str = "flock"):
+    """Hold an exclusive lock on `out_path`'s shard for the block (ShardLockedError at once if held)."""
+    return locked(out_path, scheme, SAMPLING_BUSY, ShardLockedError)
+
+
+def shard_key(problems: pd.DataFrame, spec: ShardSpec, template: str, params: SamplingParams,
+              extra: dict | None = None, job_params: dict | None = None) -> dict:
+    """Everything that determines a shard's samples, as read back from JSON: it names the shard's archive entry
+    and fingerprints its checkpoints. job_params: the job's parameters as Snakemake sees them (the `sample` rule's
+    params: backend, engine options, template text, ...): whatever reruns the job also changes the key, so an
+    option added to the rule is in the key without a change here."""
+    key = {"spec": spec.__dict__, "template": template, "params": _with_stop(params, template).to_dict(),
+           "problem_ids": problems["problem_id"].tolist(),
+           "questions": hashlib.sha256(json.dumps(problems["question"].tolist()).encode()).hexdigest(),
+           "extra": extra or {}, "job": job_params or {}}
+    if "image_sha256" in problems:  # visual benchmarks: the images determine the samples too
+        key["images"] = problems["image_sha256"].tolist()
+    return json.loads(json.dumps(key, sort_keys=True, default=str))  # as read back (tuples -> lists)
+
+
+def _with_stop(params: SamplingParams, template: str) -> SamplingParams:
+    return SamplingParams(params.temperature, params.top_p, params.max_new_tokens,
+                          tuple(params.stop) or tuple(stop_strings(template)))
 
 
 def archive_path(out_path: Path, key: dict) -> Path:
@@ -127,34 +143,62 @@ def _link_or_copy(src: Path, dest: Path) -> None:
     os.replace(tmp, dest)
 
 
-def sample_shard(problems: pd.DataFrame, backend: Backend, spec: ShardSpec, template: str, params: SamplingParams,
-                 out_path: str | Path, checkpoint_samples: int = DEFAULT_CHECKPOINT_SAMPLES,
-                 extra_metadata: dict | None = None, progress: bool = True) -> pd.DataFrame:
+def sample_shard(problems: pd.DataFrame, backend: Backend | Callable[[], Backend], spec: ShardSpec, template: str,
+                 params: SamplingParams, out_path: str | Path, checkpoint_samples: int = DEFAULT_CHECKPOINT_SAMPLES,
+                 extra_metadata: dict | None = None, progress: bool = True, job_params: dict | None = None,
+                 hold: OutputHold | None = None) -> pd.DataFrame:
     """Sample shard `spec` of every problem into `out_path` (schema above) and return it.
 
-    extra_metadata: what else determines the samples (e.g. the model manifest and the stage's logic stamp); it
-    keys the archive and the checkpoints, so re-staged weights are never resumed or restored.
+    backend: a Backend, or a function that builds one: called (and the backend closed after) only if the shard
+    is not restored from the archive, so a restore never loads the model.
+    extra_metadata: what else determines the samples (e.g. the model manifest and the stage's logic stamp) and
+    job_params (the rule's params): both key the archive and the checkpoints (`shard_key`), so re-staged
+    weights or another engine option are never resumed or restored.
+    hold: the job's hold on the shard (`shard_hold`, entered by the caller around the job's provenance record);
+    without one the shard is locked here (flock) for the call.
     """
     out_path = Path(out_path)
-    with shard_lock(out_path):
-        return _sample_shard(problems, backend, spec, template, params, out_path, checkpoint_samples,
-                             extra_metadata or {}, progress)
+    with (contextlib.nullcontext(hold) if hold is not None else _LockOnly(out_path)) as guard:
+        key = shard_key(problems, spec, template, params, extra_metadata, job_params)
+        archived = archive_path(out_path, key)
+        if _archive_intact(archived):  # the same samples were made before (and their output since deleted)
+            guard.check()
+            print(f"{out_path}: restored from {archived} (sampled before with exactly these inputs)")
+            _link_or_copy(archived, out_path)
+            return read_parquet(out_path)
+        if hasattr(backend, "generate"):
+            return _sample_shard(problems, backend, spec, template, params, out_path, checkpoint_samples, key,
+                                 archived, extra_metadata or {}, progress, guard)
+        engine = backend()
+        try:
+            return _sample_shard(problems, engine, spec, template, params, out_path, checkpoint_samples, key,
+                                 archived, extra_metadata or {}, progress, guard)
+        finally:
+            engine.close()
 
 
-def _sample_shard(problems, backend, spec, template, params, out_path, checkpoint_samples, extra, progress):
-    params = SamplingParams(params.temperature, params.top_p, params.max_new_tokens,
-                            tuple(params.stop) or tuple(stop_strings(template)))
-    key = {"spec": spec.__dict__, "template": template, "params": params.to_dict(),
-           "problem_ids": problems["problem_id"].tolist(), "extra": extra}
-    if "image_sha256" in problems:  # visual benchmarks: the images determine the samples too
-        key["images"] = problems["image_sha256"].tolist()
-    key = json.loads(json.dumps(key, sort_keys=True, default=str))  # as read back (tuples -> lists)
-    archived = archive_path(out_path, key)
-    if _archive_intact(archived):  # the same samples were made before (and their output since deleted): restore them
-        print(f"{out_path}: restored from {archived} (sampled before with exactly these inputs)")
-        _link_or_copy(archived, out_path)
-        return read_parquet(out_path)
+class _LockOnly(contextlib.ExitStack):
+    """The guard of a call without a job's hold: the shard's lock, no claim."""
 
+    def __init__(self, out_path: Path):
+        super().__init__()
+        self.out_path = out_path
+
+    def __enter__(self):
+        super().__enter__()
+        self._lock = self.enter_context(shard_lock(self.out_path))
+        return self
+
+    def check(self) -> None:
+        self._lock.verify()
+
+    def owned(self) -> bool:
+        return True
+
+
+def _sample_shard(problems, backend, spec, template, params, out_path, checkpoint_samples, key, archived, extra,
+                  progress, guard):
+    params = _with_stop(params, template)
     prompts = render_problem_prompts(template, problems, backend.tokenizer)
     budgets = token_budgets(backend.prompt_lengths(prompts), params.max_new_tokens, backend.context_limit)
     chunk_size = problems_per_checkpoint(checkpoint_samples, spec.num_samples)
@@ -183,17 +227,26 @@ def _sample_shard(problems, backend, spec, template, params, out_path, checkpoin
     df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SAMPLE_COLUMNS)
     capped = [b for b in budgets if 0 < b < params.max_new_tokens]
     metadata = {
-        **{k: v for k, v in key.items() if k not in ("extra", "problem_ids")}, "problems": len(problems),
-        "problems_per_checkpoint": chunk_size, "resumed_chunks": done,
+        **{k: v for k, v in key.items() if k not in ("extra", "problem_ids", "job", "questions")},
+        "problems": len(problems), "problems_per_checkpoint": chunk_size, "resumed_chunks": done,
         "context_limit": backend.context_limit,
         "capped_samples": len(capped) * spec.num_samples,
         "prompt_too_long_samples": sum(b == 0 for b in budgets) * spec.num_samples,
         "backend": backend.info(), "started": started, "finished": time.time(), **extra,
     }
-    write_parquet(out_path, df, metadata)
-    _link_or_copy(out_path, archived)
-    write_text(archived.with_suffix(".sha256"), sha256_file(out_path) + "\n")
+    # A job superseded by a newer one (an orphan of a killed run) keeps its samples in the archive, where a job
+    # with the same key finds them, but leaves the output to the newer job.
+    owned = guard.owned()
+    if owned:
+        guard.check()  # and the lock is still ours (LockLostError)
+        write_parquet(out_path, df, metadata)
+        _link_or_copy(out_path, archived)
+    else:
+        write_parquet(archived, df, metadata)
+    write_text(archived.with_suffix(".sha256"), sha256_file(archived) + "\n")
     shutil.rmtree(partial)
+    if not owned:
+        guard.check()  # SupersededError, the samples archived
     return df
 
 

@@ -3,6 +3,7 @@ to one benchmark (rule perplexity; logic in rlvr_eval.analysis.perplexity)."""
 
 import pandas as pd
 
+from rlvr_eval.analysis.output_hold import OutputHold
 from rlvr_eval.analysis.perplexity import score_responses, select_responses
 from rlvr_eval.analysis.perplexity_vl import score_responses_vl
 from rlvr_eval.io import read_json, read_parquet, write_parquet
@@ -10,7 +11,10 @@ from rlvr_eval.provenance.scriptlog import end_process, logged
 
 # The guard: with the vLLM backend the engine starts in a spawned process, which imports this script again.
 if __name__ == "__main__":
-    with logged(snakemake) as prov:
+    # First the claim (an older job still running, an orphan of a killed Snakemake, must not write after this one),
+    # then, in the log and before any model loads, the lock (rlvr_eval.sampling.holds).
+    hold = OutputHold(snakemake.output[0], snakemake.config["sampling"]["lock"])
+    with logged(snakemake, hold=hold) as prov:
         p = snakemake.params
         model = read_json(snakemake.input.model)
         if model.get("source") == "tiny":
@@ -26,6 +30,7 @@ if __name__ == "__main__":
             table = score_responses(model["path"], chosen, problems, p.template, p.scored_model,
                                     p.response_model, backend=p.backend, batch_size=p.batch_size,
                                     engine_kwargs=p.engine_kwargs, labels={"benchmark": p.benchmark})
+        hold.check()  # still this job's output? (an orphan superseded by a newer job writes nothing)
         write_parquet(snakemake.output[0], table, {"scored_model_manifest": model, "template": p.template,
                                                   "num_problems": p.num_problems, "responses_per_problem": p.responses_per_problem,
                                                   "seed": p.seed, "backend": p.backend,

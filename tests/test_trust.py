@@ -183,3 +183,101 @@ def test_results_are_written_with_the_users_umask(demo_run):
     os.umask(umask)
     modes = {stat.S_IMODE(p.stat().st_mode) for p in (demo_run / "results").rglob("*") if p.is_file()}
     assert modes == {0o666 & ~umask}, sorted(oct(m) for m in modes)
+
+
+def test_an_engine_option_keys_the_shard_archive_both_ways(demo_copy):
+    """models.tiny-base.max_model_len: 40 leaves no room for any gsm8k prompt, so every sample of the shard is
+    prompt_too_long. The full-context shard must not be restored in its place, nor it in the full-context run's
+    place once the option is reverted; each is restored where it belongs. (Here with lock files, sampling.lock:
+    lockfile, which resamples nothing by itself.)"""
+    shard = demo_copy / "results/samples/tiny-base/gsm8k/shard-0000.parquet"
+    log = demo_copy / "logs/sample/tiny-base/gsm8k/shard-0000.log"
+    full = shard.read_bytes()
+    config = read_config(demo_copy)
+    config["sampling"]["lock"] = "lockfile"
+    write_config(demo_copy, config)
+    assert "Nothing to be done" in snakemake(demo_copy, "--dry-run").stdout
+
+    config["models"]["tiny-base"]["max_model_len"] = 40
+    write_config(demo_copy, config)
+    snakemake(demo_copy, str(shard.relative_to(demo_copy)))
+    short = read_parquet(shard)
+    assert len(short) == 32 and (short["finish_reason"] == "prompt_too_long").all()
+    assert "restored from" not in log.read_text()
+    short_bytes = shard.read_bytes()
+
+    del config["models"]["tiny-base"]["max_model_len"]
+    write_config(demo_copy, config)
+    snakemake(demo_copy)  # everything downstream too: the audit must be clean
+    assert shard.read_bytes() == full and "restored from" in log.read_text()
+    assert rlvr_eval(demo_copy, "audit").returncode == 0
+
+    config["models"]["tiny-base"]["max_model_len"] = 40
+    write_config(demo_copy, config)
+    snakemake(demo_copy, str(shard.relative_to(demo_copy)))
+    assert shard.read_bytes() == short_bytes and "restored from" in log.read_text()
+    assert not list(shard.parent.glob(".*.lockfile"))  # released
+
+
+def _wait_for(condition, what: str, timeout: float = 600) -> None:
+    import time
+
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, f"no {what} after {timeout:.0f} s"
+        time.sleep(0.005)
+
+
+def test_an_orphaned_perplexity_job_never_overwrites_a_newer_result(demo_copy, tmp_path):
+    """Snakemake is killed with SIGKILL while a perplexity job runs; the job lives on, an orphan (here paused, so
+    that it ends last). `snakemake --unlock`, another analysis.perplexity.seed, a rerun: whatever the rerun's job
+    does meanwhile, the orphan's result, of the old seed, must never become the output. Once the orphan has
+    ended, a plain `snakemake` leaves the new seed's result and record, and the audit is clean."""
+    import json
+    import signal
+
+    target = "results/analysis/perplexity/gsm8k/tiny-base/tiny-rl.parquet"
+    out = demo_copy / target
+    log = demo_copy / "logs/analysis/perplexity/gsm8k/tiny-base/tiny-rl.log"
+    out.unlink()
+    log.unlink()
+    cmd = [str(Path(sys.executable).with_name("snakemake")), "--configfile", "config/demo.yaml", "--cores", "2", target]
+    with open(tmp_path / "killed-run.log", "w") as f:
+        killed = subprocess.Popen(cmd, cwd=demo_copy, start_new_session=True, stdout=f, stderr=subprocess.STDOUT)
+    group = killed.pid
+    try:
+        # the job has started (and, with the fix, claimed its output)
+        _wait_for(lambda: log.exists() or killed.poll() is not None, "perplexity job")
+        assert killed.poll() is None, f"Snakemake ended first:\n{(tmp_path / 'killed-run.log').read_text()[-3000:]}"
+        os.killpg(group, signal.SIGSTOP)  # Snakemake and its job, frozen together
+        os.kill(killed.pid, signal.SIGKILL)  # Snakemake only: its job is now an orphan
+        killed.wait()
+        assert not out.exists(), "the job finished before Snakemake was killed"
+
+        snakemake(demo_copy, "--unlock")
+        config = read_config(demo_copy)
+        config["analysis"]["perplexity"]["seed"] = 1
+        write_config(demo_copy, config)
+        rerun = snakemake(demo_copy, target, check=False)
+        if rerun.returncode != 0:  # it met the orphan: it says so, and what to do
+            assert "another job is computing this output" in log.read_text(), log.read_text()[-3000:]
+    finally:
+        if killed.poll() is None:  # the test failed before the kill
+            killed.kill()
+        killed.wait()
+        os.killpg(group, signal.SIGCONT)  # the orphan goes on to its end
+
+        def orphan_gone() -> bool:
+            try:
+                os.killpg(group, 0)
+            except ProcessLookupError:
+                return True
+            return False
+
+        _wait_for(orphan_gone, "end of the orphaned job")
+    snakemake(demo_copy)
+    assert read_parquet_metadata(out)["seed"] == 1
+    record = json.loads(out.with_name(out.name + ".prov.json").read_text())
+    assert record["params"]["seed"] == 1
+    proc = rlvr_eval(demo_copy, "audit")
+    assert proc.returncode == 0, proc.stdout[-3000:]

@@ -28,7 +28,7 @@ GRADER_NAMES = ("math_verify", "qwen_math")
 # Jobs that combine samples or verdicts of several shards, models or benchmarks (perplexity scores a
 # subsample of a model's responses, so new or changed samples re-score it).
 AGGREGATES = {"passk_metrics", "passk_table", "passk_figure", "grader_agreement", "coverage", "accuracy_hist",
-              "bootstrap_passk", "analysis_figures", "perplexity", "delta_se", "token_nll"}
+              "bootstrap_passk", "analysis_figures", "perplexity", "delta_se", "token_nll", "summary"}
 
 
 @pytest.fixture()
@@ -74,7 +74,7 @@ def test_adding_a_model_runs_only_its_jobs_and_the_aggregates(run):
     jobs = planned_jobs(run)
     count = {r: sum(1 for rr, _ in jobs if rr == r) for r in planned}
     assert count == {"build_tiny_model": 1, "sample": 6, "verify": 8, "verify_code": 2, "passk_metrics": 3,
-                     "grader_agreement": 2, "passk_table": 3, "passk_figure": 1, "token_nll": 1}, count
+                     "grader_agreement": 2, "passk_table": 3, "passk_figure": 1, "token_nll": 1, "summary": 1}, count
 
 
 def test_raising_n_adds_only_new_shards(run):

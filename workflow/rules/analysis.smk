@@ -110,7 +110,7 @@ rule summary:
         md=report("results/summary.md", category="Summary", caption="../report/summary.rst"),
     params:
         entries=GRID.summary_entries(),
-        config=GRID.config,
+        config=GRID.scored_config(),
         left_out=GRID.left_out,
         left_out_note=GRID.left_out_note(),
         bootstrap={k: config["analysis"]["bootstrap"][k] for k in ("resamples", "seed", "confidence")},

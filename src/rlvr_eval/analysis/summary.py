@@ -5,7 +5,7 @@ and the settings that made it, plus the config, package versions and model revis
 
 | key       | meaning                                                                                            |
 |-----------|----------------------------------------------------------------------------------------------------|
-| config    | the validated config the run planned                                                               |
+| config    | the validated config as it bears on the scores (planning.grid.Grid.scored_config)                  |
 | packages  | python and library versions of the job that wrote the summary                                      |
 | models    | model -> {revision, hf_id or path, ...} from its staging manifest (results/models/<model>.json)    |
 | left_out  | {models: {name: why}, pairs: {name: why}} (rlvr_eval.planning.left_out)                            |

@@ -292,6 +292,14 @@ class Grid:
                  "base_file": self.metrics_file(p["base"], b), "rl_file": self.metrics_file(p["rl"], b)}
                 for p in self.rl_pairs() for b in self.pair_benchmarks(p["name"])]
 
+    def scored_config(self) -> dict:
+        """The config as it bears on the scores (the run summary records it): without what changes no sample or
+        verdict (sampling.checkpoint_samples and sampling.lock), the cluster resources and the analyses, so that
+        editing those does not rewrite the summary."""
+        out = {k: v for k, v in self.config.items() if k not in ("resources", "analysis")}
+        out["sampling"] = {k: v for k, v in self.config["sampling"].items() if k not in ("checkpoint_samples", "lock")}
+        return out
+
     def summary_entries(self) -> list[dict]:
         """One entry per model x benchmark (its primary grader): the settings that made its scores, and its metrics."""
         out = []

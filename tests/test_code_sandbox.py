@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from rlvr_eval.code import sandbox
-from rlvr_eval.code.verifier import FunctionalTests, check_functional, run_many
+from rlvr_eval.code.verifier import FunctionalTests, StdioTests, check_functional, check_stdio, run_many
 
 
 class Equality:
@@ -244,14 +244,12 @@ def test_the_program_sees_a_fresh_private_root():
 
 
 def test_stdio_programs_run_once_per_input_in_a_fresh_interpreter():
-    """Standard-input programs (the LiveCodeBench kind): stdout and exit code per input, a per-test timeout."""
-    code = "import sys\nn = int(sys.stdin.readline())\nif n < 0:\n    while True:\n        pass\nprint(n * 2)\n"
-    r = sandbox.run({"mode": "stdio", "code": code, "stdin": ["21\n", "-1\n", "x\n"], "per_test_timeout_s": 1.0},
-                    LIMITS, ISOLATION)
-    out = {line["i"]: line for line in r.lines if line.get("kind") in ("stdout", "test_timeout")}
+    """Standard-input programs (the LiveCodeBench kind): stdout and exit code per input."""
+    code = "import sys\nn = int(sys.stdin.readline())\nprint(n * 2)\n"
+    r = sandbox.run({"mode": "stdio", "code": code, "stdin": ["21\n", "x\n"]}, LIMITS, ISOLATION)
+    out = {line["i"]: line for line in r.lines if line.get("kind") == "stdout"}
     assert out[0]["stdout"] == "42\n" and out[0]["returncode"] == 0
-    assert out[1]["kind"] == "test_timeout"
-    assert out[2]["returncode"] != 0 and "ValueError" in out[2]["stderr"]
+    assert out[1]["returncode"] != 0 and "ValueError" in out[1]["stderr"]
 
 
 def test_returned_values_come_back_with_their_exact_types():
@@ -355,6 +353,27 @@ def test_loading_the_program_counts_against_its_groups_cpu_budget():
     assert verdict.seconds < 60  # stopped at about 2 s of CPU time
 
 
+def doubling(limit_s: float = 1.0) -> StdioTests:
+    """A standard-input problem: print twice the number read, within `limit_s` CPU seconds per input."""
+    return StdioTests(["21\n", "5\n"], ["42", "10"], limit_s, lambda out, exp: out.strip() == exp)
+
+
+def test_a_stdio_programs_time_limit_is_on_the_cpu_time_of_its_process():
+    """The program runs in a child of the runner; its CPU time is read from /proc while it runs (LiveCodeBench's
+    6 s limit is wall-clock time there)."""
+    def doubling_program(body: str) -> str:
+        return burning(body) + "print(2 * int(input()))\n"
+
+    verdicts = {name: check_stdio(doubling_program(body), doubling(), BACKSTOP, ISOLATION) for name, body in {
+        "within": "burn(0.6)", "over": "burn(1.5)", "endless": "burn(600)", "sleeps a little": "time.sleep(0.5)",
+        "sleeps on": "time.sleep(600)"}.items()}
+    assert verdicts["within"].status == "passed" and verdicts["sleeps a little"].status == "passed"
+    assert verdicts["over"].status == "failed" and "over its 1 s time limit" in verdicts["over"].failure
+    assert verdicts["endless"].failure == "test[0]: over its 1 s time limit"
+    assert verdicts["sleeps on"].failure == "test[0]: idle (sleeping or blocked) too long"
+    assert verdicts["endless"].seconds < 60 and verdicts["sleeps on"].seconds < 60
+
+
 # HumanEval/15 (string_sequence), with samples that take their time: CPU time, as verdicts see it, does not change
 # with the load, while the wall-clock time of the slow ones grows several-fold.
 STRING_SEQUENCE = FunctionalTests(
@@ -385,16 +404,30 @@ STRING_SEQUENCE_SAMPLES = {
 }
 
 
+# The same for a standard-input problem (LiveCodeBench's kind), whose programs each run in a process of their own.
+DOUBLING_SAMPLES = {
+    "slow, within its limit": (burning("burn(0.85)") + "print(2 * int(input()))\n", "passed"),
+    "over its limit": (burning("burn(3)") + "print(2 * int(input()))\n", "failed"),
+    "wrong": ("print(int(input()))\n", "failed"),
+}
+
+
 def test_verdicts_do_not_depend_on_the_machines_load():
     tasks = [(code, STRING_SEQUENCE) for code, _ in STRING_SEQUENCE_SAMPLES.values()]
+    tasks += [(code, doubling()) for code, _ in DOUBLING_SAMPLES.values()]
+
+    def check(code, tests):
+        return (check_functional if isinstance(tests, FunctionalTests) else check_stdio)(code, tests, BACKSTOP,
+                                                                                          ISOLATION)
 
     def grade():
         started = time.monotonic()
-        verdicts = run_many(tasks, lambda code, t: check_functional(code, t, BACKSTOP, ISOLATION), workers=2)
+        verdicts = run_many(tasks, check, workers=2)
         return [(v.status, v.failure) for v in verdicts], time.monotonic() - started
 
     idle, idle_s = grade()
-    assert [status for status, _ in idle] == [status for _, status in STRING_SEQUENCE_SAMPLES.values()], idle
+    expected = [status for _, status in (*STRING_SEQUENCE_SAMPLES.values(), *DOUBLING_SAMPLES.values())]
+    assert [status for status, _ in idle] == expected, idle
     # busy loops on every core, four times over; each ends by itself after 2 minutes should this test die
     hog = "import time\nend = time.monotonic() + 120\nwhile time.monotonic() < end:\n    pass\n"
     hogs = [subprocess.Popen([sys.executable, "-c", hog]) for _ in range(4 * (os.cpu_count() or 1))]

@@ -42,7 +42,8 @@ from rlvr_eval.code.verifier import check_functional, run_many
 log = logging.getLogger(__name__)
 
 CODE_GRADERS = {"code_exec": "rlvr_eval.code.driver"}  # grader name -> this stage (not an answer grader)
-CODE_GRADER_VERSION = "2"  # 2: time limits on CPU time read from /proc, loading within the group budget
+CODE_GRADER_VERSION = "3"  # 2: time limits on CPU time read from /proc, loading within the group budget;
+#                            3: so are LiveCodeBench stdin programs' (their process, no longer wall-clock)
 STATUS_OF = {"passed": "correct", "failed": "wrong", "timeout": "timeout", "error": "error"}
 
 

@@ -7,6 +7,9 @@ LiveCodeBench's own runner grades them (lcb_runner/evaluation/testing_util.py):
 - functional: each input line is a JSON argument; `Solution().<func_name>(*args)` must equal the JSON output
   (a returned tuple counts as a list).
 
+Time: LiveCodeBench's 6 s per-test timeout is wall-clock time there; here it is CPU time (for stdin programs,
+their interpreter's start included), with an idle allowance beside it, so a loaded node gives the same verdicts.
+
 Test sets: the mirror holds the public tests only ("public"); the hub's `livecodebench/code_generation_lite`
 layout also holds `private_test_cases` (base64 of zlib of a pickled JSON string), read by
 `hidden_tests` when a user has them ("public + hidden"). Every verdict file names the test set used.
@@ -76,7 +79,7 @@ def functional_inputs(test: dict) -> list:
     return [json.loads(line) for line in test["input"].split("\n") if line.strip()]
 
 
-TIMEOUT_S = 6.0  # LiveCodeBench's per-test timeout
+TIMEOUT_S = 6.0  # LiveCodeBench's per-test timeout (CPU seconds here)
 
 
 class _Equal:

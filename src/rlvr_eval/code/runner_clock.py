@@ -9,14 +9,35 @@ _POLL_S = 0.05
 _TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
 
 
+def _stat_cpu(raw: bytes) -> float:
+    """User + system time of a process and of its waited-for children, from the text of /proc/<pid>/stat."""
+    fields = raw.rsplit(b")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) * _TICK_S
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", "rb") as f:
+            return [int(c) for c in f.read().split()]
+    except (OSError, ValueError):
+        return []
+
+
 class RunnerClock:
-    """The runner's CPU time (user + system, waited-for children included), from /proc/<pid>/stat held open:
-    read once per line, so a read costs a few microseconds. None until the pid is known, or once it has ended."""
+    """The runner's CPU time: its own, its waited-for children's, and its live descendants' (a standard-input
+    program runs in a child of the runner; its CPU time counts while it runs, not only once it is waited for).
+    Read from /proc/<pid>/stat, the runner's held open: a read costs microseconds. None until the pid is known,
+    or once it has ended.
+
+    Reading the runner before its descendants can only miss a child reaped in between, never count one twice;
+    the total is kept monotone (CPU time never goes back), so such a miss only delays it by a read."""
 
     def __init__(self):
         self.pid: int | None = None  # set once, from the supervisor's "runner" line
         self._fd: int | None = None
         self._unreadable = False
+        self._cpu = 0.0
+        self._delays: dict[int, float] = {}  # pid -> its main thread's last-read wait for a CPU (kept once it ends)
 
     def read(self) -> float | None:
         if self._fd is None and self.pid is not None and not self._unreadable:
@@ -27,18 +48,37 @@ class RunnerClock:
         if self._fd is None:
             return None
         try:
-            fields = os.pread(self._fd, 1024, 0).rsplit(b")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) * _TICK_S
+            cpu = _stat_cpu(os.pread(self._fd, 1024, 0))
         except (OSError, IndexError, ValueError):
             return None
+        for child in self._descendants():
+            try:
+                with open(f"/proc/{child}/stat", "rb") as f:
+                    cpu += _stat_cpu(f.read())
+            except (OSError, IndexError, ValueError):
+                pass  # ended since it was listed
+        self._cpu = max(self._cpu, cpu)
+        return self._cpu
+
+    def _descendants(self) -> list[int]:
+        found, todo = [], _children(self.pid)
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo.extend(_children(pid))
+        return found
 
     def run_delay(self) -> float | None:
-        """Seconds the runner's main thread has spent waiting for a CPU (/proc/<pid>/schedstat)."""
-        try:
-            with open(f"/proc/{self.pid}/schedstat", "rb") as f:
-                return int(f.read().split()[1]) / 1e9
-        except (OSError, IndexError, ValueError):
-            return None
+        """Seconds the main threads of the runner and of every descendant seen have spent waiting for a CPU
+        (/proc/<pid>/schedstat)."""
+        for pid in [self.pid, *self._descendants()]:
+            try:
+                with open(f"/proc/{pid}/schedstat", "rb") as f:
+                    self._delays[pid] = max(self._delays.get(pid, 0.0), int(f.read().split()[1]) / 1e9)
+            except (OSError, IndexError, ValueError):
+                if pid == self.pid:
+                    return None
+        return sum(self._delays.values())
 
     def close(self) -> None:
         if self._fd is not None:
@@ -60,7 +100,7 @@ class Watch:
         if used is not None and used - self.stamp > self.within.cpu_s:
             return "cpu"
         delay = self.clock.run_delay()
-        # busy: running (any thread) or waiting for a CPU (its main thread); the rest of the wall-clock time is
+        # busy: running (any thread) or waiting for a CPU (main threads); the rest of the wall-clock time is
         # idle, which does not grow with the machine's load. Counted from the first poll as a whole: the kernel
         # adds a wait to run_delay only once it ends, so interval by interval the busy time comes in jumps.
         busy = None if used is None or delay is None else used + delay

@@ -113,7 +113,7 @@ def run(job: dict, limits: Limits, isolation: str,
     (header, runner, sandbox_error, runner_exit) are kept in the result.
 
     job: {"mode": "functional", "code", "entry_point", "groups": [{"name", "inputs"}]}
-      or {"mode": "stdio", "code", "stdin": [str], "per_test_timeout_s"}
+      or {"mode": "stdio", "code", "stdin": [str]} (each input's time limit is on_line's to enforce)
     """
     if isolation not in ISOLATIONS:
         raise ValueError(f"isolation must be one of {ISOLATIONS}, got {isolation!r}")

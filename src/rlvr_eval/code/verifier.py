@@ -12,10 +12,10 @@ A verdict (`CodeVerdict`) is one of:
 
 Time limits are on CPU time, read from outside the program (rlvr_eval.code.sandbox stamps every line with the
 runner's CPU time from /proc), so a loaded machine does not turn passes into failures and a program cannot
-under-report its time (patching its own clocks changes nothing): each test's CPU time
-(its call and the encoding of its value) against its limit, and each group's (loading the program, then its
-tests) against the group's budget, evalplus's per-task timeout, min(60 s, sum of the limits) + 1 s. Idle time
-(sleeping, blocked) is bounded separately, as a stall guard.
+under-report its time (patching its own clocks changes nothing): each test's CPU time (its call and the
+encoding of its value; for a standard-input program, its whole process) against its limit, and each group's
+(loading the program, then its tests) against the group's budget, evalplus's per-task timeout, min(60 s, sum of
+the limits) + 1 s. Idle time (sleeping, blocked) is bounded separately, as a stall guard.
 
 Comparison happens here, in the parent, against expected values the sandbox never sees; the first
 failing test stops the run (the rest cannot change the verdict). Identical programs for the same problem
@@ -210,28 +210,34 @@ def _short(value: Any, limit: int = 120) -> str:
 
 @dataclass(frozen=True)
 class StdioTests:
-    """Standard-input tests: the program runs once per input; `matches(output, expected)` judges its stdout."""
+    """Standard-input tests: the program runs once per input, within `limit_s` seconds of CPU time each (its
+    interpreter's start included); `matches(output, expected)` judges its stdout."""
 
     inputs: list[str]
     outputs: list[str]
-    per_test_timeout_s: float
+    limit_s: float
     matches: Callable[[str, str], bool]
 
 
 def check_stdio(code: str, tests: StdioTests, limits: sandbox.Limits, isolation: str) -> CodeVerdict:
-    state = {"i": 0, "failure": None}
+    # since: the CPU stamp where the current test began (the runner's previous line)
+    state = {"i": 0, "failure": None, "since": None}
+    within = sandbox.Within(cpu_s=tests.limit_s, idle_s=_idle_allowance(tests.limit_s))
 
     def on_line(obj: dict):
-        kind, i = obj.get("kind"), state["i"]
-        if kind in ("header", "runner", "started", "finished", "runner_exit"):
+        kind, i, stamp = obj.get("kind"), state["i"], obj.get("cpu")
+        if kind in ("header", "runner", "finished", "runner_exit"):
             return None
+        if kind == "started":
+            state["since"] = stamp
+            return within if tests.inputs else None
         if kind == "sandbox_error":
             return True
         if obj.get("i") != i:
             state["failure"] = f"test[{i}]: unexpected output on the result channel"
-            return True
-        if kind == "test_timeout":
-            state["failure"] = f"test[{i}]: over its {tests.per_test_timeout_s:g} s time limit"
+        elif stamp is not None and state["since"] is not None and stamp - state["since"] > tests.limit_s:
+            state["failure"] = (f"test[{i}]: {stamp - state['since']:.2f} s of CPU time, "
+                                f"over its {tests.limit_s:g} s time limit")
         elif kind != "stdout":
             state["failure"] = f"test[{i}]: {obj.get('error', 'unexpected output on the result channel')}"
         elif obj.get("returncode") != 0:
@@ -240,12 +246,13 @@ def check_stdio(code: str, tests: StdioTests, limits: sandbox.Limits, isolation:
             state["failure"] = f"test[{i}]: expected {_short(tests.outputs[i])}, got {_short(obj.get('stdout'))}"
         if state["failure"]:
             return True
-        state["i"] = i + 1
-        return None
+        state["i"], state["since"] = i + 1, stamp
+        return within if state["i"] < len(tests.inputs) else None
 
-    job = {"mode": "stdio", "code": code, "stdin": list(tests.inputs), "per_test_timeout_s": tests.per_test_timeout_s}
-    wall = len(tests.inputs) * (tests.per_test_timeout_s + 0.5) + 2.0
-    limits = sandbox.Limits(**{**limits.__dict__, "wall_s": min(limits.wall_s, wall)})
+    job = {"mode": "stdio", "code": code, "stdin": list(tests.inputs)}
+    # the wall-clock deadline is only a backstop: each test's CPU and idle allowances end it before, under any load
+    wall = limits.wall_s + 2 * len(tests.inputs) * (within.cpu_s + within.idle_s)
+    limits = sandbox.Limits(**{**limits.__dict__, "wall_s": wall})
     r = sandbox.run(job, limits, isolation, on_line, keep_lines=False)
     common = dict(seconds=r.seconds, isolation=r.isolation)
     if r.sandbox_error:
@@ -254,6 +261,11 @@ def check_stdio(code: str, tests: StdioTests, limits: sandbox.Limits, isolation:
         return CodeVerdict("failed", state["failure"], **common)
     if state["i"] == len(tests.inputs):
         return CodeVerdict("passed", None, groups_passed=("tests",), **common)
+    where = f"test[{state['i']}]"
+    if r.line_timeout and r.stalled:
+        return CodeVerdict("failed", f"{where}: idle (sleeping or blocked) too long", **common)
+    if r.line_timeout:
+        return CodeVerdict("failed", f"{where}: over its {tests.limit_s:g} s time limit", **common)
     if r.timed_out:
-        return CodeVerdict("timeout", f"killed at the {limits.wall_s:g} s deadline at test[{state['i']}]", **common)
-    return CodeVerdict("failed", f"test[{state['i']}]: the run ended before this test", **common)
+        return CodeVerdict("timeout", f"killed at the {limits.wall_s:g} s deadline at {where}", **common)
+    return CodeVerdict("failed", f"{where}: the run ended before this test", **common)

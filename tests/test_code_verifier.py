@@ -70,6 +70,33 @@ def test_verdict_file_for_canonical_wrong_and_hostile_samples(humanevalplus):
     assert meta["status_counts"]["correct"] == 4
 
 
+def test_export_writes_each_sample_with_its_verdict_and_the_program_evalplus_would_run(humanevalplus, tmp_path):
+    """`rlvr-eval export MODEL BENCHMARK`: JSON Lines for tools outside the workflow (evalplus's task_id/solution)."""
+    import json
+
+    from rlvr_eval.cli import main
+
+    work, table = humanevalplus
+    results = tmp_path / "results"
+    write_parquet(results / "data" / "humanevalplus.parquet", table)
+    samples = pd.DataFrame({"problem_id": ["HumanEval/1", "HumanEval/0"], "sample_index": [0, 0],
+                            "text": ["no code", "```python\n" + _rows(table)[0]["canonical_solution"] + "```"],
+                            "num_tokens": [3, 40], "finish_reason": ["stop", "stop"]})
+    shard = results / "samples" / "m" / "humanevalplus" / "shard-0000.parquet"
+    write_parquet(shard, samples, {"spec": {"model": "m"}})
+    verify_code_shard(shard, work / "problems.parquet", work / "expected.json.gz",
+                      results / "verdicts" / "m" / "humanevalplus" / "code_exec" / "shard-0000.parquet",
+                      "humanevalplus", code_prefix="", workers=1)
+    assert main(["export", "m", "humanevalplus", "-d", str(tmp_path), "-o", str(tmp_path / "m.jsonl")]) == 0
+    lines = [json.loads(line) for line in (tmp_path / "m.jsonl").read_text().splitlines()]
+    assert [(x["problem_id"], x["verdicts"]["code_exec"]["status"]) for x in lines] == [
+        ("HumanEval/0", "correct"), ("HumanEval/1", "error")]  # "no code" does not load
+    first = lines[0]
+    assert first["task_id"] == "HumanEval/0" and first["num_tokens"] == 40
+    assert first["solution"] == table["question"].iloc[0] + _rows(table)[0]["canonical_solution"]  # prompt first
+    assert main(["export", "other", "humanevalplus", "-d", str(tmp_path)]) == 1  # no samples: one line, exit 1
+
+
 def test_mbppplus_inputs_keep_their_types_and_the_set_oracle_applies(mirror):
     table, _ = load_benchmark("mbppplus", mirror, limit=1)  # Mbpp/2: similar_elements, tuples in, set equality
     row = _rows(table)[0]

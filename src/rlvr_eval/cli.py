@@ -1,4 +1,5 @@
-"""The `rlvr-eval` command: `rlvr-eval audit [PATH ...]`, `rlvr-eval logic`, `rlvr-eval doctor`."""
+"""The `rlvr-eval` command: `rlvr-eval audit [PATH ...]`, `rlvr-eval logic`, `rlvr-eval doctor`,
+`rlvr-eval export MODEL BENCHMARK`."""
 
 from __future__ import annotations
 
@@ -53,8 +54,29 @@ def _doctor(args: argparse.Namespace) -> int:
         return 1
 
 
+def _export(args: argparse.Namespace) -> int:
+    from rlvr_eval.analysis.export import export_samples
+
+    try:
+        if args.output == "-":
+            count = export_samples(args.directory, args.model, args.benchmark, sys.stdout)
+        else:
+            from rlvr_eval.io import atomic_path
+
+            with atomic_path(args.output) as tmp, open(tmp, "w", encoding="utf-8") as out:
+                count = export_samples(args.directory, args.model, args.benchmark, out)
+    except FileNotFoundError as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return 1
+    print(f"{count} samples of {args.model} on {args.benchmark}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from importlib.metadata import version
+
     parser = argparse.ArgumentParser(prog="rlvr-eval", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('rlvr-eval')}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     audit = sub.add_parser(
@@ -107,6 +129,17 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--shards", action="store_true",
                         help="also list each model x benchmark's shard size, jobs, runtime and estimate")
     doctor.set_defaults(func=_doctor)
+
+    export = sub.add_parser(
+        "export", help="write a model's samples on a benchmark, with their verdicts, as JSON Lines",
+        description="One JSON object per sample: model, benchmark, problem_id, sample_index, text, num_tokens, "
+                    "finish_reason and verdicts ({grader: {status, correct, extracted}}); code samples also carry "
+                    "evalplus's task_id and solution (the program as run), for `evalplus.evaluate --samples`.")
+    export.add_argument("model")
+    export.add_argument("benchmark")
+    export.add_argument("-o", "--output", default="-", help="the file to write (default: standard output)")
+    export.add_argument("-d", "--directory", default=".", help="the workflow's working directory (default: .)")
+    export.set_defaults(func=_export)
     return parser
 
 

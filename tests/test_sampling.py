@@ -71,6 +71,49 @@ def test_samples_depend_on_seed_not_on_checkpointing(backend, problems, tmp_path
     assert c["text"].tolist() != a["text"].tolist()
 
 
+class Streaming:
+    """A backend that streams (as vLLM's does): the transformers backend's completions, prompt by prompt, last
+    prompt first; `stop_after` finished prompts, it dies as a killed job would."""
+
+    def __init__(self, backend, stop_after=None):
+        self.backend, self.stop_after, self.given = backend, stop_after, []
+
+    def __getattr__(self, name):
+        return getattr(self.backend, name)
+
+    def generate_stream(self, prompts, n, seeds, params, max_tokens=None):
+        self.given.append(len(prompts))
+        for k, i in enumerate(reversed(range(len(prompts)))):
+            if k == self.stop_after:
+                raise KeyboardInterrupt("killed")
+            yield i, self.backend.generate([prompts[i]], n, [seeds[i]], params, [max_tokens[i]])[0]
+
+
+def test_a_streaming_backend_checkpoints_each_finished_problem_and_resumes_from_them(backend, problems, tmp_path):
+    """Every problem goes to the engine at once and is kept as it finishes; a killed job's rerun samples only the
+    rest (a line torn by the kill included) and writes the shard an uninterrupted run writes."""
+    spec = ShardSpec("tiny", "gsm8k", 0, 3, 3, 5)
+    out = tmp_path / "shard-0000.parquet"
+    log = out.with_name(out.name + ".partial") / "finished.jsonl"
+    killed = Streaming(backend, stop_after=3)
+    with pytest.raises(KeyboardInterrupt):
+        sample_shard(problems, killed, spec, "qwen-boxed", PARAMS, out, progress=False)
+    assert killed.given == [5] and len(log.read_text().splitlines()) == 3 and not out.exists()
+    with open(log, "a") as f:
+        f.write('{"i": 1, "completions": [["cut sh')  # a write the kill cut short
+    resumed_backend = Streaming(backend)
+    resumed = sample_shard(problems, resumed_backend, spec, "qwen-boxed", PARAMS, out, progress=False)
+    assert resumed_backend.given == [2] and read_parquet_metadata(out)["resumed_problems"] == 3
+    fresh = sample_shard(problems, Streaming(backend), spec, "qwen-boxed", PARAMS, tmp_path / "fresh.parquet",
+                         progress=False)
+    chunked = sample_shard(problems, backend, spec, "qwen-boxed", PARAMS, tmp_path / "chunked.parquet",
+                           checkpoint_samples=3, progress=False)
+    pd.testing.assert_frame_equal(resumed, fresh)
+    pd.testing.assert_frame_equal(read_parquet(out), read_parquet(tmp_path / "chunked.parquet"))  # problem order
+    assert read_parquet_metadata(tmp_path / "fresh.parquet")["checkpoints"] == "each finished problem"
+    assert chunked["problem_id"].tolist() == resumed["problem_id"].tolist()
+
+
 def test_stale_checkpoints_of_another_configuration_are_discarded(backend, problems, tmp_path):
     out = tmp_path / "shard-0000.parquet"
     partial = out.with_name(out.name + ".partial")

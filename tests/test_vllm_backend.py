@@ -234,6 +234,21 @@ def test_a_chunk_beyond_one_steps_token_budget_samples_with_seeds(engine, mirror
 
 
 @pytest.mark.vllm
+def test_streaming_gives_the_samples_of_one_blocking_generate_as_each_prompt_finishes(engine, problems):
+    """`generate_stream` (what sample_shard uses: every prompt at once, each kept as it finishes) samples what
+    `generate` samples for the same seeds: the chunked design's samples stay the same."""
+    from rlvr_eval.sampling.prompts import render_prompt
+
+    prompts = [render_prompt("qwen-boxed", q) for q in problems["question"]]
+    seeds, budgets = [7 * i for i in range(len(prompts))], [4, 16, 8, 16, 2, 12][: len(prompts)]
+    streamed = list(engine.generate_stream(prompts, 3, seeds, PARAMS, budgets))
+    assert sorted(i for i, _ in streamed) == list(range(len(prompts)))
+    assert dict(streamed) == dict(enumerate(engine.generate(prompts, 3, seeds, PARAMS, budgets)))
+    first = next(engine.generate_stream(prompts, 3, seeds, PARAMS, budgets))  # a caller that stops early ...
+    assert dict(engine.generate_stream(prompts, 3, seeds, PARAMS, budgets))[first[0]] == first[1]  # ... leaves it empty
+
+
+@pytest.mark.vllm
 def test_vllm_caps_each_prompts_budget_at_the_context_it_leaves(engine, vllm_model_dir, problems, tmp_path):
     """Both backends count prompt tokens alike; a shard whose max_new_tokens cannot fit after its prompts is
     sampled with each prompt's budget capped at what the context leaves (recorded), never refused or truncated."""
@@ -264,7 +279,8 @@ def test_vllm_sample_shard_writes_the_sample_schema_reproducibly(engine, problem
     assert list(a.columns)[: len(SAMPLE_COLUMNS)] == SAMPLE_COLUMNS
     assert len(a) == len(problems) * 4 and sorted(set(a["sample_index"])) == [4, 5, 6, 7]
     meta = read_parquet_metadata(tmp_path / "a.parquet")
-    assert meta["backend"]["backend"] == "vllm" and meta["resumed_chunks"] == 0
+    assert meta["backend"]["backend"] == "vllm" and meta["resumed_problems"] == 0
+    assert meta["checkpoints"] == "each finished problem"
     b = sample_shard(problems, engine, spec, "qwen-boxed", PARAMS, tmp_path / "b.parquet", checkpoint_samples=8, progress=False)
     pd.testing.assert_frame_equal(a, b)
 
@@ -272,8 +288,8 @@ def test_vllm_sample_shard_writes_the_sample_schema_reproducibly(engine, problem
 @pytest.mark.vllm
 def test_a_vllm_sampling_process_killed_mid_shard_resumes_from_its_checkpoints(engine, vllm_model_dir, mirror,
                                                                                tmp_path):
-    """A real process (and its engine processes) SIGKILLed after its first checkpoint; the rerun completes the
-    shard from the checkpoints and equals an uninterrupted run (same engine options, same machine)."""
+    """A real process (and its engine processes) SIGKILLed after its first finished problem; the rerun completes
+    the shard from the checkpoints and equals an uninterrupted run (same engine options, same machine)."""
     import json
     import sys
 
@@ -291,13 +307,13 @@ def test_a_vllm_sampling_process_killed_mid_shard_resumes_from_its_checkpoints(e
     args = {"engine": engine_options(), "problems": num_problems, "spec": spec.__dict__, "params": params.to_dict()}
     kill_after_first_checkpoint([sys.executable, str(script), str(vllm_model_dir), str(mirror), str(out), json.dumps(args)],
                                 tmp_path, partial, tmp_path / "killed.log", timeout=300)
-    done = sorted(partial.glob("chunk-*.parquet"))
+    done = (partial / "finished.jsonl").read_bytes().count(b"\n")  # problems checkpointed one by one
     assert not out.exists(), "the shard finished before it could be killed"
-    assert 1 <= len(done) < num_problems
+    assert 1 <= done < num_problems
 
     problems = load_benchmark("gsm8k", mirror, limit=num_problems)[0]
     resumed = sample_shard(problems, engine, spec, "qwen-boxed", params, out, checkpoint_samples=4, progress=False)
-    assert read_parquet_metadata(out)["resumed_chunks"] >= len(done)
+    assert read_parquet_metadata(out)["resumed_problems"] >= done
     assert not partial.exists() and len(resumed) == num_problems * 4
     fresh = sample_shard(problems, engine, spec, "qwen-boxed", params, tmp_path / "fresh.parquet", checkpoint_samples=4,
                          progress=False)

@@ -140,7 +140,8 @@ def executed_rules(proc: subprocess.CompletedProcess) -> dict[str, int]:
 
 def kill_after_first_checkpoint(cmd: list[str], cwd: Path, partial: Path, log: Path, timeout: float = 600) -> None:
     """Run `cmd` in its own process group and SIGKILL the whole group (no cleanup runs) as soon as the sampling
-    checkpoint `partial/chunk-00000.parquet` exists; fail if the process ends first or `timeout` passes."""
+    job's first checkpoint exists (`partial/chunk-00000.parquet`, or a first finished problem in
+    `partial/finished.jsonl` from a streaming backend); fail if the process ends first or `timeout` passes."""
     import signal
     import time
 
@@ -148,7 +149,11 @@ def kill_after_first_checkpoint(cmd: list[str], cwd: Path, partial: Path, log: P
         proc = subprocess.Popen(cmd, cwd=cwd, start_new_session=True, stdout=f, stderr=subprocess.STDOUT)
     try:
         deadline = time.time() + timeout
-        while not (partial / "chunk-00000.parquet").exists():
+        def checkpointed() -> bool:
+            finished = partial / "finished.jsonl"
+            return (partial / "chunk-00000.parquet").exists() or (finished.exists() and b"\n" in finished.read_bytes())
+
+        while not checkpointed():
             assert proc.poll() is None, f"the process ended before its first checkpoint:\n{log.read_text()[-3000:]}"
             assert time.time() < deadline, f"no checkpoint after {timeout:.0f} s"
             time.sleep(0.005)

@@ -21,9 +21,11 @@ A problem's seed derives from (global seed, model, benchmark, shard, problem id)
 shards without touching existing ones, and a resumed job reproduces an uninterrupted one.
 
 Nothing finished is lost:
-- checkpoints: finished chunks of problems (about `checkpoint_samples` samples each) are kept in
-  `<output>.partial/`; a rerun after a kill continues from them, and the shard file appears (atomically) only
-  when every problem is done. How often a job checkpoints is not a sampling parameter: it never changes a sample.
+- checkpoints, in `<output>.partial/`: with a backend that streams (vLLM: every prompt of the shard goes to the
+  engine at once, so no chunk waits for its slowest sample), each problem is appended to `finished.jsonl` as it
+  finishes; otherwise (transformers) finished chunks of problems (about `checkpoint_samples` samples each). A
+  rerun after a kill continues from them, and the shard file appears (atomically) only when every problem is
+  done. How a job checkpoints is not a sampling parameter: it never changes a sample.
 - archive: every finished shard is also hard-linked into `.archive/shard-XXXX/<key>.parquet` beside it, keyed by
   everything that determines its samples (`shard_key`): in the workflow, every param of the `sample` rule, the
   very set whose change makes Snakemake rerun the job (backend and engine options included), plus the problems
@@ -45,13 +47,13 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from rlvr_eval.sampling.backends import Backend, SamplingParams
-from rlvr_eval.sampling.backends.base import token_budgets
+from rlvr_eval.sampling.backends.base import Completion, token_budgets
 from rlvr_eval.sampling.holds import OutputHeldError, OutputHold, locked
 from rlvr_eval.io import derive_seed, read_json, read_parquet, sha256_file, write_json, write_parquet, write_text
 from rlvr_eval.sampling.prompts import render_problem_prompts, stop_strings
@@ -201,9 +203,11 @@ def _sample_shard(problems, backend, spec, template, params, out_path, checkpoin
     params = _with_stop(params, template)
     prompts = render_problem_prompts(template, problems, backend.tokenizer)
     budgets = token_budgets(backend.prompt_lengths(prompts), params.max_new_tokens, backend.context_limit)
+    streaming = hasattr(backend, "generate_stream")  # vLLM: every prompt at once, each checkpointed as it finishes
     chunk_size = problems_per_checkpoint(checkpoint_samples, spec.num_samples)
+    checkpoints = {"checkpoints": "each finished problem"} if streaming else {"problems_per_checkpoint": chunk_size}
     partial = out_path.with_name(out_path.name + ".partial")
-    fingerprint = {**key, "problems_per_checkpoint": chunk_size}
+    fingerprint = {**key, **checkpoints}
     fp_file = partial / "fingerprint.json"
     if partial.exists() and (not fp_file.exists() or read_json(fp_file) != fingerprint):
         shutil.rmtree(partial)  # checkpoints of a different configuration: not resumable
@@ -211,24 +215,31 @@ def _sample_shard(problems, backend, spec, template, params, out_path, checkpoin
     write_json(fp_file, fingerprint)
 
     started = time.time()
-    starts = range(0, len(problems), chunk_size)
-    done = sum((partial / f"chunk-{c:05d}.parquet").exists() for c in range(len(starts)))
+    problem_ids = problems["problem_id"].tolist()
     bar = _progress(len(problems), f"{spec.model}/{spec.benchmark}/shard-{spec.shard}", progress)
-    for c, start in enumerate(starts):
-        chunk_file = partial / f"chunk-{c:05d}.parquet"
-        stop = start + chunk_size
-        if not chunk_file.exists():
-            write_parquet(chunk_file, _sample_chunk(backend, spec, params, problems["problem_id"].iloc[start:stop].tolist(),
-                                                    prompts[start:stop], budgets[start:stop]))
-        bar.update(len(prompts[start:stop]))
+    if streaming:
+        df, resumed = _sample_streaming(backend, spec, params, problem_ids, prompts, budgets,
+                                        partial / "finished.jsonl", bar)
+        checkpoints["resumed_problems"] = resumed
+    else:
+        starts = range(0, len(problems), chunk_size)
+        checkpoints["resumed_chunks"] = sum((partial / f"chunk-{c:05d}.parquet").exists() for c in range(len(starts)))
+        for c, start in enumerate(starts):
+            chunk_file = partial / f"chunk-{c:05d}.parquet"
+            stop = start + chunk_size
+            if not chunk_file.exists():
+                write_parquet(chunk_file, _rows(spec, problem_ids[start:stop], budgets[start:stop],
+                                                _generate(backend, spec, params, problem_ids[start:stop],
+                                                          prompts[start:stop], budgets[start:stop])))
+            bar.update(len(prompts[start:stop]))
+        parts = [read_parquet(partial / f"chunk-{c:05d}.parquet") for c in range(len(starts))]
+        df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SAMPLE_COLUMNS)
     bar.close()
 
-    parts = [read_parquet(partial / f"chunk-{c:05d}.parquet") for c in range(len(starts))]
-    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SAMPLE_COLUMNS)
     capped = [b for b in budgets if 0 < b < params.max_new_tokens]
     metadata = {
         **{k: v for k, v in key.items() if k not in ("extra", "problem_ids", "job", "questions")},
-        "problems": len(problems), "problems_per_checkpoint": chunk_size, "resumed_chunks": done,
+        "problems": len(problems), **checkpoints,
         "context_limit": backend.context_limit,
         "capped_samples": len(capped) * spec.num_samples,
         "prompt_too_long_samples": sum(b == 0 for b in budgets) * spec.num_samples,
@@ -264,13 +275,17 @@ def _archive_intact(archived: Path) -> bool:
     return False
 
 
-def _sample_chunk(backend: Backend, spec: ShardSpec, params: SamplingParams, problem_ids: list[str],
-                  prompts: list[str], budgets: list[int]) -> pd.DataFrame:
+def _generate(backend: Backend, spec: ShardSpec, params: SamplingParams, problem_ids: list[str], prompts: list[str],
+              budgets: list[int]) -> dict[int, list]:
+    """{i: the completions of problem i} for the problems with room to sample (budget > 0)."""
     todo = [i for i, b in enumerate(budgets) if b > 0]
     results = backend.generate([prompts[i] for i in todo], spec.num_samples,
                                [spec.problem_seed(problem_ids[i]) for i in todo], params,
                                [budgets[i] for i in todo]) if todo else []
-    completions = dict(zip(todo, results))
+    return dict(zip(todo, results))
+
+
+def _rows(spec: ShardSpec, problem_ids: list[str], budgets: list[int], completions: dict[int, list]) -> pd.DataFrame:
     rows = []
     for i, pid in enumerate(problem_ids):
         for j in range(spec.num_samples):
@@ -281,6 +296,48 @@ def _sample_chunk(backend: Backend, spec: ShardSpec, params: SamplingParams, pro
             else:  # the prompt alone fills the context: recorded, never silently dropped
                 rows.append((pid, spec.first_index + j, "", 0, PROMPT_TOO_LONG, 0, 0.0))
     return pd.DataFrame(rows, columns=SAMPLE_COLUMNS)
+
+
+_SYNC_EVERY_S = 10.0  # each finished problem is written at once (a killed job keeps it); fsync'd this often
+
+
+def _sample_streaming(backend, spec: ShardSpec, params: SamplingParams, problem_ids: list[str], prompts: list[str],
+                      budgets: list[int], log_path: Path, bar) -> tuple[pd.DataFrame, int]:
+    """Sample every problem not yet in the checkpoint log (one JSON line per finished problem: its position and
+    completions; a line cut short by a kill is ignored), appending each as the backend finishes it. The rows come
+    out in problem order, as the chunked path writes them."""
+    done: dict[int, list[Completion]] = {}
+    if log_path.exists():
+        valid = 0  # bytes of whole lines
+        with open(log_path, "rb") as f:
+            for line in f:
+                try:
+                    if not line.endswith(b"\n"):
+                        raise ValueError("a line cut short")
+                    entry = json.loads(line)
+                    done[entry["i"]] = [Completion(*c) for c in entry["completions"]]
+                except (ValueError, KeyError, TypeError):
+                    break  # the torn end of a killed write: that problem is sampled again
+                valid += len(line)
+        os.truncate(log_path, valid)  # appends start on a line of their own
+    resumed = len(done)
+    bar.update(resumed + sum(b == 0 for i, b in enumerate(budgets) if i not in done))
+    todo = [i for i, b in enumerate(budgets) if b > 0 and i not in done]
+    synced = time.monotonic()
+    with open(log_path, "a", encoding="utf-8") as log:
+        stream = backend.generate_stream([prompts[i] for i in todo], spec.num_samples,
+                                         [spec.problem_seed(problem_ids[i]) for i in todo], params,
+                                         [budgets[i] for i in todo])
+        for k, completions in stream:
+            i = todo[k]
+            done[i] = completions
+            log.write(json.dumps({"i": i, "completions": [list(astuple(c)) for c in completions]}) + "\n")
+            log.flush()
+            if time.monotonic() - synced > _SYNC_EVERY_S:
+                os.fsync(log.fileno())
+                synced = time.monotonic()
+            bar.update(1)
+    return _rows(spec, problem_ids, budgets, done), resumed
 
 
 def _progress(total: int, desc: str, enabled: bool):

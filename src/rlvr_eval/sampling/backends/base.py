@@ -52,6 +52,10 @@ class Backend(Protocol):
         """
         ...
 
+    # Optional (vLLM has it): generate_stream(prompts, n, seeds, params, max_tokens) -> iterator of (i, the n
+    # completions of prompt i), as each prompt finishes; the same completions as `generate`, every prompt given to
+    # the engine at once. rlvr_eval.sampling.shards then checkpoints each finished problem.
+
     def prompt_lengths(self, prompts: Sequence[str]) -> list[int]:
         """Tokens of each prompt as the backend feeds it (no special tokens added: templates carry theirs)."""
         ...

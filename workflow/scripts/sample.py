@@ -19,14 +19,18 @@ if __name__ == "__main__":
         if model.get("source") == "tiny":
             prov.add_input(model["path"])  # weights built by the workflow: hash them (staged models: their revision)
 
+        spec = ShardSpec(w.model, w.benchmark, int(w.shard), p.shard_size, p.num_samples, p.seed)
+
         def open_backend():  # called only if the shard is not restored from the archive: a restore loads no model
             import torch
 
             torch.set_num_threads(snakemake.threads)  # torch's default, every core, oversubscribes parallel CPU jobs
-            return load_backend(p.backend, model["path"], **p.backend_options)
+            engine_seed = {"seed": spec.engine_seed} if p.backend_options.get("seeding") == "engine" else {}
+            return load_backend(p.backend, model["path"], **p.backend_options, **engine_seed)
 
-        spec = ShardSpec(w.model, w.benchmark, int(w.shard), p.shard_size, p.num_samples, p.seed)
         prov.seeds["problem_seed"] = "derive_seed(seed, model, benchmark, shard, problem_id)"
+        if p.backend_options.get("seeding") == "engine":
+            prov.seeds["engine_seed"] = spec.engine_seed
         params = SamplingParams(**{**p.sampling, "stop": tuple(p.sampling["stop"])})
         # Every param keys the archive: what makes Snakemake rerun the job also tells archived shards apart.
         sample_shard(read_parquet(snakemake.input.problems), open_backend, spec, p.template, params, snakemake.output[0],

@@ -206,6 +206,8 @@ class Grid:
             opts = {"tensor_parallel_size": m.get("tensor_parallel_size", 1),
                     "gpu_memory_utilization": m.get("gpu_memory_utilization", 0.9)}
             opts.update({k: m[k] for k in ("enforce_eager", "dtype", "enable_chunked_prefill") if k in m})  # e.g. vLLM's CPU build
+            if self.config["sampling"].get("seeding", "per_request") != "per_request":  # (the default adds no param)
+                opts["seeding"] = self.config["sampling"]["seeding"]
         else:
             opts = {}
         if "max_model_len" in m:
@@ -216,7 +218,7 @@ class Grid:
 
     def perplexity_engine_options(self, model: str) -> dict:
         """backend_options of `model` as a scoring engine (vLLM: the perplexity memory share)."""
-        opts = self.backend_options(model)
+        opts = {k: v for k, v in self.backend_options(model).items() if k != "seeding"}  # (scoring samples nothing)
         if self.backend(model) == "vllm":
             for key in ("gpu_memory_utilization", "max_num_batched_tokens"):
                 value = self.analysis.get("perplexity", {}).get(key)

@@ -79,6 +79,11 @@ class ShardSpec:
     def problem_seed(self, problem_id: str) -> int:
         return derive_seed(self.seed, self.model, self.benchmark, self.shard, problem_id)
 
+    @property
+    def engine_seed(self) -> int:
+        """The engine's seed under `sampling.seeding: engine` (each shard draws differently)."""
+        return derive_seed(self.seed, self.model, self.benchmark, self.shard)
+
 
 def shard_sizes(n: int, shard_size: int) -> list[int]:
     """Samples per shard for n samples per problem: [m, m, …, remainder]."""

@@ -85,8 +85,13 @@ def visible_gpu_names() -> list[str]:
 class VLLMBackend:
     def __init__(self, model_dir: str, tensor_parallel_size: int = 1, gpu_memory_utilization: float = 0.9,
                  max_model_len: int | None = None, seed: int = 0, dtype: str = "auto", enforce_eager: bool = False,
-                 use_tqdm: bool = False, **engine_kwargs):
-        """engine_kwargs: further `vllm.LLM` / EngineArgs options (e.g. `swap_space`, `enable_prefix_caching`)."""
+                 use_tqdm: bool = False, seeding: str = "per_request", **engine_kwargs):
+        """seeding: "per_request" (each prompt sampled from its own seed) or "engine" (requests carry no seed: the
+        engine's generator, seeded with `seed`, draws for all; config `sampling.seeding`).
+        engine_kwargs: further `vllm.LLM` / EngineArgs options (e.g. `swap_space`, `enable_prefix_caching`)."""
+        if seeding not in ("per_request", "engine"):
+            raise ValueError(f"seeding must be per_request or engine, got {seeding!r}")
+        self.seeding = seeding
         try:
             import vllm
         except ImportError as e:
@@ -133,7 +138,8 @@ class VLLMBackend:
                 "device": current_platform.device_type,  # "cuda", or "cpu" with vLLM's CPU build
                 "gpu": self._gpus[0] if self._gpus else None, "gpu_count": len(self._gpus), "gpus": self._gpus,
                 "tensor_parallel_size": self.tensor_parallel_size, "max_model_len": self.max_model_len,
-                "gpu_memory_utilization": self.gpu_memory_utilization, "dtype": self.dtype, "host": platform.node()}
+                "gpu_memory_utilization": self.gpu_memory_utilization, "dtype": self.dtype, "host": platform.node(),
+                "seeding": self.seeding}
 
     def encode(self, prompt: str) -> list[int]:
         # The prompt text carries its own special tokens (templates): add none.
@@ -162,7 +168,8 @@ class VLLMBackend:
         stop_ids = stop_token_ids(self._tokenizer, params.stop)
         per_prompt = [
             self._vllm.SamplingParams(
-                n=n, temperature=params.temperature, top_p=params.top_p, max_tokens=budget, seed=seed,
+                n=n, temperature=params.temperature, top_p=params.top_p, max_tokens=budget,
+                seed=seed if self.seeding == "per_request" else None,
                 logprobs=0,  # the sampled token's log-prob (raw: temperature 1, before top-p), summed per completion
                 stop=list(params.stop) or None, stop_token_ids=stop_ids or None,
                 skip_special_tokens=False, spaces_between_special_tokens=False,  # decoded as the transformers backend does

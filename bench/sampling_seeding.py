@@ -82,7 +82,7 @@ def main() -> None:
         for s in schemes:
             runs[s].append(run(s))
     report = {"vocab": args.vocab, "hidden": args.hidden, "layers": args.layers, "prompts": args.prompts, "n": args.n,
-              "max_new_tokens": args.max_new_tokens, "engine": engine, "vllm": vllm.__version__,
+              "max_new_tokens": args.max_new_tokens, "engine_options": engine, "vllm": vllm.__version__,
               "device": current_platform.device_type, "host": platform.node(), "load_before": os.getloadavg()}
     for s, label in (("per_request", "a seed per request"), ("engine", "one engine seed")):
         tokens = runs[s][0][0]

@@ -5,7 +5,8 @@ base and RL outputs do), three ways on one engine, alternating, medians of --rep
   checkpointed as it finishes);
 - the previous chunked design: the same `sample_shard` made to call `generate` chunk by chunk (about
   --checkpoint-samples samples each), each chunk waiting for its slowest sample;
-- the physical best here: one bare `LLM.generate` with every request, no checkpoints.
+- the physical best here: one `LLM.generate` call with every request (through the backend's thin `generate`), no
+  checkpoints.
 
 The workload: the tests' tiny Qwen2 model with its output layer zeroed, so every next token is uniform over the
 vocabulary (temperature 1, top-p 1), and a stop string that about 1 token in --mean-length contains: lengths are

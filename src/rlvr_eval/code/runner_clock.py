@@ -24,22 +24,24 @@ def _children(pid: int) -> list[int]:
 
 
 class RunnerClock:
-    """The runner's CPU time: its own, its waited-for children's, and its live descendants' (a standard-input
-    program runs in a child of the runner; its CPU time counts while it runs, not only once it is waited for).
-    Read from /proc/<pid>/stat, the runner's held open: a read costs microseconds. None until the pid is known,
-    or once it has ended.
+    """The runner's CPU time (its own and its waited-for children's, from /proc/<pid>/stat held open: a read costs
+    microseconds), and, in a poll, its live descendants' too (a standard-input program runs in a child of the
+    runner: its CPU time counts while it runs, not only once it is waited for). None until the pid is known, or
+    once it has ended.
 
-    Reading the runner before its descendants can only miss a child reaped in between, never count one twice;
-    the total is kept monotone (CPU time never goes back), so such a miss only delays it by a read."""
+    A line's stamp needs no descendants: the runner reports after waiting for its child, whose time is then its
+    own. A poll reads the runner before its descendants, so a child reaped in between can only be missed, never
+    counted twice; the total is kept monotone (CPU time never goes back), so such a miss only delays it a poll."""
 
     def __init__(self):
         self.pid: int | None = None  # set once, from the supervisor's "runner" line
         self._fd: int | None = None
         self._unreadable = False
         self._cpu = 0.0
+        self._seen: list[int] = []  # the descendants found by the last read with descendants
         self._delays: dict[int, float] = {}  # pid -> its main thread's last-read wait for a CPU (kept once it ends)
 
-    def read(self) -> float | None:
+    def read(self, descendants: bool = False) -> float | None:
         if self._fd is None and self.pid is not None and not self._unreadable:
             try:
                 self._fd = os.open(f"/proc/{self.pid}/stat", os.O_RDONLY)
@@ -51,12 +53,14 @@ class RunnerClock:
             cpu = _stat_cpu(os.pread(self._fd, 1024, 0))
         except (OSError, IndexError, ValueError):
             return None
-        for child in self._descendants():
-            try:
-                with open(f"/proc/{child}/stat", "rb") as f:
-                    cpu += _stat_cpu(f.read())
-            except (OSError, IndexError, ValueError):
-                pass  # ended since it was listed
+        if descendants:
+            self._seen = self._descendants()
+            for child in self._seen:
+                try:
+                    with open(f"/proc/{child}/stat", "rb") as f:
+                        cpu += _stat_cpu(f.read())
+                except (OSError, IndexError, ValueError):
+                    pass  # ended since it was listed
         self._cpu = max(self._cpu, cpu)
         return self._cpu
 
@@ -71,7 +75,7 @@ class RunnerClock:
     def run_delay(self) -> float | None:
         """Seconds the main threads of the runner and of every descendant seen have spent waiting for a CPU
         (/proc/<pid>/schedstat)."""
-        for pid in [self.pid, *self._descendants()]:
+        for pid in [self.pid, *self._seen]:
             try:
                 with open(f"/proc/{pid}/schedstat", "rb") as f:
                     self._delays[pid] = max(self._delays.get(pid, 0.0), int(f.read().split()[1]) / 1e9)
@@ -96,7 +100,7 @@ class Watch:
 
     def poll(self, now: float) -> str | None:
         """"cpu" or "idle" when an allowance is spent, else None."""
-        used = self.clock.read()
+        used = self.clock.read(descendants=True)
         if used is not None and used - self.stamp > self.within.cpu_s:
             return "cpu"
         delay = self.clock.run_delay()

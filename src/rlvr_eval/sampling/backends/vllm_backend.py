@@ -198,10 +198,9 @@ class VLLMBackend:
         if engine.has_unfinished_requests():
             raise RuntimeError("the vLLM engine still holds requests of an earlier call")
         internal_ids = self._llm.enqueue(requests, per_prompt, use_tqdm=False)
-        # Outputs carry the request ids LLM.enqueue numbered them with; it answers vLLM's internal ids, which
-        # append "-" and 8 random characters to them.
-        index_of = {request_id.rsplit("-", 1)[0]: i for i, request_id in enumerate(internal_ids)}
-        index_of.update((request_id, i) for i, request_id in enumerate(internal_ids))
+        # Outputs carry the numbers LLM.enqueue gave the requests; it answers vLLM's internal ids, "<number>-<8
+        # random characters>" (just the number where randomisation is turned off).
+        index_of = {request_id.split("-", 1)[0]: i for i, request_id in enumerate(internal_ids)}
         unfinished = set(range(len(prompts)))
         try:
             while unfinished:

@@ -65,7 +65,7 @@ test-main: install
 test-vllm: install-vllm
 	PATH="$(abspath $(VLLM_BIN)):$$PATH" RLVR_EVAL_REQUIRE_VLLM=1 $(VLLM_BIN)/python -m pytest -ra -m vllm
 
-# The scale benchmarks of README "Verification, bootstrap and planning at the paper's scale", each printing its
+# The scale benchmarks of bench/README.md "Verification, bootstrap and planning at the paper's scale", each printing its
 # ratio against a baseline measured in the same run; long (tens of minutes): run them on an otherwise idle machine.
 bench-scale: install
 	$(BIN)/python bench/corpus.py

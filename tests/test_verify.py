@@ -69,7 +69,7 @@ def test_every_reference_is_graded_equal_to_itself(mirror, benchmark):
     assert failures == []
 
 
-# Known math-verify faults seen on real outputs (README, "Graders"): each pinned here, so that a
+# Known math-verify faults seen on real outputs (docs/verification.md, "Graders"): each pinned here, so that a
 # math-verify upgrade that fixes or changes one shows up.
 
 def test_math_verify_fault_scientific_notation_is_worked_around_in_references():

@@ -12,7 +12,7 @@ evalplus/data/mbpp.py and evalplus/eval/_special_oracle.py), so that verdicts eq
 - each test has a time limit of max(1 s, 4 x the canonical solution's time on it), on CPU time (evalplus:
   wall-clock time, which fails correct programs on a loaded machine).
 
-Differences from evalplus 0.3.1 (measured by bench/code_vs_evalplus.py, explained in the README): find_zero
+Differences from evalplus 0.3.1 (measured by bench/code_vs_evalplus.py, explained in docs/code.md): find_zero
 is judged by its oracle (evalplus 0.3.1 fails every find_zero program: its oracle branch skips the
 progress count); programs see the standard library only.
 """

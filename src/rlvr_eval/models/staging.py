@@ -30,7 +30,7 @@ ALLOW_PATTERNS = ("*.json", "*.safetensors", "*.txt", "*.model", "*.tiktoken", "
 LEGACY_WEIGHT_PATTERNS = ("*.bin", "*.pt", "*.pth")
 
 
-# An hf_id that only holds a place in the config (README: "Visual reasoning"); staging it stops with what to do.
+# An hf_id that only holds a place in the config (docs/vision.md); staging it stops with what to do.
 PLACEHOLDER = "REPLACE-ME/"
 
 

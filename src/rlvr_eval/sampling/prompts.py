@@ -26,7 +26,7 @@ _BOXED = "Please reason step by step, and put your final answer within \\boxed{}
 _DIRECT = "Do not show any reasoning or working: reply with only the final answer, within \\boxed{}."
 # DAPO's plain-text prompt for the revision the paper pins (no chat markup). The paper's evaluation code also
 # stops generation at the string "Answer:", so the answer line DAPO was trained to write is never produced there;
-# this project does not stop there (README, "Prompts").
+# this project does not stop there (docs/configuration.md, "Configuration in brief").
 _DAPO = (
     "A conversation between user and assistant. The user asks a question, and the assistant solves it. The time "
     "limit is set to 20,480 tokens. If the assistant's response exceeds this limit, a progressively increasing "

@@ -47,7 +47,7 @@ class Backend(Protocol):
         `max_tokens[i]` new tokens (default: params.max_new_tokens; every budget is >= 1).
 
         A prompt's completions depend only on (model, prompt, seed, params, budget), never on which other
-        prompts share the call, so a resumed job reproduces an uninterrupted one (vLLM: see the README on
+        prompts share the call, so a resumed job reproduces an uninterrupted one (vLLM: see docs/configuration.md on
         what its batching allows).
         """
         ...

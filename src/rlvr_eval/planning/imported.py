@@ -102,9 +102,11 @@ def model_name_of(path: str | Path) -> str:
     return name or "imported"
 
 
-def import_entry(path: str, benchmark: str | None = None, known: list[str] | None = None) -> tuple[dict, dict[str, int]]:
+def import_entry(path: str, benchmark: str | None = None, known: list[str] | None = None,
+                 known_from: str = "rlvr_eval") -> tuple[dict, dict[str, int]]:
     """(the minimal model entry of a responses file, {benchmark: n}). `benchmark` names the benchmark of a file
-    whose rows name none; `known`: the benchmarks a file may hold (default: every benchmark of the package)."""
+    whose rows name none; `known`: the benchmarks a file may hold (default: every benchmark of the package), those
+    of `known_from` (named in the error)."""
     known = list(BENCHMARKS) if known is None else known
     counts = _counts(path, path)
     if None in counts:
@@ -118,8 +120,8 @@ def import_entry(path: str, benchmark: str | None = None, known: list[str] | Non
         entry = {"responses": {benchmark: path}} if benchmark and len(counts) > 1 else {"responses": path}
     unknown = [b for b in found if b not in known]
     if unknown:
-        raise ImportedConfigError(f"{path}: unknown benchmark(s) {', '.join(map(repr, unknown))} "
-                                  f"(known: {', '.join(known)})")
+        raise ImportedConfigError(f"{path}: responses on {', '.join(map(repr, unknown))}, not a benchmark of "
+                                  f"{known_from} (known: {', '.join(known)})")
     return entry, found
 
 

@@ -208,7 +208,7 @@ def _response_counts(path: str, mtime_ns: int, size: int) -> tuple[tuple[str | N
     for row in _key_columns(Path(path)):
         key = next((str(row[f]) for f in ID_FIELDS if row.get(f) is not None), None)
         key = key if key is not None else str(row.get("question") or "").strip()
-        counts = per_problem.setdefault(row["benchmark"], {})
+        counts = per_problem.setdefault(row.get("benchmark"), {})
         counts[key] = counts.get(key, 0) + row["count"]
     out = []
     for benchmark, counts in per_problem.items():

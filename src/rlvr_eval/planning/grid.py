@@ -119,8 +119,7 @@ class Grid:
         return [b for b in self.benchmarks_of(p["base"]) if b in self.benchmarks_of(p["rl"])]
 
     def template(self, model: str, benchmark: str) -> str | None:
-        """The prompt template of `model` on `benchmark` (models.<m>.prompt_template_by_benchmark, else prompt_template;
-        None: an imported model that names none)."""
+        """models.<m>.prompt_template_by_benchmark.<b>, else prompt_template (None: an imported model names none)."""
         spec = self.model(model)
         return spec.get("prompt_template_by_benchmark", {}).get(benchmark, spec.get("prompt_template"))
 
@@ -192,9 +191,7 @@ class Grid:
         return [m for m in self.models if "responses" not in self.model(m)]
 
     def import_entry(self, model: str, benchmark: str) -> str:
-        """The file of an imported model's responses on `benchmark` (one file for all: `responses: FILE`)."""
-        responses = self.model(model)["responses"]
-        return responses if isinstance(responses, str) else responses[benchmark]
+        return r if isinstance(r := self.model(model)["responses"], str) else r[benchmark]  # one file, or one each
 
     def prompt_params(self, model: str, benchmark: str) -> dict:
         template = self.template(model, benchmark)

@@ -113,10 +113,12 @@ def test_an_imported_model_needs_only_its_file(tmp_path):
     config["models"]["one-file"] = {"responses": str(exported(tmp_path / "e.jsonl", ("math500", "gsm8k"), n=4))}
     paper = tmp_path / "paper.parquet"  # the paper harness's rows: n is the length of each row's list
     pd.DataFrame([{"question": f"q{p}", "code": ["\\boxed{1}"] * 16} for p in range(8)]).to_parquet(paper)
-    config["models"]["by-benchmark"] = {"responses": {"math500": str(paper)}}
+    integer_ids = write_jsonl(tmp_path / "r.jsonl", [{"problem_id": p, "response": "1"} for p in range(8) for _ in "ab"])
+    config["models"]["by-benchmark"] = {"responses": {"math500": str(paper), "gsm8k": str(integer_ids)}}
     models = validate_config(config)["models"]
     assert (models["one-file"]["benchmarks"], models["one-file"]["n"]) == (["math500", "gsm8k"], {"math500": 4, "gsm8k": 4})
-    assert (models["by-benchmark"]["benchmarks"], models["by-benchmark"]["n"]) == (["math500"], {"math500": 16})
+    assert models["by-benchmark"]["benchmarks"] == ["math500", "gsm8k"]
+    assert models["by-benchmark"]["n"] == {"math500": 16, "gsm8k": 2}
     assert "prompt_template" not in models["one-file"] and "role" not in models["one-file"]
 
 

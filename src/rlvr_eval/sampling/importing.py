@@ -170,19 +170,45 @@ def import_shards(path: str | Path, problems: pd.DataFrame, n: int, shard_size: 
     return shards
 
 
-def _key_columns(path: Path) -> list[dict]:
-    """Each row's benchmark, problem key and response count, reading no more than these: Parquet's response texts
-    are not read, only the lengths of a listed column."""
-    if path.suffix != ".parquet":
-        return [{**{f: row.get(f) for f in ("benchmark", *ID_FIELDS, "question")},
-                 "count": next((len(row[f]) for f in LIST_FIELDS if _is_list(row.get(f))), 1)}
-                for row in read_rows(path)]
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
+_KEY_FIELDS = ("benchmark", *ID_FIELDS, "question")
 
-    names = pq.read_schema(path).names
-    table = pq.read_table(path, columns=[c for c in ("benchmark", *ID_FIELDS, "question", *LIST_FIELDS) if c in names])
-    columns = {f: table.column(f).to_pylist() for f in ("benchmark", *ID_FIELDS, "question") if f in names}
+
+def _jsonl_key_table(path: Path):
+    """The key columns of a JSONL file as strings (and the listed responses), parsed by Arrow, which skips the other
+    fields (a few times faster than json.loads on every row); None where the fields do not fit these types (integer
+    ids) or the file is compressed: then every row is read."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    if path.suffix == ".gz":
+        return None
+    schema = pa.schema([(f, pa.string()) for f in _KEY_FIELDS] + [(f, pa.list_(pa.string())) for f in LIST_FIELDS])
+    try:
+        table = pj.read_json(path, parse_options=pj.ParseOptions(explicit_schema=schema,
+                                                                 unexpected_field_behavior="ignore"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return table
+
+
+def _key_columns(path: Path) -> list[dict]:
+    """Each row's benchmark, problem key and response count, reading only these columns (and a listed column of
+    responses, for its lengths)."""
+    import pyarrow.compute as pc
+
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        names = pq.read_schema(path).names
+        table = pq.read_table(path, columns=[c for c in (*_KEY_FIELDS, *LIST_FIELDS) if c in names])
+    else:
+        table = _jsonl_key_table(path)
+        if table is None:
+            return [{**{f: row.get(f) for f in _KEY_FIELDS},
+                     "count": next((len(row[f]) for f in LIST_FIELDS if _is_list(row.get(f))), 1)}
+                    for row in read_rows(path)]
+        names = table.column_names
+    columns = {f: table.column(f).to_pylist() for f in _KEY_FIELDS if f in names}
     lengths = [pc.list_value_length(table.column(f)).to_pylist() for f in LIST_FIELDS if f in names]
     rows = []
     for i in range(table.num_rows):

@@ -149,6 +149,18 @@ def yaml_format(value, f):
     return value
 
 
+def test_a_left_out_imported_model_is_not_read(tmp_path):
+    """`enabled: false` until the file is there (config.yaml's o1 responses)."""
+    config = demo_config()
+    config["models"]["later"] = {"responses": str(tmp_path / "not-yet.jsonl"), "enabled": False}
+    config["models"]["later-too"] = {"responses": {"gsm8k": str(tmp_path / "not-yet.jsonl")}, "enabled": False}
+    models = validate_config(config)["models"]
+    assert "n" not in models["later"] and models["later-too"]["benchmarks"] == ["gsm8k"]
+    config["models"]["later"]["enabled"] = True
+    with pytest.raises(ConfigError, match="models.later.responses: no file .*not-yet.jsonl"):
+        validate_config(config)
+
+
 def test_problems_with_different_counts_are_refused_when_the_config_is_read(tmp_path):
     f = write_jsonl(tmp_path / "r.jsonl", [{"problem_id": p, "response": "1"} for p in ("0", "0", "1")])
     config = demo_config()

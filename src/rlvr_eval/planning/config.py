@@ -149,6 +149,8 @@ def evaluated_benchmarks(config: dict, m: dict) -> list[str]:
     of its template's modality (visual templates on the visual benchmarks, the others on the others)."""
     if "benchmarks" in m:
         return list(m["benchmarks"])
+    if "responses" in m:  # a left-out imported model's file was not read: it names no benchmark
+        return []
     return [b for b in config["benchmarks"] if (b in VISUAL_BENCHMARKS) == is_visual(_template_on(m, b))]
 
 

@@ -10,7 +10,11 @@ CORES ?= 2
 BIN := $(VENV)/bin
 VLLM_BIN := $(VLLM_VENV)/bin
 
-.PHONY: install install-cluster install-vllm demo test test-main test-vllm paper-dry-run bench-scale clean-demo
+# The benchmark mirror (../shared/data/benchmarks) from its public sources at pinned commits, sha256-checked
+# (rlvr_eval.data.mirror_sources; LiveCodeBench is read from the hub instead). MIRROR_DIR=... to put it elsewhere.
+MIRROR_DIR ?= ../shared/data/benchmarks
+
+.PHONY: install install-cluster install-vllm data demo test test-main test-vllm paper-dry-run bench-scale clean-demo
 
 install: $(VENV)/.installed
 
@@ -49,6 +53,9 @@ $(VLLM_VENV)/.installed: pyproject.toml
 	$(VLLM_BIN)/python -m pip uninstall -q -y torchvision torchaudio torchcodec
 	$(VLLM_BIN)/python -c "import torch, transformers, vllm; assert not torch.version.cuda, torch.__version__"
 	touch $@
+
+data: install
+	$(BIN)/rlvr-eval data $(MIRROR_DIR)
 
 demo: install
 	$(BIN)/snakemake --configfile config/rl-demo.yaml --cores $(CORES)

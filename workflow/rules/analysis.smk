@@ -77,6 +77,30 @@ rule bootstrap_passk:
         "../scripts/bootstrap_passk.py"
 
 
+rule guessable_filter:
+    input:
+        base=pair_metrics("base"),
+        rl=pair_metrics("rl"),
+        direct=lambda w: GRID.metrics_file(GRID.guessable_filter()["direct_model"], w.benchmark),
+    output:
+        table="results/analysis/guessable/{pair}/{benchmark}.csv",
+        ids="results/analysis/guessable/{pair}/{benchmark}.json",
+    params:
+        **pair_params(),
+        direct_model=lambda w: GRID.guessable_filter()["direct_model"],
+        max_rate=lambda w: GRID.guessable_filter()["max_rate"],
+        logic=logic_version("guessable_filter"),
+    resources:
+        mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
+        runtime=RESOURCES.cpu("metrics")["runtime"],
+    conda:
+        "../../envs/cpu.yaml"
+    log:
+        "logs/analysis/guessable/{pair}/{benchmark}.log",
+    script:
+        "../scripts/guessable_filter.py"
+
+
 rule delta_se:
     input:
         lambda w: [f for e in GRID.delta_se_entries() for f in (e["base_file"], e["rl_file"])],

@@ -90,6 +90,8 @@ def test_engine_seeding_is_a_param_of_vllm_sampling_jobs_only_when_chosen():
     (lambda c: c["models"]["qwen2.5-7b"].update(sampling_by_benchmark={"aime25": {"temperature": 1.0}}),
      "models.qwen2.5-7b.sampling_by_benchmark.aime25: 'aime25' is not in benchmarks"),
     (lambda c: c["benchmarks"]["aime24"].update(sampling={"temprature": 1.0}), "unknown key 'temprature' in benchmarks.aime24.sampling"),
+    (lambda c: c["benchmarks"]["gsm8k"].update(window=["2024-08", "2025-01"]), "benchmarks.gsm8k.window: only for livecodebench"),
+    (lambda c: c["benchmarks"]["livecodebench"].update(window=["2024-8", "2025-01"]), "benchmarks.livecodebench.window.0: '2024-8' does not match"),
     (lambda c: c["analysis"]["guessable_filter"].update(pairs=["simplerl-7b"]),
      "analysis.guessable_filter.pairs: unknown pair 'simplerl-7b'"),
     (lambda c: c["analysis"]["guessable_filter"].update(benchmarks=["math500"]),

@@ -253,7 +253,7 @@ def _check_references(config: dict) -> None:
         if b not in BENCHMARKS and "synthetic" not in spec:
             raise ConfigError(f"benchmarks.{b}: unknown benchmark (known: {', '.join(sorted(BENCHMARKS))})")
         only = {"free_form_only": VISUAL_BENCHMARKS, "strip_image_markers": ("mathvision",),
-                "question_field": ("mathvista",), "images_dir": ("mathvista",)}
+                "question_field": ("mathvista",), "images_dir": ("mathvista",), "window": ("livecodebench",)}
         for key, allowed in only.items():
             if key in spec and b not in allowed:
                 raise ConfigError(f"benchmarks.{b}.{key}: only for {' and '.join(allowed)}")

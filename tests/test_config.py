@@ -226,7 +226,7 @@ def test_config_yaml_leaves_the_placeholder_out_and_refuses_it_when_enabled():
     grid = Grid(load_config(REPO / "config.yaml"))
     assert "qwen2.5-vl-7b-rl" not in grid.models and "qwen2.5-vl-7b-instruct" in grid.models
     assert "easyr1-vl-7b" not in [p["name"] for p in grid.pairs]
-    assert grid.left_out_note() == ("Left out of this run: qwen2.5-vl-7b-rl (enabled: false); "
+    assert grid.left_out_note() == ("Left out of this run: openai-o1 (enabled: false); qwen2.5-vl-7b-rl (enabled: false); "
                                     "pair easyr1-vl-7b (its rl model qwen2.5-vl-7b-rl is left out).")
     check_placeholders(grid)
     raw = yaml.safe_load((REPO / "config.yaml").read_text())

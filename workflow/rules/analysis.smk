@@ -154,14 +154,16 @@ rule review_sheet:
         verdicts=lambda w: GRID.verdict_files(w.model, w.benchmark, GRID.grader(w.benchmark)),
         metrics=lambda w: GRID.metrics_file(w.model, w.benchmark),
     output:
-        report(
+        sheet=report(
             "results/review/{model}/{benchmark}.html",
             category="guessing check",
             labels={"model": "{model}", "benchmark": "{benchmark}"},
         ),
+        shown="results/review/{model}/{benchmark}.responses.csv",
     params:
         max_solve_rate=config["analysis"]["review"]["max_solve_rate"],
         responses_per_problem=config["analysis"]["review"]["responses_per_problem"],
+        judgements_file=lambda w: GRID.review_judgements_file(w.model, w.benchmark),
         logic=logic_version("review"),
     resources:
         mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
@@ -172,6 +174,32 @@ rule review_sheet:
         "logs/review/{model}/{benchmark}.log",
     script:
         "../scripts/review_sheet.py"
+
+
+# The researcher's judgements, exported from the sheet and saved under analysis.review.judgements_dir: planned
+# only for the files that exist (GRID.review_tables), so an unreviewed sheet fails nothing.
+rule review_table:
+    input:
+        judgements=GRID.review_judgements_file("{model}", "{benchmark}"),
+        shown="results/review/{model}/{benchmark}.responses.csv",
+    output:
+        csv=report(
+            "results/tables/review/{model}/{benchmark}.csv",
+            category="guessing check",
+            labels={"model": "{model}", "benchmark": "{benchmark}", "table": "judgements"},
+        ),
+        md="results/tables/review/{model}/{benchmark}.md",
+    params:
+        logic=logic_version("review_table"),
+    resources:
+        mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
+        runtime=RESOURCES.cpu("metrics")["runtime"],
+    conda:
+        "../../envs/cpu.yaml"
+    log:
+        "logs/review_table/{model}/{benchmark}.log",
+    script:
+        "../scripts/review_table.py"
 
 
 rule perplexity:

@@ -94,6 +94,7 @@ STAGE_SCRIPTS: dict[str, tuple[str, ...]] = {
     "delta_se": ("delta_se.py",),
     "token_nll": ("token_nll.py",),
     "review": ("review_sheet.py",),
+    "review_table": ("review_table.py",),
     "summary": ("summary.py",),
 }
 

@@ -63,7 +63,8 @@ def test_with_nothing_reviewed_there_is_no_table_and_a_saved_file_is_planned(run
     assert planned_rules(run) == {"review_table": 1}  # the new file, and nothing else to redo
 
 
-def test_judgements_persist_in_the_browser_and_the_export_becomes_the_table(run, browser, tmp_path):
+# `browser` first: where it skips, the workflow does not run for nothing
+def test_judgements_persist_in_the_browser_and_the_export_becomes_the_table(browser, run, tmp_path):
     from selenium.webdriver.common.by import By
 
     driver = browser.driver

@@ -13,6 +13,7 @@ from rlvr_eval.analysis.review import (KATEX_DIR, KATEX_VERSION, hard_correct_re
                                        render_review_sheet, review_markdown, review_table, shown_responses)
 from rlvr_eval.planning.config import validate_config
 from rlvr_eval.planning.grid import Grid
+from rlvr_eval.planning.review_files import judgements_file, review_tables
 from workflow_helpers import demo_config
 
 
@@ -118,11 +119,11 @@ def test_a_table_is_planned_for_each_judgements_file_present(tmp_path, monkeypat
     config["analysis"]["review"] = {"enabled": True, "models": ["tiny-rl"]}
     monkeypatch.chdir(tmp_path)
     grid = Grid(validate_config(config))
-    assert grid.review_judgements_file("tiny-rl", "gsm8k") == "reviews/tiny-rl/gsm8k.csv"  # the default place
-    assert grid.review_tables() == []  # not reviewed yet: nothing to tabulate, nothing fails
+    assert judgements_file(grid, "tiny-rl", "gsm8k") == "reviews/tiny-rl/gsm8k.csv"  # the default place
+    assert review_tables(grid) == []  # not reviewed yet: nothing to tabulate, nothing fails
     (tmp_path / "reviews/tiny-rl").mkdir(parents=True)
     (tmp_path / "reviews/tiny-rl/gsm8k.csv").write_text("problem,sample,judgement,note\n")
-    assert grid.review_tables() == ["results/tables/review/tiny-rl/gsm8k.csv", "results/tables/review/tiny-rl/gsm8k.md"]
-    assert set(grid.review_tables()) <= set(grid.targets())
+    assert review_tables(grid) == ["results/tables/review/tiny-rl/gsm8k.csv", "results/tables/review/tiny-rl/gsm8k.md"]
+    assert set(review_tables(grid)) <= set(grid.targets())
     config["analysis"]["review"]["judgements_dir"] = "judged/by-me/"
-    assert Grid(validate_config(config)).review_judgements_file("tiny-rl", "math500") == "judged/by-me/tiny-rl/math500.csv"
+    assert judgements_file(Grid(validate_config(config)), "tiny-rl", "math500") == "judged/by-me/tiny-rl/math500.csv"

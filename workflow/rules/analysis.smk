@@ -163,7 +163,7 @@ rule review_sheet:
     params:
         max_solve_rate=config["analysis"]["review"]["max_solve_rate"],
         responses_per_problem=config["analysis"]["review"]["responses_per_problem"],
-        judgements_file=lambda w: GRID.review_judgements_file(w.model, w.benchmark),
+        judgements_file=lambda w: judgements_file(GRID, w.model, w.benchmark),
         logic=logic_version("review"),
     resources:
         mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
@@ -177,10 +177,10 @@ rule review_sheet:
 
 
 # The researcher's judgements, exported from the sheet and saved under analysis.review.judgements_dir: planned
-# only for the files that exist (GRID.review_tables), so an unreviewed sheet fails nothing.
+# only for the files that exist (rlvr_eval.planning.review_files), so an unreviewed sheet fails nothing.
 rule review_table:
     input:
-        judgements=GRID.review_judgements_file("{model}", "{benchmark}"),
+        judgements=judgements_file(GRID, "{model}", "{benchmark}"),
         shown="results/review/{model}/{benchmark}.responses.csv",
     output:
         csv=report(

@@ -6,7 +6,6 @@ importable and testable without Snakemake. Paths are relative to the workflow's 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -14,6 +13,7 @@ from rlvr_eval.sampling.backends import SamplingParams
 from rlvr_eval.data.benchmarks import CODE_BENCHMARKS
 from rlvr_eval.planning.config import DEFAULT_COVERAGE_KS, checkpoint_model_name
 from rlvr_eval.planning.left_out import leave_out, note
+from rlvr_eval.planning.review_files import review_targets
 from rlvr_eval.planning.shard_time import ShardTimes
 from rlvr_eval.metrics.passk import default_ks
 from rlvr_eval.sampling.prompts import is_visual, stop_strings, template_fingerprint
@@ -319,31 +319,6 @@ class Grid:
         return [{"model": m, "benchmark": b, "files": self.sample_files(m, b)}
                 for m in self.sampled_models for b in self.benchmarks_of(m)]
 
-    def review_sheets(self) -> list[str]:
-        """The guessing check's pages (analysis.review), one per model x answer benchmark."""
-        review = self.analysis.get("review", {})
-        if not review.get("enabled", False):
-            return []
-        models = review.get("models") or self.models
-        return [f"results/review/{m}/{b}.{ext}" for m in models for b in self.benchmarks_of(m) if b not in CODE_BENCHMARKS
-                for ext in ("html", "responses.csv")]
-
-    def review_judgements_file(self, model: str, benchmark: str) -> str:
-        """Where the researcher saves the judgements exported from a review sheet (analysis.review.judgements_dir)."""
-        directory = self.analysis.get("review", {}).get("judgements_dir", "reviews")
-        return f"{directory.rstrip('/')}/{model}/{benchmark}.csv"
-
-    def review_tables(self) -> list[str]:
-        """The guessing check's tables: one per review sheet whose judgements file exists now. Snakemake plans
-        from the files present at its start, so a file saved later is tabulated by the next run."""
-        out = []
-        for sheet in self.review_sheets():
-            if sheet.endswith(".html"):
-                model, benchmark = sheet[len("results/review/"):-len(".html")].split("/")
-                if os.path.isfile(self.review_judgements_file(model, benchmark)):
-                    out += [f"results/tables/review/{model}/{benchmark}.{ext}" for ext in ("csv", "md")]
-        return out
-
     def perplexity_response_models(self, pair: str) -> list[str]:
         p = self.pair(pair)
         extra = self.analysis.get("perplexity", {}).get("response_models", [])
@@ -406,8 +381,7 @@ class Grid:
         if self.rl_pairs():
             out += ["results/tables/delta_se.csv", "results/tables/delta_se.md"]
         out += ["results/tables/token_nll.csv", "results/tables/token_nll.md"]
-        out += self.review_sheets()
-        out += self.review_tables()
+        out += review_targets(self)
         out += ["results/summary.json", "results/summary.md"]
         out += [f for m in self.series_models for f in self.checkpoint_series_files(m)]
         if len(self.compare_graders()) >= 2:

@@ -84,6 +84,10 @@ def test_judgements_persist_in_the_browser_and_the_export_becomes_the_table(brow
                                         " return f.status === 'loaded'; }).map(function (f) { return f.family; })); });")
     assert "KaTeX_Main" in fonts and "KaTeX_Math" in fonts
     assert progress() == "0 of 6 responses judged"
+    driver.find_element(By.ID, "show-raw").click()  # the text as sampled, in place of the rendered one
+    raw = response("0", 0).find_element(By.CSS_SELECTOR, ".raw")
+    assert raw.is_displayed() and "$\\frac{18}{2}$" in raw.text and not formula.is_displayed()
+    driver.find_element(By.ID, "show-raw").click()
 
     response("0", 0).find_element(By.CSS_SELECTOR, "input[value='sound']").click()
     response("0", 2).find_element(By.CSS_SELECTOR, "input[value='flawed']").click()

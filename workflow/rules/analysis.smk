@@ -183,11 +183,7 @@ rule review_table:
         judgements=judgements_file(GRID, "{model}", "{benchmark}"),
         shown="results/review/{model}/{benchmark}.responses.csv",
     output:
-        csv=report(
-            "results/tables/review/{model}/{benchmark}.csv",
-            category="guessing check",
-            labels={"model": "{model}", "benchmark": "{benchmark}", "table": "judgements"},
-        ),
+        csv="results/tables/review/{model}/{benchmark}.csv",
         md="results/tables/review/{model}/{benchmark}.md",
     params:
         logic=logic_version("review_table"),

@@ -100,7 +100,7 @@ SCRIPT = r"""(function () {
   if (!window.katex) { return; }
   document.querySelectorAll(".tex").forEach(function (el) {
     var raw = document.createElement(el.tagName === "SPAN" ? "span" : "div");
-    raw.className = el.className.replace("tex", "raw");
+    raw.className = el.classList.contains("text") ? "raw text" : "raw";
     raw.textContent = el.textContent;
     el.classList.add("rendered");
     el.parentNode.insertBefore(raw, el.nextSibling);

@@ -65,6 +65,8 @@ demo: install
 # Both halves, so CI (.ci/run) exercises the vLLM backend; `make test-main` runs everything else without vLLM.
 test: test-main test-vllm
 
+# The review sheet's browser test needs Chromium and chromedriver (Debian: chromium chromium-driver); without them
+# it is skipped, or fails under RLVR_EVAL_REQUIRE_BROWSER=1 (.ci/run installs them and sets it).
 test-main: install
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -ra -m "not vllm"
 

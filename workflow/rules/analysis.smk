@@ -178,14 +178,16 @@ rule review_sheet:
         verdicts=lambda w: GRID.verdict_files(w.model, w.benchmark, GRID.grader(w.benchmark)),
         metrics=lambda w: GRID.metrics_file(w.model, w.benchmark),
     output:
-        report(
+        sheet=report(
             "results/review/{model}/{benchmark}.html",
             category="guessing check",
             labels={"model": "{model}", "benchmark": "{benchmark}"},
         ),
+        shown="results/review/{model}/{benchmark}.responses.csv",
     params:
         max_solve_rate=config["analysis"]["review"]["max_solve_rate"],
         responses_per_problem=config["analysis"]["review"]["responses_per_problem"],
+        judgements_file=lambda w: judgements_file(GRID, w.model, w.benchmark),
         logic=logic_version("review"),
     resources:
         mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
@@ -196,6 +198,28 @@ rule review_sheet:
         "logs/review/{model}/{benchmark}.log",
     script:
         "../scripts/review_sheet.py"
+
+
+# The researcher's judgements, exported from the sheet and saved under analysis.review.judgements_dir: planned
+# only for the files that exist (rlvr_eval.planning.review_files), so an unreviewed sheet fails nothing.
+rule review_table:
+    input:
+        judgements=judgements_file(GRID, "{model}", "{benchmark}"),
+        shown="results/review/{model}/{benchmark}.responses.csv",
+    output:
+        csv="results/tables/review/{model}/{benchmark}.csv",
+        md="results/tables/review/{model}/{benchmark}.md",
+    params:
+        logic=logic_version("review_table"),
+    resources:
+        mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
+        runtime=RESOURCES.cpu("metrics")["runtime"],
+    conda:
+        "../../envs/cpu.yaml"
+    log:
+        "logs/review_table/{model}/{benchmark}.log",
+    script:
+        "../scripts/review_table.py"
 
 
 rule perplexity:

@@ -95,6 +95,7 @@ STAGE_SCRIPTS: dict[str, tuple[str, ...]] = {
     "guessable_filter": ("guessable_filter.py",),
     "token_nll": ("token_nll.py",),
     "review": ("review_sheet.py",),
+    "review_table": ("review_table.py",),
     "summary": ("summary.py",),
 }
 

@@ -81,14 +81,14 @@ rule guessable_filter:
     input:
         base=pair_metrics("base"),
         rl=pair_metrics("rl"),
-        direct=lambda w: GRID.metrics_file(GRID.guessable_filter()["direct_model"], w.benchmark),
+        direct=lambda w: GRID.metrics_file(guessable_filter(GRID)["direct_model"], w.benchmark),
     output:
         table="results/analysis/guessable/{pair}/{benchmark}.csv",
         ids="results/analysis/guessable/{pair}/{benchmark}.json",
     params:
         **pair_params(),
-        direct_model=lambda w: GRID.guessable_filter()["direct_model"],
-        max_rate=lambda w: GRID.guessable_filter()["max_rate"],
+        direct_model=lambda w: guessable_filter(GRID)["direct_model"],
+        max_rate=lambda w: guessable_filter(GRID)["max_rate"],
         logic=logic_version("guessable_filter"),
     resources:
         mem_mb=RESOURCES.cpu("metrics")["mem_mb"],

@@ -13,6 +13,7 @@ from rlvr_eval.sampling.backends import SamplingParams
 from rlvr_eval.data.benchmarks import CODE_BENCHMARKS
 from rlvr_eval.planning.config import DEFAULT_COVERAGE_KS, checkpoint_model_name
 from rlvr_eval.planning.left_out import leave_out, note
+from rlvr_eval.planning.guessable_files import guessable_filter_files
 from rlvr_eval.planning.review_files import review_targets
 from rlvr_eval.planning.shard_time import ShardTimes
 from rlvr_eval.metrics.passk import default_ks
@@ -295,19 +296,6 @@ class Grid:
                  "base_file": self.metrics_file(p["base"], b), "rl_file": self.metrics_file(p["rl"], b)}
                 for p in self.rl_pairs() for b in self.pair_benchmarks(p["name"])]
 
-    def guessable_filter(self) -> dict | None:
-        """analysis.guessable_filter with its defaults, or None where it is not configured."""
-        given = self.analysis.get("guessable_filter")
-        return None if given is None else {"max_rate": 0.05, **given}
-
-    def guessable_filter_files(self) -> list[str]:
-        """The paper's filtered AIME24 (Fig. 12): each listed pair's pass@k without the guessable problems."""
-        f = self.guessable_filter()
-        if f is None:
-            return []
-        return [f"results/analysis/guessable/{p}/{b}.{ext}" for p in f["pairs"] for b in f["benchmarks"]
-                for ext in ("csv", "json")]
-
     def scored_config(self) -> dict:
         """The config as it bears on the scores (the run summary records it): without what changes no sample or
         verdict (sampling.checkpoint_samples and sampling.lock), the cluster resources and the analyses, so that
@@ -395,7 +383,7 @@ class Grid:
             out += ["results/tables/delta_se.csv", "results/tables/delta_se.md"]
         out += ["results/tables/token_nll.csv", "results/tables/token_nll.md"]
         out += review_targets(self)
-        out += self.guessable_filter_files()
+        out += guessable_filter_files(self)
         out += ["results/summary.json", "results/summary.md"]
         out += [f for m in self.series_models for f in self.checkpoint_series_files(m)]
         if len(self.compare_graders()) >= 2:

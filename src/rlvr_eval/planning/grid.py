@@ -285,6 +285,17 @@ class Grid:
         ks = DEFAULT_COVERAGE_KS if given is None else given
         return sorted({k for k in ks if k <= n} | {n})
 
+    def pair_band_files(self) -> list[str]:
+        """The bootstrap pass@k intervals of every pair on every benchmark it shares (rule bootstrap_passk)."""
+        return [f"results/analysis/bootstrap/{p['name']}/{b}/passk.csv" for p in self.pairs
+                for b in self.pair_benchmarks(p["name"])]
+
+    def unpaired_curves(self) -> list[tuple[str, str]]:
+        """(model, benchmark) of the pass@k curves no pair's bootstrap covers: a model in no pair, or on a benchmark
+        its partner lacks. The pass@k figure bootstraps their bands itself."""
+        paired = {(p[role], b) for p in self.pairs for b in self.pair_benchmarks(p["name"]) for role in ("base", "rl")}
+        return [(m, b) for b in self.benchmarks for m in self.models_on(b) if (m, b) not in paired]
+
     def rl_pairs(self) -> list[dict]:
         return [p for p in self.pairs if p.get("kind", "rl") == "rl"]
 

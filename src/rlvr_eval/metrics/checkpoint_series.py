@@ -25,7 +25,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from rlvr_eval.io import atomic_path  # noqa: E402
+from rlvr_eval.plots.style import passk_axes, save_as  # noqa: E402
 
 
 def series_table(passk: pd.DataFrame, series: list[tuple[int, str]]) -> pd.DataFrame:
@@ -74,21 +74,14 @@ def plot_passk_by_step(table: pd.DataFrame, title: str, png: str, pdf: str | Non
     for colour, (_, r) in zip(colours, table.iterrows()):
         values = pd.Series([r[f"pass@{k}"] for k in ks], index=ks).dropna()
         ax.plot(values.index, 100 * values.values, marker="o", markersize=3, color=colour, label=f"step {r['step']}")
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("k")
-    ax.set_ylabel("pass@k (%)")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
+    passk_axes(ax, ks, title)
     ax.legend(fontsize=8)
     fig.tight_layout()
     _save(fig, png, pdf)
 
 
 def _save(fig, png: str, pdf: str | None) -> None:
-    for path in filter(None, (png, pdf)):
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=str(path).rsplit(".", 1)[1], dpi=150)
-    plt.close(fig)
+    save_as(fig, filter(None, (png, pdf)))
 
 
 def plotted_ks(ks: list[int]) -> list[int]:
@@ -104,6 +97,7 @@ def plot_series(table: pd.DataFrame, log: pd.DataFrame | None, title: str, png: 
         ax.plot(table["step"], 100 * table[f"pass@{k}"], marker="o", markersize=4, color=f"C{i}", label=f"pass@{k}")
     ax.set_xlabel("RL training step")
     ax.set_ylabel("pass@k (%)")
+    ax.set_ylim(0, 100)
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

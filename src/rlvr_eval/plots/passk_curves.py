@@ -30,10 +30,11 @@ def plot_passk_curves(tables: dict[str, pd.DataFrame], pairs: list[dict], png: s
 
 def passk_curves_figure(tables: dict[str, pd.DataFrame], pairs: list[dict], note: str = "",
                         intervals: pd.DataFrame | None = None, every_model: list[str] | None = None):
-    """The figure (matplotlib Figure). tables: benchmark -> pass@k table (rlvr_eval.metrics.tables schema: k, then one column per model): every
-    model column is drawn. intervals: BAND_COLUMNS (rule bootstrap_passk's tables, concatenated) for the bands;
-    a model without one is named under the panels. `note`: what the run left out. every_model: the config's
-    models, for colours and markers that match the pairs' figures (rlvr_eval.plots.style.model_styles)."""
+    """The matplotlib Figure. tables: benchmark -> pass@k table (rlvr_eval.metrics.tables schema: k, then one
+    column per model): every model column is drawn. intervals: BAND_COLUMNS (rule bootstrap_passk's tables,
+    concatenated) for the bands; a curve without one is named under the panels. `note`: what the run left out.
+    every_model: the config's models, for colours and markers that match the pairs' figures
+    (rlvr_eval.plots.style.model_styles)."""
     in_pairs = [m for p in pairs for m in (p["base"], p["rl"])]
     on_benchmarks = [m for t in tables.values() for m in t.columns if m != "k"]
     models = list(dict.fromkeys([m for m in in_pairs if m in on_benchmarks] + on_benchmarks))
@@ -41,7 +42,7 @@ def passk_curves_figure(tables: dict[str, pd.DataFrame], pairs: list[dict], note
     bands = {} if intervals is None else {key: rows.sort_values("k") for key, rows in
                                           intervals.drop_duplicates(["benchmark", "model", "k"])
                                           .groupby(["benchmark", "model"], sort=False)}
-    without_band = []
+    without_band: dict[str, list[str]] = {}  # model -> benchmarks
     fig, axes = panels(len(tables))
     for ax, (benchmark, table) in zip(axes, tables.items()):
         for model in (m for m in models if m in table.columns):
@@ -49,14 +50,16 @@ def passk_curves_figure(tables: dict[str, pd.DataFrame], pairs: list[dict], note
             ax.plot(table["k"], 100 * table[model], **style.line())
             band = bands.get((benchmark, model))
             if band is None:
-                without_band.append(f"{model} on {benchmark}")
+                without_band.setdefault(model, []).append(benchmark)
                 continue
             ax.fill_between(band["k"], 100 * band["ci_low"], 100 * band["ci_high"], color=style.colour,
                             alpha=BAND_ALPHA, linewidth=0, gid=f"band {model}")
         passk_axes(ax, table["k"], benchmark)
     notes = [note] if note else []
-    if without_band:
-        notes.append("no bootstrap band: " + ", ".join(without_band))
+    if intervals is None:
+        notes.append("no bootstrap bands")
+    elif without_band:
+        notes.append("no bootstrap band: " + "; ".join(f"{m} on {', '.join(bs)}" for m, bs in without_band.items()))
     figure_legend(fig, collect_legend(axes), note="\n".join(notes))
     fig.tight_layout()
     return fig

@@ -136,3 +136,36 @@ def test_roles_and_families_of_the_style():
         "B": ("base", "-"), "R": ("RL", "--"), "R2": ("distilled", "--"), "X": ("unpaired", "-.")}
     assert styles["B"].colour == styles["R"].colour == styles["R2"].colour != styles["X"].colour  # R2 is B's family
     assert len({s.marker for s in styles.values()}) == 4
+
+
+def test_every_curve_of_the_paper_config_gets_a_band_from_a_pair_or_from_the_figure_rule():
+    """Rule passk_figure's inputs: the pairs' bootstrap intervals, and the per-problem metrics of the curves no pair
+    covers (here Qwen2.5-VL-7B-Instruct on the visual benchmarks)."""
+    from workflow_helpers import REPO
+    from rlvr_eval.planning.config import load_config
+    from rlvr_eval.planning.grid import Grid
+
+    grid = Grid(load_config(REPO / "config.yaml"))
+    covered = {(p[role], b) for p in grid.pairs for b in grid.pair_benchmarks(p["name"]) for role in ("base", "rl")}
+    assert {f"results/analysis/bootstrap/{p['name']}/{b}/passk.csv" for p in grid.pairs
+            for b in grid.pair_benchmarks(p["name"])} == set(grid.pair_band_files())
+    curves = {(m, b) for b in grid.benchmarks for m in grid.models_on(b)}
+    assert set(grid.unpaired_curves()) == curves - covered
+    assert ("qwen2.5-vl-7b-instruct", "mathvista") in grid.unpaired_curves()
+
+
+def test_adding_a_model_outside_the_pair_figures_keeps_their_styles():
+    """The pair figures' params (figure_models(every=False)) do not change, so they are not redrawn; the pass@k
+    curves give the new model the next colour."""
+    from workflow_helpers import demo_config
+    from rlvr_eval.planning.config import validate_config
+    from rlvr_eval.planning.grid import Grid
+
+    config = demo_config()
+    before = Grid(validate_config(config)).figure_models(every=False)
+    config["models"]["tiny-other"] = {**config["models"]["tiny-rl"], "role": "rl"}
+    grid = Grid(validate_config(config))
+    assert grid.figure_models(every=False) == before == ["tiny-base", "tiny-rl"]
+    assert grid.figure_models() == ["tiny-base", "tiny-rl", "tiny-other"]
+    styles = model_styles(["tiny-base", "tiny-rl", "tiny-other"], grid.pairs, grid.figure_models())
+    assert styles["tiny-other"].role == "unpaired" and styles["tiny-other"].colour == FAMILY_COLOURS[1]

@@ -67,7 +67,7 @@ rule passk_figure:
     params:
         benchmarks=GRID.benchmarks,
         pairs=GRID.pairs,
-        models=GRID.models,
+        models=GRID.figure_models(),  # colours and markers as in the pairs' figures
         left_out=GRID.left_out_note(),
         unpaired=GRID.unpaired_curves(),
         num_resamples=config["analysis"]["bootstrap"]["resamples"],

@@ -285,6 +285,14 @@ class Grid:
         ks = DEFAULT_COVERAGE_KS if given is None else given
         return sorted({k for k in ks if k <= n} | {n})
 
+    def figure_models(self, every: bool = True) -> list[str]:
+        """The order in which figures colour and mark models (rlvr_eval.plots.style.model_styles): the pairs' models,
+        then the other models whose responses the pairs' perplexity figures show, then (every) all other models. The
+        pair figures take the first two groups only: adding a model outside them redraws the pass@k curves alone."""
+        shown = [m for p in self.pairs for m in (p["base"], p["rl"])]
+        shown += self.analysis.get("perplexity", {}).get("response_models", []) if self.perplexity_enabled() else []
+        return list(dict.fromkeys(shown + (self.models if every else [])))
+
     def pair_band_files(self) -> list[str]:
         """The bootstrap pass@k intervals of every pair on every benchmark it shares (rule bootstrap_passk)."""
         return [f"results/analysis/bootstrap/{p['name']}/{b}/passk.csv" for p in self.pairs

@@ -22,12 +22,8 @@ import pandas as pd  # noqa: E402
 
 from rlvr_eval.analysis.accuracy_hist import ACCURACY_BINS  # noqa: E402
 from rlvr_eval.analysis.coverage import GROUPS  # noqa: E402
-from rlvr_eval.plots.style import (BAND_ALPHA, collect_legend, figure_legend, model_styles, panels,  # noqa: E402
-                                   passk_axes, save_figure)
-
-GROUP_STYLE = {  # coverage groups: light (solved by both) to dark (solved by neither), each hatched differently
-    "both": ("#d9d9d9", ""), "base_only": ("#969696", "///"), "rl_only": ("#525252", "xxx"), "neither": ("#ffffff", "...")}
-GROUP_LABELS = {"both": "both", "base_only": "base only", "rl_only": "RL only", "neither": "neither"}
+from rlvr_eval.plots.style import (BAND_ALPHA, GROUP_LABELS, GROUP_STYLE, collect_legend, figure_legend,  # noqa: E402
+                                   model_styles, panels, passk_axes, save_figure)
 
 
 def _ordered(values: pd.Series, order: list[str] | None = None) -> list:

@@ -3,7 +3,8 @@ pass@k axes (log2 k, 0-100 %) and the writer of <prefix>.png/.pdf.
 
 A family is a base model and every model paired with it (its RL or distilled versions): they share a colour.
 The role sets the line style, the same in every figure: base solid, RL (or distilled) dashed, a model in no
-pair dash-dotted. Each model of a figure has its own marker, so the figures also read in grayscale.
+pair dash-dotted. Each model has its own marker, so the figures also read in grayscale; the coverage groups
+are grays, each hatched differently.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ FAMILY_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E
 ROLE_LINESTYLES = {"base": "-", "rl": "--", "unpaired": "-."}
 ROLE_HATCHES = {"base": "", "rl": "///", "unpaired": "..."}  # bars and boxes: the role's line style has no fill
 MARKERS = "osD^v<>pXP*h"
+GROUP_STYLE = {  # coverage groups (colour, hatch): light (solved by both) to white (neither), each hatched differently
+    "both": ("#d9d9d9", ""), "base_only": ("#969696", "///"), "rl_only": ("#525252", "xxx"), "neither": ("#ffffff", "...")}
+GROUP_LABELS = {"both": "both", "base_only": "base only", "rl_only": "RL only", "neither": "neither"}
 BAND_ALPHA = 0.18
 DPI = 150
 

@@ -41,6 +41,7 @@ def assert_passk_panel(ax, benchmark: str, models: list[str], intervals) -> None
         assert line.get_linestyle() == ROLE_OF[model]
         band = next(b for b in bands if b.get_gid() == f"band {model}")
         assert np.allclose(band.get_facecolor()[0][:3], mcolors.to_rgb(line.get_color()))
+        assert (band.get_linestyle()[0][1] is None) == (ROLE_OF[model] == "-")  # edges dashed unless base
         rows = intervals[(intervals["benchmark"] == benchmark) & (intervals["model"] == model)].drop_duplicates("k")
         y = band.get_paths()[0].vertices[:, 1]
         assert y.min() == pytest.approx(100 * rows["ci_low"].min()) and y.max() == pytest.approx(100 * rows["ci_high"].max())

@@ -22,7 +22,7 @@ import pandas as pd  # noqa: E402
 
 from rlvr_eval.analysis.accuracy_hist import ACCURACY_BINS  # noqa: E402
 from rlvr_eval.analysis.coverage import GROUPS  # noqa: E402
-from rlvr_eval.plots.style import (BAND_ALPHA, GROUP_LABELS, GROUP_STYLE, collect_legend, figure_legend,  # noqa: E402
+from rlvr_eval.plots.style import (GROUP_LABELS, GROUP_STYLE, collect_legend, draw_band, figure_legend,  # noqa: E402
                                    model_styles, panels, passk_axes, save_figure)
 
 
@@ -76,8 +76,7 @@ def passk_grid_figure(passk: pd.DataFrame, pairs: list[dict], every_model: list[
                 continue
             ax.plot(line["k"], 100 * line["pass@k"], **styles[model].line())
             if {"ci_low", "ci_high"} <= set(line.columns):
-                ax.fill_between(line["k"], 100 * line["ci_low"], 100 * line["ci_high"], color=styles[model].colour,
-                                alpha=BAND_ALPHA, linewidth=0, gid=f"band {model}")
+                draw_band(ax, styles[model], line["k"], line["ci_low"], line["ci_high"])
         passk_axes(ax, panel["k"], benchmark or "")
     figure_legend(fig, collect_legend(axes))
     fig.tight_layout()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from rlvr_eval.analysis.bootstrap import bootstrap_mean_passk, passk_intervals
-from rlvr_eval.plots.style import BAND_ALPHA, collect_legend, figure_legend, model_styles, panels, passk_axes, save_as
+from rlvr_eval.plots.style import collect_legend, draw_band, figure_legend, model_styles, panels, passk_axes, save_as
 
 BAND_COLUMNS = ["benchmark", "model", "k", "ci_low", "ci_high"]
 
@@ -52,8 +52,7 @@ def passk_curves_figure(tables: dict[str, pd.DataFrame], pairs: list[dict], note
             if band is None:
                 without_band.setdefault(model, []).append(benchmark)
                 continue
-            ax.fill_between(band["k"], 100 * band["ci_low"], 100 * band["ci_high"], color=style.colour,
-                            alpha=BAND_ALPHA, linewidth=0, gid=f"band {model}")
+            draw_band(ax, style, band["k"], band["ci_low"], band["ci_high"])
         passk_axes(ax, table["k"], benchmark)
     notes = [note] if note else []
     if intervals is None:

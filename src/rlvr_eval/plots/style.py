@@ -15,7 +15,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.colors as mcolors  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 from matplotlib.ticker import FixedLocator, NullLocator  # noqa: E402
 
 from rlvr_eval.io import atomic_path  # noqa: E402
@@ -80,6 +82,14 @@ def model_styles(models: list[str], pairs: list[dict], every_model: list[str] | 
                                    FAMILY_COLOURS[families.index(family[model]) % len(FAMILY_COLOURS)],
                                    ROLE_LINESTYLES[r], MARKERS[order.index(model) % len(MARKERS)], ROLE_HATCHES[r])
     return styles
+
+
+def draw_band(ax, style: ModelStyle, ks, low, high) -> None:
+    """A model's bootstrap band (low, high: fractions) in its colour; its edges in the role's line style, so that
+    the bands of a pair, which share the colour, stay apart."""
+    ax.fill_between(ks, 100 * np.asarray(low), 100 * np.asarray(high),
+                    facecolor=mcolors.to_rgba(style.colour, BAND_ALPHA), edgecolor=mcolors.to_rgba(style.colour, 0.6), linestyle=style.linestyle, linewidth=0.7,
+                    gid=f"band {style.model}")
 
 
 def passk_axes(ax, ks, title: str | None = None) -> None:

@@ -12,6 +12,7 @@ from functools import cached_property
 from rlvr_eval.sampling.backends import SamplingParams
 from rlvr_eval.data.benchmarks import CODE_BENCHMARKS
 from rlvr_eval.planning.config import DEFAULT_COVERAGE_KS, checkpoint_model_name
+from rlvr_eval.planning.figure_plan import FigurePlan
 from rlvr_eval.planning.left_out import leave_out, note
 from rlvr_eval.planning.guessable_files import guessable_filter_files
 from rlvr_eval.planning.review_files import review_targets
@@ -24,7 +25,7 @@ from rlvr_eval.data.visual import VISUAL_BENCHMARKS
 
 
 @dataclass(frozen=True)
-class Grid:
+class Grid(FigurePlan):
     """`config` as validated; the grid holds it without the models the config leaves out (planning.left_out)."""
 
     config: dict
@@ -285,25 +286,6 @@ class Grid:
         ks = DEFAULT_COVERAGE_KS if given is None else given
         return sorted({k for k in ks if k <= n} | {n})
 
-    def figure_models(self, every: bool = True) -> list[str]:
-        """The order in which figures colour and mark models (rlvr_eval.plots.style.model_styles): the pairs' models,
-        then the other models whose responses the pairs' perplexity figures show, then (every) all other models. The
-        pair figures take the first two groups only: adding a model outside them redraws the pass@k curves alone."""
-        shown = [m for p in self.pairs for m in (p["base"], p["rl"])]
-        shown += self.analysis.get("perplexity", {}).get("response_models", []) if self.perplexity_enabled() else []
-        return list(dict.fromkeys(shown + (self.models if every else [])))
-
-    def pair_band_files(self) -> list[str]:
-        """The bootstrap pass@k intervals of every pair on every benchmark it shares (rule bootstrap_passk)."""
-        return [f"results/analysis/bootstrap/{p['name']}/{b}/passk.csv" for p in self.pairs
-                for b in self.pair_benchmarks(p["name"])]
-
-    def unpaired_curves(self) -> list[tuple[str, str]]:
-        """(model, benchmark) of the pass@k curves no pair's bootstrap covers: a model in no pair, or on a benchmark
-        its partner lacks. The pass@k figure bootstraps their bands itself."""
-        paired = {(p[role], b) for p in self.pairs for b in self.pair_benchmarks(p["name"]) for role in ("base", "rl")}
-        return [(m, b) for b in self.benchmarks for m in self.models_on(b) if (m, b) not in paired]
-
     def rl_pairs(self) -> list[dict]:
         return [p for p in self.pairs if p.get("kind", "rl") == "rl"]
 
@@ -362,10 +344,6 @@ class Grid:
 
     def perplexity_enabled(self) -> bool:
         return self.analysis.get("perplexity", {}).get("enabled", True)
-
-    def analysis_figures(self, pair: str) -> list[str]:
-        names = ["passk_grid", "accuracy_hist", "coverage"] + (["perplexity"] if self.perplexity_enabled() else [])
-        return [f"results/figures/{pair}/{name}.{ext}" for name in names for ext in ("png", "pdf")]
 
     def graders_used(self, benchmark: str) -> list[str]:
         """The primary grader of the benchmark, then the compared ones (answer graders: not for code)."""

@@ -269,6 +269,8 @@ rule analysis_figures:
     output:
         **figure_outputs(["passk_grid", "accuracy_hist", "coverage"] + (["perplexity"] if GRID.perplexity_enabled() else [])),
     params:
+        pairs=GRID.pairs,  # with models: each model's colour, role and marker, as in every figure
+        models=GRID.figure_models(every=False),
         logic=logic_version("analysis_figures"),
     resources:
         mem_mb=RESOURCES.cpu("metrics")["mem_mb"],

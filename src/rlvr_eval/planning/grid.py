@@ -12,6 +12,7 @@ from functools import cached_property
 from rlvr_eval.sampling.backends import SamplingParams
 from rlvr_eval.data.benchmarks import CODE_BENCHMARKS
 from rlvr_eval.planning.config import DEFAULT_COVERAGE_KS, checkpoint_model_name
+from rlvr_eval.planning.figure_plan import FigurePlan
 from rlvr_eval.planning.left_out import leave_out, note
 from rlvr_eval.planning.guessable_files import guessable_filter_files
 from rlvr_eval.planning.review_files import review_targets
@@ -24,7 +25,7 @@ from rlvr_eval.data.visual import VISUAL_BENCHMARKS
 
 
 @dataclass(frozen=True)
-class Grid:
+class Grid(FigurePlan):
     """`config` as validated; the grid holds it without the models the config leaves out (planning.left_out)."""
 
     config: dict
@@ -343,10 +344,6 @@ class Grid:
 
     def perplexity_enabled(self) -> bool:
         return self.analysis.get("perplexity", {}).get("enabled", True)
-
-    def analysis_figures(self, pair: str) -> list[str]:
-        names = ["passk_grid", "accuracy_hist", "coverage"] + (["perplexity"] if self.perplexity_enabled() else [])
-        return [f"results/figures/{pair}/{name}.{ext}" for name in names for ext in ("png", "pdf")]
 
     def graders_used(self, benchmark: str) -> list[str]:
         """The primary grader of the benchmark, then the compared ones (answer graders: not for code)."""

@@ -136,6 +136,7 @@ def _livecodebench(row: dict, i: int) -> dict | None:
 
     The question is LiveCodeBench's own user turn for chat models (lcb_runner's generic question template: the
     problem, the format instruction with the starter code or a stdin/stdout placeholder block, the answer cue).
+    The metadata keeps question_content and starter_code, from which the lcb-codeqwen template builds its own turn.
     """
     if not in_window(str(row["contest_date"])):
         return None
@@ -151,7 +152,7 @@ def _livecodebench(row: dict, i: int) -> dict | None:
     question += "### Answer: (use the provided format with backticks)\n\n"
     return dict(problem_id=str(row["question_id"]), question=question,
                 reference=row.get("func_name") or "stdin", solution="",
-                metadata=_rest(row, ["question_id", "question_content"]))
+                metadata=_rest(row, ["question_id"]))
 
 
 def _visual_only(row: dict, i: int) -> dict:

@@ -46,8 +46,9 @@ _QWEN_STOP = ("<|im_end|>", "<|endoftext|>")
 _LLAMA_STOP = ("<|end_of_text|>", "<|eot_id|>")
 # The paper's math evaluation code (LeapLabTHU/limit-of-RLVR @ fd2cf37f, math/examples/math_eval/math_eval.py):
 # every prompt type stops at _MATH_CODE_STOP; those named "*qwen*" (qwen-boxed, qwen25-math-cot) also at
-# _MATH_CODE_QWEN_STOP, "abel" (DAPO's prompt there, SimpleRL-Zoo's `simple` prompt in SimpleRL-Zoo's copy of the
-# same code) also at _MATH_CODE_ABEL_STOP.
+# _MATH_CODE_QWEN_STOP, "abel" (DAPO's prompt there; SimpleRL-Zoo's `simple` prompt in SimpleRL-Zoo's copy of the
+# same code, hkust-nlp/simpleRL-reason @ cf1c7858, examples/simplelr_math_eval/utils.py and math_eval.py) also at
+# _MATH_CODE_ABEL_STOP. Both copies strip each question (parser.py, parse_question).
 _MATH_CODE_STOP = ("</s>", "<|im_end|>", "<|endoftext|>")
 _MATH_CODE_QWEN_STOP = (*_MATH_CODE_STOP, "assistant", "user", "_end", "_start")
 _MATH_CODE_ABEL_STOP = (*_MATH_CODE_STOP, "Question:", "Answer:")

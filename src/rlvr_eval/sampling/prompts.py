@@ -72,7 +72,7 @@ _CODE_R1_SYSTEM = (
     "respectively.")
 # LiveCodeBench's user turn for LMStyle.CodeQwenInstruct (LiveCodeBench/LiveCodeBench @ 28fef95,
 # lcb_runner/prompts/code_generation.py: get_codeqwen_question_template_answer and PromptConstants), the paper's
-# Fig. 24; {content} and {format} are filled per problem by lcb_codeqwen_question.
+# Fig. 24; lcb_codeqwen_question builds each problem's turn from them.
 _LCB_ASK = ("You will be given a question (problem specification) and will generate a correct Python program that "
             "matches the specification and passes all tests. You will NOT return anything except for the program.")
 _LCB_WITH_STARTER = ("You will use the following starter code to write the solution to the problem and enclose your "
@@ -233,8 +233,8 @@ def is_visual(template: str) -> bool:
 
 def render_problem_prompts(template: str, problems, tokenizer=None, strip_questions: bool = True) -> list[str]:
     """The prompt of each problem of a canonical table; a visual template gets each problem's `image` with it
-    (VisualPrompt). strip_questions: as in render_prompt. A visual template on a table without images, or the reverse, is an error: an image must never
-    be dropped silently."""
+    (VisualPrompt). strip_questions: as in render_prompt. A visual template on a table without images, or the
+    reverse, is an error: an image must never be dropped silently."""
     has_images = "image" in getattr(problems, "columns", [])
     if is_visual(template) != has_images:
         raise ValueError(f"prompt template {template!r} {'takes' if is_visual(template) else 'takes no'} images, and "

@@ -28,9 +28,9 @@ def test_each_model_is_evaluated_on_its_own_benchmarks_with_its_templates():
     assert grid.benchmarks_of("deepcoder-14b") == ["livecodebench"] and grid.n("deepcoder-14b", "livecodebench") == 64
     assert grid.pair_benchmarks("coder1-zero-7b") == ["humanevalplus", "mbppplus", "livecodebench"]
     assert "qwen2.5-7b" in grid.models_on("aime24") and "qwen2.5-7b" not in grid.models_on("mbppplus")
-    assert grid.template("coder1-zero-7b", "mbppplus") == "code-r1-evalplus"
-    assert grid.template("coder1-zero-7b", "livecodebench") == "code-r1-lcb"
-    assert grid.prompt_params("coder1-zero-7b", "livecodebench")["template"] == "code-r1-lcb"
+    assert grid.template("coder1-zero-7b", "mbppplus") == "evalplus-chat"
+    assert grid.template("coder1-zero-7b", "livecodebench") == "lcb-codeqwen"
+    assert grid.prompt_params("coder1-zero-7b", "livecodebench")["template"] == "lcb-codeqwen"
 
 
 def test_the_scoring_engine_leaves_room_for_full_vocabulary_prompt_logprobs():
@@ -69,8 +69,8 @@ def test_engine_seeding_is_a_param_of_vllm_sampling_jobs_only_when_chosen():
     (lambda c: c["models"]["qwen2.5-7b"].update(prompt_template="qwen-boxd"), "unknown template 'qwen-boxd'"),
     (lambda c: c["models"]["simplerl-zoo-qwen2.5-7b"].update(prompt_template="dapo"), "must share a prompt template"),
     (lambda c: c["models"]["qwen2.5-7b"].update(benchmarks=["gsm9k"]), "models.qwen2.5-7b.benchmarks: 'gsm9k' is not in"),
-    (lambda c: c["models"]["coder1-zero-7b"].update(prompt_template_by_benchmark={"livecodebench": "code-r1-evalplus"}),
-     "got 'code-r1-lcb' and 'code-r1-evalplus' on livecodebench"),
+    (lambda c: c["models"]["coder1-zero-7b"].update(prompt_template_by_benchmark={"livecodebench": "code-r1-lcb"}),
+     "got 'lcb-codeqwen' and 'code-r1-lcb' on livecodebench"),
     (lambda c: c["models"]["deepcoder-14b"].update(prompt_template_by_benchmark={"mbppplus": "r1-code"}),
      "models.deepcoder-14b.prompt_template_by_benchmark.mbppplus: 'mbppplus' is not a benchmark this model is"),
     (lambda c: c["models"]["deepcoder-14b"].update(benchmarks=["mbppplus"]), "pairs[12] (deepcoder-14b): its models share no benchmark"),
@@ -198,7 +198,7 @@ def test_snakemake_stops_on_a_misspelt_key_before_any_job(tmp_path):
     assert proc.returncode != 0
     lines = [l for l in proc.stderr.splitlines() if "Config error" in l]
     assert lines == ["Config error: unknown key 'temprature' in sampling (allowed: backend, checkpoint_samples, fit_shard_size, lock, max_new_tokens, "
-                     "seed, seeding, shard_size, temperature, top_p)"], proc.stderr
+                     "seed, seeding, shard_size, stop_strings, strip_questions, temperature, top_p)"], proc.stderr
     assert not (workdir / "results").exists()
 
 

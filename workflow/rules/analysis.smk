@@ -238,6 +238,7 @@ rule perplexity:
         benchmark="{benchmark}",
         template=lambda w: GRID.template(w.scored_model, w.benchmark),
         template_fingerprint=lambda w: GRID.prompt_params(w.scored_model, w.benchmark)["fingerprint"],  # an edited template reruns
+        strip_questions=lambda w: GRID.prompt_params(w.scored_model, w.benchmark)["strip_questions"],
         num_problems=config["analysis"]["perplexity"]["problems"],
         responses_per_problem=config["analysis"]["perplexity"]["responses_per_problem"],
         seed=config["analysis"]["perplexity"]["seed"],

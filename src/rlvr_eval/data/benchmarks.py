@@ -139,6 +139,7 @@ def _livecodebench(row: dict, i: int) -> dict | None:
     problem, the format instruction with the starter code or a stdin/stdout placeholder block, the answer cue).
     Rows come as the mirror has them (`func_name` a field) or as the hub's JSONL files (`func_name` inside the
     JSON string `metadata`, as lcb_runner reads it).
+    The metadata keeps question_content and starter_code, from which the lcb-codeqwen template builds its own turn.
     """
     if isinstance(row.get("metadata"), str):
         row = {**row, "func_name": row.get("func_name") or json.loads(row["metadata"] or "{}").get("func_name")}
@@ -154,7 +155,7 @@ def _livecodebench(row: dict, i: int) -> dict | None:
     question += "### Answer: (use the provided format with backticks)\n\n"
     return dict(problem_id=str(row["question_id"]), question=question,
                 reference=row.get("func_name") or "stdin", solution="",
-                metadata=_rest(row, ["question_id", "question_content"]))
+                metadata=_rest(row, ["question_id"]))
 
 
 def _visual_only(row: dict, i: int) -> dict:

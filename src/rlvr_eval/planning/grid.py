@@ -18,7 +18,7 @@ from rlvr_eval.planning.guessable_files import guessable_filter_files
 from rlvr_eval.planning.review_files import review_targets
 from rlvr_eval.planning.shard_time import ShardTimes
 from rlvr_eval.metrics.passk import default_ks
-from rlvr_eval.sampling.prompts import is_visual, stop_strings, template_fingerprint
+from rlvr_eval.sampling.prompts import is_visual, stop_strings, strips_question, template_fingerprint
 from rlvr_eval.sampling.shards import shard_sizes
 from rlvr_eval.verify.graders import GRADER_VERSIONS
 from rlvr_eval.data.visual import VISUAL_BENCHMARKS
@@ -183,10 +183,14 @@ class Grid(FigurePlan):
         """The config key that sets `key` (e.g. temperature) for this model and benchmark: for error messages."""
         return next(f"{where}.{key}" for where, s in reversed(self.sampling_sources(model, benchmark)) if key in s)
 
+    def sampling_settings(self, model: str, benchmark: str) -> dict:
+        """The sampling keys of every source merged, the most specific winning."""
+        return {k: v for _, settings in self.sampling_sources(model, benchmark) for k, v in settings.items()}
+
     def sampling_params(self, model: str, benchmark: str) -> SamplingParams:
-        s = {k: v for _, settings in self.sampling_sources(model, benchmark) for k, v in settings.items()}
+        s = self.sampling_settings(model, benchmark)
         return SamplingParams(s["temperature"], s["top_p"], s["max_new_tokens"],
-                              tuple(stop_strings(self.template(model, benchmark))))
+                              tuple(stop_strings(self.template(model, benchmark), s.get("stop_strings", "official"))))
 
     @property
     def sampled_models(self) -> list[str]:
@@ -197,8 +201,11 @@ class Grid(FigurePlan):
         return r if isinstance(r := self.model(model)["responses"], str) else r[benchmark]  # one file, or one each
 
     def prompt_params(self, model: str, benchmark: str) -> dict:
+        """The prompt's params (the sample rule's): the template, its fingerprint, and whether each question is
+        stripped (sampling.strip_questions, where the template's official code strips it)."""
         template = self.template(model, benchmark)
-        return {"template": template, "fingerprint": template_fingerprint(template)}
+        strip = self.sampling_settings(model, benchmark).get("strip_questions", True) and strips_question(template)
+        return {"template": template, "fingerprint": template_fingerprint(template), "strip_questions": strip}
 
     def backend(self, model: str) -> str:
         return self.model(model).get("backend", self.config["sampling"].get("backend", "vllm"))

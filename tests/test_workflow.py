@@ -102,11 +102,27 @@ def test_one_results_file_holds_every_score_with_its_interval_and_settings(demo_
     assert "## gsm8k (grader math_verify; n = 8, temperature 0.6, top-p 0.95" in md and "| tiny-rl | 8 |" in md
 
 
+def report_data(html: str, variable: str):
+    """The JSON a Snakemake report page assigns to a JavaScript variable (`var results = {...};`)."""
+    line = next(line for line in html.splitlines() if line.strip().startswith(f"var {variable} = "))
+    return json.loads(line.strip()[len(f"var {variable} = "):].rstrip(";"))
+
+
 def test_snakemake_report_gathers_figures_and_tables(demo_run):
     snakemake(demo_run, "--report", "results/report.html")
     report = (demo_run / "results" / "report.html").read_text(errors="replace")
     for name in ("passk_curves.png", "passk_grid.png", "coverage.png", "perplexity.png", "gsm8k.csv", "summary.md"):
         assert name in report, name
+    # the landing page (workflow/report/workflow.rst) says what the run is and where its numbers come from
+    landing = report_data(report, "workflow_desc")
+    assert "Does RL incentivize reasoning beyond the base model?" in landing
+    assert "Where the numbers come from" in landing and "1 − C(n − c, k) / C(n, k)" in landing
+    # every output in the report has a caption, rendered with its wildcards
+    results = report_data(report, "results")
+    assert len(results) > 20
+    uncaptioned = [path for path, result in results.items() if not result["caption"].strip()]
+    assert not uncaptioned, uncaptioned
+    assert "Mean unbiased pass@k over the problems of gsm8k" in results["results/tables/passk/gsm8k.csv"]["caption"]
 
 
 def test_demo_verifies_humanevalplus_in_the_code_sandbox(demo_run):

@@ -105,7 +105,12 @@ rule delta_se:
     input:
         lambda w: [f for e in GRID.delta_se_entries() for f in (e["base_file"], e["rl_file"])],
     output:
-        csv=report("results/tables/delta_se.csv", category="pass@k", subcategory="sampling-efficiency gap"),
+        csv=report(
+            "results/tables/delta_se.csv",
+            category="pass@k",
+            subcategory="sampling-efficiency gap",
+            caption="../report/delta_se.rst",
+        ),
         md="results/tables/delta_se.md",
     params:
         entries=GRID.delta_se_entries(),
@@ -154,7 +159,12 @@ rule token_nll:
     input:
         lambda w: [f for e in GRID.token_nll_entries() for f in e["files"]],
     output:
-        csv=report("results/tables/token_nll.csv", category="pass@k", subcategory="token NLL"),
+        csv=report(
+            "results/tables/token_nll.csv",
+            category="pass@k",
+            subcategory="token NLL",
+            caption="../report/token_nll.rst",
+        ),
         md="results/tables/token_nll.md",
     params:
         entries=GRID.token_nll_entries(),
@@ -182,6 +192,7 @@ rule review_sheet:
             "results/review/{model}/{benchmark}.html",
             category="guessing check",
             labels={"model": "{model}", "benchmark": "{benchmark}"},
+            caption="../report/review_sheet.rst",
         ),
         shown="results/review/{model}/{benchmark}.responses.csv",
     params:

@@ -12,6 +12,7 @@ rule grader_agreement:
             category="Grader agreement",
             subcategory="{benchmark}",
             labels={"model": "{model}", "benchmark": "{benchmark}"},
+            caption="../report/grader_agreement.rst",
         ),
         disagreements="results/grader_agreement/{model}/{benchmark}/disagreements.csv",
         tables=multiext("results/grader_agreement/{model}/{benchmark}/", "summary.csv", "status_crosstab.csv",

@@ -195,7 +195,7 @@ def report_markdown(report: dict[str, pd.DataFrame], title: str | None = None) -
         "",
         _markdown_table(report["status_crosstab"], index=True),
         "",
-        "## pass@k",
+        "## pass@k (mean over problems, as a fraction of 1)",
         "",
         _markdown_table(report["pass_at_k"]),
         "",
@@ -203,7 +203,7 @@ def report_markdown(report: dict[str, pd.DataFrame], title: str | None = None) -
         "",
         _markdown_table(report["coverage"]),
         "",
-        *(["## Disagreements by the rule of the paper's grader behind them", "",
+        *(["## Disagreements by the rule of the paper's grader behind them (shift_pass@k: a fraction of 1)", "",
            _markdown_table(report["causes"]) if len(report["causes"]) else "None.", ""]
           if "causes" in report and PAPER_GRADER in (name_a, name_b) else []),
         f"## Disagreements ({len(shown)} of {len(disagreements)} shown; all in disagreements.csv)",

@@ -8,7 +8,7 @@ algorithm stays. The interval is a paired bootstrap over problems (rlvr_eval.ana
 resampled problems for both terms.
 
 Table schema (`results/tables/delta_se.csv`), one row per (pair, benchmark): pair, benchmark, base, rl, k,
-base_pass@k, rl_pass@1, delta_se, ci_low, ci_high.
+base_pass@k, rl_pass@1, delta_se, ci_low, ci_high (all four fractions of 1, as in the Markdown table).
 """
 
 from __future__ import annotations
@@ -40,10 +40,9 @@ def delta_se_table(rows: list[dict]) -> pd.DataFrame:
 
 def to_markdown(table: pd.DataFrame, note: str = "") -> str:
     """The table in Markdown; `note`: what the run left out (rlvr_eval.planning.left_out)."""
-    lines = ["### Sampling-efficiency gap ΔSE = base pass@k − RL pass@1 (in points, 95 % bootstrap interval)", "",
+    lines = ["### Sampling-efficiency gap ΔSE = base pass@k − RL pass@1 (fractions of 1, 95 % bootstrap interval)", "",
              "| pair | benchmark | k | base pass@k | RL pass@1 | ΔSE | interval |", "|---|---|---:|---:|---:|---:|---|"]
     for _, r in table.iterrows():
-        lines.append(f"| {r['pair']} | {r['benchmark']} | {r['k']} | {100 * r['base_pass@k']:.1f} | "
-                     f"{100 * r['rl_pass@1']:.1f} | {100 * r['delta_se']:.1f} | [{100 * r['ci_low']:.1f}, "
-                     f"{100 * r['ci_high']:.1f}] |")
+        lines.append(f"| {r['pair']} | {r['benchmark']} | {r['k']} | {r['base_pass@k']:.3f} | "
+                     f"{r['rl_pass@1']:.3f} | {r['delta_se']:.3f} | [{r['ci_low']:.3f}, {r['ci_high']:.3f}] |")
     return with_note("\n".join(lines) + "\n", note)

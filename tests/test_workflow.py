@@ -51,7 +51,13 @@ def test_demo_produces_passk_tables_and_figure(demo_run):
         assert table["k"].tolist() == [1, 2, 4, 8]
         assert {"tiny-base", "tiny-rl"} <= set(table.columns)
         assert table[["tiny-base", "tiny-rl"]].apply(lambda col: col.is_monotonic_increasing).all()
-        assert "| k | tiny-base | tiny-rl |" in (demo_run / f"results/tables/passk/{benchmark}.md").read_text()
+        md = (demo_run / f"results/tables/passk/{benchmark}.md").read_text()
+        assert "| k | tiny-base | tiny-rl |" in md
+        # the Markdown table: the CSV's numbers in the CSV's unit, headed with the unit and the settings behind them
+        assert f"### pass@k on {benchmark} (grader math_verify; n = 8, temperature 0.6, top-p 0.95, max " in md
+        assert "as a fraction (0 to 1)" in md
+        last = table.iloc[-1]
+        assert f"| 8 | {last['tiny-base']:.3f} | {last['tiny-rl']:.3f} |" in md
         for model in ("tiny-base", "tiny-rl"):
             per_problem = read_parquet(demo_run / f"results/metrics/{model}/{benchmark}/math_verify/per_problem.parquet")
             assert len(per_problem) == 8 and (per_problem["n"] == 8).all()
@@ -60,6 +66,12 @@ def test_demo_produces_passk_tables_and_figure(demo_run):
             assert verdicts["status"].isin(["correct", "wrong", "no_answer", "timeout", "error"]).all()
             # the table is the mean of the per-problem values
             assert table.loc[table["k"] == 1, model].item() == per_problem["pass@1"].mean()
+    # ΔSE and token NLL: the CSV's unit in the Markdown too, and the settings of the samples behind them
+    delta_se = pd.read_csv(demo_run / "results/tables/delta_se.csv").iloc[0]
+    md = (demo_run / "results/tables/delta_se.md").read_text()
+    assert "(fractions of 1," in md and f"| {delta_se['delta_se']:.3f} |" in md
+    assert "Samples: grader math_verify; n = 8, temperature 0.6, top-p 0.95, max " in md
+    assert "Samples: grader math_verify; n = 8, temperature 0.6" in (demo_run / "results/tables/token_nll.md").read_text()
     for suffix in ("png", "pdf"):
         assert (demo_run / f"results/figures/passk_curves.{suffix}").stat().st_size > 10_000
 

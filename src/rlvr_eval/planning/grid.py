@@ -323,10 +323,11 @@ class Grid(FigurePlan):
                             "file": self.metrics_file(m, b)})
         return out
 
-    def table_settings(self, benchmark: str, models: list[str]) -> list[dict]:
-        """The grader and sampling settings behind a table of these models on one benchmark (its Markdown heading)."""
+    def table_settings(self, cells: list[tuple[str, str]]) -> list[dict]:
+        """The grader and sampling settings behind a table of these (model, benchmark) cells (its Markdown heading)."""
+        cells = set(map(tuple, cells))
         return [{k: v for k, v in e.items() if k != "file"} for e in self.summary_entries()
-                if e["benchmark"] == benchmark and e["model"] in models]
+                if (e["model"], e["benchmark"]) in cells]
 
     def token_nll_entries(self) -> list[dict]:
         """One entry per (model, benchmark) whose samples are generated here (imported ones carry no log-probs)."""

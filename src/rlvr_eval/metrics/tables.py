@@ -54,10 +54,10 @@ def sample_counts(per_problem: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def settings_heading(entries: list[dict]) -> str:
     """'grader G; n = 8, temperature 0.6, top-p 0.95, max 512 new tokens' for the entries behind one table
     ({grader, n, temperature, top_p, max_new_tokens} each; settings that differ between entries are listed in turn)."""
-    graders = ", ".join(sorted({e["grader"] for e in entries}))
+    graders = sorted({e["grader"] for e in entries})
     settings = sorted({(e["n"], e["temperature"], e["top_p"], e["max_new_tokens"]) for e in entries})
-    return f"grader {graders}; " + "; ".join(f"n = {n}, temperature {t}, top-p {p}, max {m} new tokens"
-                                            for n, t, p, m in settings)
+    runs = "; ".join(f"n = {n}, temperature {t}, top-p {p}, max {m} new tokens" for n, t, p, m in settings)
+    return ("grader " if len(graders) == 1 else "graders ") + ", ".join(graders) + "; " + runs
 
 
 def to_markdown(table: pd.DataFrame, title: str | None = None, digits: int = 3, counts: pd.DataFrame | None = None,

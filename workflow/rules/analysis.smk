@@ -114,7 +114,7 @@ rule delta_se:
         md="results/tables/delta_se.md",
     params:
         entries=GRID.delta_se_entries(),
-        settings=GRID.table_settings([(e[m], e["benchmark"]) for e in GRID.delta_se_entries() for m in ("base", "rl")]),
+        settings=table_settings(GRID, [(e[m], e["benchmark"]) for e in GRID.delta_se_entries() for m in ("base", "rl")]),
         num_resamples=config["analysis"]["bootstrap"]["resamples"],
         seed=config["analysis"]["bootstrap"]["seed"],
         confidence=config["analysis"]["bootstrap"]["confidence"],
@@ -169,7 +169,7 @@ rule token_nll:
         md="results/tables/token_nll.md",
     params:
         entries=GRID.token_nll_entries(),
-        settings=GRID.table_settings([(e["model"], e["benchmark"]) for e in GRID.token_nll_entries()]),
+        settings=table_settings(GRID, [(e["model"], e["benchmark"]) for e in GRID.token_nll_entries()]),
         left_out=GRID.left_out_note(),
         logic=logic_version("token_nll"),
     resources:

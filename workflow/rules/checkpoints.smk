@@ -40,7 +40,7 @@ rule checkpoint_series:
         model=regex_of(GRID.series_models),
     params:
         series=lambda w: GRID.checkpoint_series(w.model),
-        settings=lambda w: GRID.table_settings([(m, w.benchmark) for _, m in GRID.checkpoint_series(w.model)]),
+        settings=lambda w: table_settings(GRID, [(m, w.benchmark) for _, m in GRID.checkpoint_series(w.model)]),
         logic=logic_version("checkpoint_series"),
     resources:
         mem_mb=RESOURCES.cpu("metrics")["mem_mb"],

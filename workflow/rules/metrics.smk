@@ -44,7 +44,7 @@ rule passk_table:
         ),
     params:
         models=lambda w: GRID.models_on(w.benchmark),
-        settings=lambda w: GRID.table_settings([(m, w.benchmark) for m in GRID.models_on(w.benchmark)]),
+        settings=lambda w: table_settings(GRID, [(m, w.benchmark) for m in GRID.models_on(w.benchmark)]),
         left_out=GRID.left_out_note(),
         logic=logic_version("tables"),
     resources:

@@ -40,7 +40,7 @@ def delta_se_table(rows: list[dict]) -> pd.DataFrame:
 
 def to_markdown(table: pd.DataFrame, note: str = "", settings: list[dict] | None = None) -> str:
     """The table in Markdown; `note`: what the run left out (rlvr_eval.planning.left_out); `settings`: the grader and
-    sampling settings of its models (planning.grid.Grid.table_settings)."""
+    sampling settings of its models (planning.table_settings)."""
     lines = ["### Sampling-efficiency gap ΔSE = base pass@k − RL pass@1 (fractions of 1, 95 % bootstrap interval)", "",
              *([f"Samples: {settings_heading(settings)}.", ""] if settings else []),
              "| pair | benchmark | k | base pass@k | RL pass@1 | ΔSE | interval |", "|---|---|---:|---:|---:|---:|---|"]

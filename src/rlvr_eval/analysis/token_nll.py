@@ -40,7 +40,7 @@ def token_nll(samples: pd.DataFrame) -> dict:
 
 def to_markdown(table: pd.DataFrame, note: str = "", settings: list[dict] | None = None) -> str:
     """The table in Markdown; `note`: what the run left out (rlvr_eval.planning.left_out); `settings`: the grader and
-    sampling settings of its responses (planning.grid.Grid.table_settings)."""
+    sampling settings of its responses (planning.table_settings)."""
     lines = ["### Mean token NLL of each model's own responses", "",
              "Nats per token, under the model's own distribution (temperature 1) of the tokens it sampled.", "",
              *([f"Samples: {settings_heading(settings)}.", ""] if settings else []),

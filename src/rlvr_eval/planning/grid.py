@@ -323,12 +323,6 @@ class Grid(FigurePlan):
                             "file": self.metrics_file(m, b)})
         return out
 
-    def table_settings(self, cells: list[tuple[str, str]]) -> list[dict]:
-        """The grader and sampling settings behind a table of these (model, benchmark) cells (its Markdown heading)."""
-        cells = set(map(tuple, cells))
-        return [{k: v for k, v in e.items() if k != "file"} for e in self.summary_entries()
-                if (e["model"], e["benchmark"]) in cells]
-
     def token_nll_entries(self) -> list[dict]:
         """One entry per (model, benchmark) whose samples are generated here (imported ones carry no log-probs)."""
         return [{"model": m, "benchmark": b, "files": self.sample_files(m, b)}

@@ -223,6 +223,7 @@ rule review_table:
         csv="results/tables/review/{model}/{benchmark}.csv",
         md="results/tables/review/{model}/{benchmark}.md",
     params:
+        settings=lambda w: table_settings(GRID, [(w.model, w.benchmark)]),
         logic=logic_version("review_table"),
     resources:
         mem_mb=RESOURCES.cpu("metrics")["mem_mb"],

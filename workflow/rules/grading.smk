@@ -19,6 +19,7 @@ rule grader_agreement:
                         "pass_at_k.csv", "coverage.csv", "causes.csv"),
     params:
         graders=GRID.compare_graders()[:2],
+        settings=lambda w: table_settings(GRID, [(w.model, w.benchmark)]),
         logic=logic_version("agreement"),
     resources:
         mem_mb=RESOURCES.cpu("metrics")["mem_mb"],

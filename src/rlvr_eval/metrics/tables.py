@@ -51,12 +51,15 @@ def sample_counts(per_problem: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SAMPLE_COUNT_COLUMNS)
 
 
-def settings_heading(entries: list[dict]) -> str:
+def settings_heading(entries: list[dict], with_grader: bool = True) -> str:
     """'grader G; n = 8, temperature 0.6, top-p 0.95, max 512 new tokens' for the entries behind one table
-    ({grader, n, temperature, top_p, max_new_tokens} each; settings that differ between entries are listed in turn)."""
+    ({grader, n, temperature, top_p, max_new_tokens} each; settings that differ between entries are listed in turn).
+    with_grader=False: the sampling settings only (a table comparing graders names its own)."""
     graders = sorted({e["grader"] for e in entries})
     settings = sorted({(e["n"], e["temperature"], e["top_p"], e["max_new_tokens"]) for e in entries})
     runs = "; ".join(f"n = {n}, temperature {t}, top-p {p}, max {m} new tokens" for n, t, p, m in settings)
+    if not with_grader:
+        return runs
     return ("grader " if len(graders) == 1 else "graders ") + ", ".join(graders) + "; " + runs
 
 

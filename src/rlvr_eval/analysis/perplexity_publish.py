@@ -16,6 +16,9 @@ def publish_set(manifest: str | Path, output: str | Path) -> None:
     entry = next((e for e in read_json(manifest)["sets"] if e["output"] == str(output)), None)
     if entry is None:
         raise ValueError(f"{manifest} has no entry for {output}")
+    if not Path(entry["archive"]).is_file():
+        raise FileNotFoundError(f"{entry['archive']}, the table {manifest} names for {output}, is gone: delete {manifest} "
+                                f"and rerun (its job scores the set again)")
     tmp = Path(output).with_name(f".{Path(output).name}.{os.getpid()}.tmp")
     tmp.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(entry["archive"], tmp)

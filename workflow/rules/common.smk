@@ -94,8 +94,8 @@ def perplexity_job_resources():
 
 
 def sample_job_resources():
-    """The resources of a sampling job, as a perplexity job's, with its runtime per model x benchmark (resources.sampling.runtime:
-    estimate sizes it to the shard: rlvr_eval.planning.shard_time)."""
+    """The resources of a sampling job (as perplexity_job_resources), with its runtime per model x benchmark
+    (resources.sampling.runtime: estimate sizes it to the shard: rlvr_eval.planning.shard_time)."""
     from rlvr_eval.planning.shard_time import sample_job_resources as of
 
     jobs = [{"model": m, "benchmark": b} for m in GRID.sampled_models for b in GRID.benchmarks_of(m)]

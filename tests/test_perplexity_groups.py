@@ -92,7 +92,8 @@ def test_a_group_keeps_its_finished_sets_and_rescores_only_what_changed(tmp_path
     write_parquet(tmp_path / "rl.parquet", samples)
     changed, loads = run()
     assert [e["restored"] for e in changed] == [True, False] and loads == 1
-    assert changed[1]["key"] != entries[1]["key"] and changed[1]["archive"] == str(archive_path(sets[1]["output"], changed[1]["key"]))
+    assert changed[1]["key"] != entries[1]["key"]
+    assert changed[1]["archive"] == str(archive_path(sets[1]["output"], changed[1]["key"]))
     assert not read_parquet(changed[1]["archive"])["perplexity"].equals(tables[1]["perplexity"])
 
 

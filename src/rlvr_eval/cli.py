@@ -1,5 +1,5 @@
 """The `rlvr-eval` command: `rlvr-eval audit [PATH ...]`, `rlvr-eval logic`, `rlvr-eval doctor`,
-`rlvr-eval export MODEL BENCHMARK`."""
+`rlvr-eval export MODEL BENCHMARK`, `rlvr-eval data [MIRROR_DIR]`."""
 
 from __future__ import annotations
 
@@ -72,6 +72,18 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data(args: argparse.Namespace) -> int:
+    from rlvr_eval.data.benchmarks import BenchmarkError
+    from rlvr_eval.data.mirror_sources import fetch_mirror
+
+    try:
+        fetch_mirror(args.mirror_dir, args.benchmarks or None, images=args.images)
+    except (BenchmarkError, OSError) as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from importlib.metadata import version
 
@@ -140,6 +152,18 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", default="-", help="the file to write (default: standard output)")
     export.add_argument("-d", "--directory", default=".", help="the workflow's working directory (default: .)")
     export.set_defaults(func=_export)
+
+    data = sub.add_parser(
+        "data", help="fetch the benchmark mirror's files from their public sources at pinned commits",
+        description="Download each benchmark file of the mirror from its public source (GitHub at a pinned commit, "
+                    "evalplus's release), check its sha256 against the paper's file and write it atomically; files "
+                    "already there with the right hash are kept. LiveCodeBench and MathVista's images are not "
+                    "covered (rlvr_eval.data.mirror_sources).")
+    data.add_argument("mirror_dir", nargs="?", default="../shared/data/benchmarks",
+                      help="the mirror to fill (benchmark_source.mirror_dir; default: ../shared/data/benchmarks)")
+    data.add_argument("--benchmarks", nargs="+", metavar="NAME", help="only these (default: every one with a source)")
+    data.add_argument("--images", action="store_true", help="also MATH-V's 304 testmini images")
+    data.set_defaults(func=_data)
     return parser
 
 

@@ -231,6 +231,7 @@ def _check_references(config: dict) -> None:
         for b in source.get(key, []):
             if b not in config["benchmarks"]:
                 raise ConfigError(f"benchmark_source.{key}: {b!r} is not in benchmarks")
+    _check_guessable_filter(config)
     for m in config.get("analysis", {}).get("review", {}).get("models") or []:
         if m not in models:
             raise ConfigError(f"analysis.review.models: unknown model {m!r} (known: {', '.join(models)})")
@@ -252,7 +253,7 @@ def _check_references(config: dict) -> None:
         if b not in BENCHMARKS and "synthetic" not in spec:
             raise ConfigError(f"benchmarks.{b}: unknown benchmark (known: {', '.join(sorted(BENCHMARKS))})")
         only = {"free_form_only": VISUAL_BENCHMARKS, "strip_image_markers": ("mathvision",),
-                "question_field": ("mathvista",), "images_dir": ("mathvista",)}
+                "question_field": ("mathvista",), "images_dir": ("mathvista",), "window": ("livecodebench",)}
         for key, allowed in only.items():
             if key in spec and b not in allowed:
                 raise ConfigError(f"benchmarks.{b}.{key}: only for {' and '.join(allowed)}")
@@ -261,6 +262,24 @@ def _check_references(config: dict) -> None:
 def _n(config: dict, model: str, benchmark: str) -> int:
     """Samples per problem (as rlvr_eval.planning.grid.Grid.n): models.<m>.n.<b> overrides benchmarks.<b>.n."""
     return config["models"][model].get("n", {}).get(benchmark, config["benchmarks"][benchmark]["n"])
+
+
+def _check_guessable_filter(config: dict) -> None:
+    """The filtered benchmark needs the direct-answer model's and both pair models' samples on it."""
+    f = config.get("analysis", {}).get("guessable_filter")
+    if f is None:
+        return
+    models, pairs = config["models"], {p["name"]: p for p in config["pairs"]}
+    if f["direct_model"] not in models:
+        raise ConfigError(f"analysis.guessable_filter.direct_model: unknown model {f['direct_model']!r}")
+    for name in f["pairs"]:
+        if name not in pairs:
+            raise ConfigError(f"analysis.guessable_filter.pairs: unknown pair {name!r} (known: {', '.join(pairs)})")
+        for b in f["benchmarks"]:
+            for m in (f["direct_model"], pairs[name]["base"], pairs[name]["rl"]):
+                if b not in evaluated_benchmarks(config, models[m]):
+                    raise ConfigError(f"analysis.guessable_filter.benchmarks: {b!r} is not a benchmark of model {m!r} "
+                                      f"(pair {name!r} and the direct model must all be evaluated on it)")
 
 
 def _check_coverage_ks(config: dict) -> None:

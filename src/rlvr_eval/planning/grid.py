@@ -13,6 +13,8 @@ from rlvr_eval.sampling.backends import SamplingParams
 from rlvr_eval.data.benchmarks import CODE_BENCHMARKS
 from rlvr_eval.planning.config import DEFAULT_COVERAGE_KS, checkpoint_model_name
 from rlvr_eval.planning.left_out import leave_out, note
+from rlvr_eval.planning.guessable_files import guessable_filter_files
+from rlvr_eval.planning.review_files import review_targets
 from rlvr_eval.planning.shard_time import ShardTimes
 from rlvr_eval.metrics.passk import default_ks
 from rlvr_eval.sampling.prompts import is_visual, stop_strings, template_fingerprint
@@ -321,14 +323,6 @@ class Grid:
         return [{"model": m, "benchmark": b, "files": self.sample_files(m, b)}
                 for m in self.sampled_models for b in self.benchmarks_of(m)]
 
-    def review_sheets(self) -> list[str]:
-        """The guessing check's pages (analysis.review), one per model x answer benchmark."""
-        review = self.analysis.get("review", {})
-        if not review.get("enabled", False):
-            return []
-        models = review.get("models") or self.models
-        return [f"results/review/{m}/{b}.html" for m in models for b in self.benchmarks_of(m) if b not in CODE_BENCHMARKS]
-
     def perplexity_response_models(self, pair: str) -> list[str]:
         p = self.pair(pair)
         extra = self.analysis.get("perplexity", {}).get("response_models", [])
@@ -418,7 +412,8 @@ class Grid:
         if self.rl_pairs():
             out += ["results/tables/delta_se.csv", "results/tables/delta_se.md"]
         out += ["results/tables/token_nll.csv", "results/tables/token_nll.md"]
-        out += self.review_sheets()
+        out += review_targets(self)
+        out += guessable_filter_files(self)
         out += ["results/summary.json", "results/summary.md"]
         out += [f for m in self.series_models for f in self.checkpoint_series_files(m)]
         if len(self.compare_graders()) >= 2:

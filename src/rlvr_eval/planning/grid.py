@@ -123,10 +123,10 @@ class Grid:
         p = self.pair(pair)
         return [b for b in self.benchmarks_of(p["base"]) if b in self.benchmarks_of(p["rl"])]
 
-    def template(self, model: str, benchmark: str) -> str:
-        """The prompt template of `model` on `benchmark` (models.<m>.prompt_template_by_benchmark, else prompt_template)."""
+    def template(self, model: str, benchmark: str) -> str | None:
+        """models.<m>.prompt_template_by_benchmark.<b>, else prompt_template (None: an imported model names none)."""
         spec = self.model(model)
-        return spec.get("prompt_template_by_benchmark", {}).get(benchmark, spec["prompt_template"])
+        return spec.get("prompt_template_by_benchmark", {}).get(benchmark, spec.get("prompt_template"))
 
     def n(self, model: str, benchmark: str) -> int:
         """Samples per problem of `model` on `benchmark` (models.<m>.n overrides benchmarks.<b>.n)."""
@@ -196,7 +196,7 @@ class Grid:
         return [m for m in self.models if "responses" not in self.model(m)]
 
     def import_entry(self, model: str, benchmark: str) -> str:
-        return self.model(model)["responses"][benchmark]
+        return r if isinstance(r := self.model(model)["responses"], str) else r[benchmark]  # one file, or one each
 
     def prompt_params(self, model: str, benchmark: str) -> dict:
         template = self.template(model, benchmark)

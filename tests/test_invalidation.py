@@ -28,7 +28,8 @@ GRADER_NAMES = ("math_verify", "qwen_math")
 # Jobs that combine samples or verdicts of several shards, models or benchmarks (perplexity scores a
 # subsample of a model's responses, so new or changed samples re-score it).
 AGGREGATES = {"passk_metrics", "passk_table", "passk_figure", "grader_agreement", "coverage", "accuracy_hist",
-              "bootstrap_passk", "analysis_figures", "perplexity", "delta_se", "token_nll", "summary"}
+              "bootstrap_passk", "analysis_figures", "perplexity", "perplexity_set", "delta_se", "token_nll",
+              "summary"}
 
 
 @pytest.fixture()

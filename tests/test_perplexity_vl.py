@@ -57,3 +57,20 @@ def test_beyond_the_context_is_skipped_not_truncated(tiny_vl_model_dir, problems
     table = score_responses_vl(tiny_vl_model_dir, responses(["4", "5"]), problems, "qwen25-vl-think", "a", "b",
                                engine_kwargs={"max_model_len": first + 3})
     assert table["status"].tolist() == ["too_long", "too_long"] and table["perplexity"].isna().all()
+
+
+def test_one_loaded_model_scores_several_sets_as_separate_loads_do(tiny_vl_model_dir, problems):
+    """A perplexity job of several visual response sets loads the model once (rlvr_eval.analysis.perplexity_groups):
+    the same rows as a model loaded for each set."""
+    from rlvr_eval.analysis.perplexity_groups import ScoringModel
+
+    model = ScoringModel({"path": str(tiny_vl_model_dir)}, "transformers", 4, {})
+    try:
+        for order in (["4", "5"], ["5", "4"]):
+            shared = model.score(responses(order), problems, "qwen25-vl-think", "a", "b", {"benchmark": "mathvision"})
+            own = score_responses_vl(tiny_vl_model_dir, responses(order), problems, "qwen25-vl-think", "a", "b",
+                                     labels={"benchmark": "mathvision"})
+            pd.testing.assert_frame_equal(shared, own)
+        assert model.loads == 1
+    finally:
+        model.close()

@@ -120,8 +120,8 @@ def test_raising_n_plans_only_the_new_shards_and_their_dependents(workdir):
     # the shard-0000 samples and verdicts, the data and the models are kept; only what reads the new shards reruns
     assert not {"prepare_benchmark", "build_tiny_model", "stage_model"} & set(by_rule)
     assert set(by_rule) <= {"sample", "verify", "passk_metrics", "passk_table", "passk_figure", "grader_agreement",
-                            "coverage", "accuracy_hist", "bootstrap_passk", "perplexity", "analysis_figures", "delta_se",
-                            "token_nll", "summary"}  # the mean token NLL reads every sample shard
+                            "coverage", "accuracy_hist", "bootstrap_passk", "perplexity", "perplexity_set",
+                            "analysis_figures", "delta_se", "token_nll", "summary"}  # the mean token NLL reads every sample shard
     assert len(by_rule["passk_metrics"]) == 2 * 2  # per_problem + mean, for each model
     print(f"n-raise test: {time.time() - started:.0f} s")
 

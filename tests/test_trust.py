@@ -238,9 +238,12 @@ def test_an_orphaned_perplexity_job_never_overwrites_a_newer_result(demo_copy, t
 
     target = "results/analysis/perplexity/gsm8k/tiny-base/tiny-rl.parquet"
     out = demo_copy / target
-    log = demo_copy / "logs/analysis/perplexity/gsm8k/tiny-base/tiny-rl.log"
+    log = demo_copy / "logs/analysis/perplexity/_groups/tiny-base.log"  # the job of tiny-base's sets (group_by: scorer)
     out.unlink()
     log.unlink()
+    (demo_copy / "results/analysis/perplexity/_groups/tiny-base.json").unlink()
+    for archive in demo_copy.glob("results/analysis/perplexity/*/tiny-base/.archive"):  # scored again, not restored
+        shutil.rmtree(archive)
     cmd = [str(Path(sys.executable).with_name("snakemake")), "--configfile", "config/demo.yaml", "--cores", "2", target]
     with open(tmp_path / "killed-run.log", "w") as f:
         killed = subprocess.Popen(cmd, cwd=demo_copy, start_new_session=True, stdout=f, stderr=subprocess.STDOUT)

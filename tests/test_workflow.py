@@ -38,8 +38,9 @@ def test_paper_grid_plans_every_job(tmp_path):
     # 8 math pairs x 6 benchmarks, CodeR1 x 3, DeepCoder x 1
     assert rules["coverage"] == rules["accuracy_hist"] == rules["bootstrap_passk"] == 48 + 3 + 1
     assert rules["analysis_figures"] == 10
-    # perplexity: each pair's two models on both models' responses, one job per (benchmark, scorer, responses);
-    assert rules["perplexity"] == 6 * 30 + 3 * 4 + 1 * 4
+    # perplexity: each pair's two models on both models' responses, one file per (benchmark, scorer, responses),
+    # one job (one engine start) per scoring model (analysis.perplexity.group_by: scorer), 23 of them
+    assert rules["perplexity_set"] == 230 and rules["perplexity"] == 23
     # the token NLL table, and the guessing check's review sheet of every model on each of its math and visual
     # benchmarks (answer-graded)
     assert rules["token_nll"] == 1 and rules["review_sheet"] == 14 * 6 + 1 * 2

@@ -23,8 +23,8 @@ def test_the_demo_dag_runs_end_to_end_with_the_vllm_backend(tmp_path, mirror):
     ran = executed_rules(snakemake(workdir, configfile=CONFIGS))
     assert not live_vllm_processes()  # every job stopped its engine (rlvr_eval.sampling.backends.vllm_backend.shutdown_engine)
     # one shard per model and benchmark (shard_size 8 = n; GSM8K, MATH500, HumanEval+); the base model scores both
-    # models' responses
-    assert ran["sample"] == 6 and ran["perplexity"] == 6
+    # models' responses, its six sets in one job (one engine start: analysis.perplexity.group_by)
+    assert ran["sample"] == 6 and ran["perplexity"] == 1 and ran["perplexity_set"] == 6
 
     results = workdir / "results"
     for benchmark in ("gsm8k", "math500"):

@@ -237,39 +237,63 @@ rule review_table:
 
 
 rule perplexity:
+    # One job per group of response sets of one scoring model (analysis.perplexity.group_by): one engine start.
+    # Its output is the group's manifest; each set's table is archived as it is scored (a killed job keeps its
+    # finished sets) and copied to its own file by perplexity_set (rlvr_eval.analysis.perplexity_groups).
     input:
-        model="results/models/{scored_model}.json",
-        samples=lambda w: GRID.sample_files(w.response_model, w.benchmark),
-        problems="results/data/{benchmark}.parquet",
+        model=lambda w: f"results/models/{PPL_GROUPS[w.group][0]['scored_model']}.json",
+        samples=lambda w: [f for s in PPL_GROUPS[w.group] for f in GRID.sample_files(s["response_model"], s["benchmark"])],
+        problems=lambda w: sorted({f"results/data/{s['benchmark']}.parquet" for s in PPL_GROUPS[w.group]}),
+    output:
+        "results/analysis/perplexity/_groups/{group}.json",
+    wildcard_constraints:
+        group=regex_of(PPL_GROUPS),
+    params:
+        sets=lambda w: perplexity_group_sets(w.group),
+        num_problems=config["analysis"]["perplexity"]["problems"],
+        responses_per_problem=config["analysis"]["perplexity"]["responses_per_problem"],
+        seed=config["analysis"]["perplexity"]["seed"],
+        backend=constant_or(lambda w: GRID.backend(ppl_scorer(w)), PPL_GROUP_JOBS),
+        batch_size=config["analysis"]["perplexity"]["batch_size"],
+        engine_kwargs=lambda w: GRID.perplexity_engine_options(ppl_scorer(w)),
+        logic=logic_version("perplexity"),
+    resources:
+        **perplexity_job_resources(),
+    conda:
+        constant_or(lambda w: f"../../envs/sampling-{GRID.backend(ppl_scorer(w))}.yaml", PPL_GROUP_JOBS)
+    log:
+        "logs/analysis/perplexity/_groups/{group}.log",
+    script:
+        "../scripts/perplexity.py"
+
+
+localrules:
+    perplexity_set,
+
+
+rule perplexity_set:
+    # A copy of the set's table from the archive its group's job wrote: the same file as one job per set made.
+    input:
+        manifest=lambda w: GRID.perplexity_group_file(GRID.perplexity_group_of(w.benchmark, w.scored_model, w.response_model)),
     output:
         "results/analysis/perplexity/{benchmark}/{scored_model}/{response_model}.parquet",
     wildcard_constraints:
         scored_model=regex_of(GRID.models),
         response_model=regex_of(GRID.models),
     params:
-        scored_model="{scored_model}",
-        response_model="{response_model}",
-        benchmark="{benchmark}",
-        template=lambda w: GRID.template(w.scored_model, w.benchmark),
-        template_fingerprint=lambda w: GRID.prompt_params(w.scored_model, w.benchmark)["fingerprint"],  # an edited template reruns
-        strip_questions=lambda w: GRID.prompt_params(w.scored_model, w.benchmark)["strip_questions"],
         num_problems=config["analysis"]["perplexity"]["problems"],
         responses_per_problem=config["analysis"]["perplexity"]["responses_per_problem"],
         seed=config["analysis"]["perplexity"]["seed"],
-        backend=constant_or(lambda w: GRID.backend(w.scored_model), [{"scored_model": m} for m in GRID.models]),
-        batch_size=config["analysis"]["perplexity"]["batch_size"],
-        engine_kwargs=lambda w: GRID.perplexity_engine_options(w.scored_model),
-        logic=logic_version("perplexity"),
+        logic=logic_version("perplexity_set"),
     resources:
-        **model_job_resources("scored_model", stage="perplexity"),
+        mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
+        runtime=RESOURCES.cpu("metrics")["runtime"],
     conda:
-        constant_or(
-            lambda w: f"../../envs/sampling-{GRID.backend(w.scored_model)}.yaml", [{"scored_model": m} for m in GRID.models]
-        )
+        "../../envs/cpu.yaml"
     log:
         "logs/analysis/perplexity/{benchmark}/{scored_model}/{response_model}.log",
     script:
-        "../scripts/perplexity.py"
+        "../scripts/perplexity_set.py"
 
 
 rule analysis_figures:

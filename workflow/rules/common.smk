@@ -70,19 +70,36 @@ wildcard_constraints:
 
 
 # --- input functions and helpers of the rules ------------------------------------------------------
-def model_job_resources(model_wildcard, stage="sampling"):
-    """gpu, cpus_per_gpu, mem_mb, runtime, nodes of a job that runs the model named by `model_wildcard` (stage
-    perplexity: its own, short runtime): plain values when every model gets the same (constant_or), else lookups in a
-    table built once."""
-    table = {m: getattr(RESOURCES, stage)(m) for m in GRID.models}
-    jobs = [{model_wildcard: m} for m in GRID.models]
-    return {key: constant_or(lambda w, key=key: table[getattr(w, model_wildcard)][key], jobs)
+# Perplexity jobs: group -> its response sets (analysis.perplexity.group_by), and every group's wildcards.
+PPL_GROUPS = GRID.perplexity_groups
+PPL_GROUP_JOBS = [{"group": g} for g in PPL_GROUPS]
+
+
+def ppl_scorer(wildcards):
+    return PPL_GROUPS[wildcards.group][0]["scored_model"]
+
+
+def perplexity_group_sets(group):
+    """The sets of a perplexity job with what determines each table: its template and its input files."""
+    return [{**s, "template": GRID.template(s["scored_model"], s["benchmark"]),
+             "template_fingerprint": GRID.prompt_params(s["scored_model"], s["benchmark"])["fingerprint"],
+             "strip_questions": GRID.prompt_params(s["scored_model"], s["benchmark"])["strip_questions"],
+             "problems": f"results/data/{s['benchmark']}.parquet",
+             "samples": GRID.sample_files(s["response_model"], s["benchmark"])} for s in PPL_GROUPS[group]]
+
+
+def perplexity_job_resources():
+    """gpu, cpus_per_gpu, mem_mb, runtime, nodes of each perplexity job: its scoring model's GPUs and memory, a
+    runtime per response set (JobResources.perplexity); plain values when every job gets the same (constant_or), else
+    lookups in a table built once."""
+    table = {g: RESOURCES.perplexity(sets[0]["scored_model"], len(sets)) for g, sets in PPL_GROUPS.items()}
+    return {key: constant_or(lambda w, key=key: table[w.group][key], PPL_GROUP_JOBS)
             for key in ("gpu", "cpus_per_gpu", "mem_mb", "runtime", "nodes")}
 
 
 def sample_job_resources():
-    """model_job_resources of a sampling job, with its runtime per model x benchmark (resources.sampling.runtime:
-    estimate sizes it to the shard: rlvr_eval.planning.shard_time)."""
+    """The resources of a sampling job (as perplexity_job_resources), with its runtime per model x benchmark
+    (resources.sampling.runtime: estimate sizes it to the shard: rlvr_eval.planning.shard_time)."""
     from rlvr_eval.planning.shard_time import sample_job_resources as of
 
     jobs = [{"model": m, "benchmark": b} for m in GRID.sampled_models for b in GRID.benchmarks_of(m)]

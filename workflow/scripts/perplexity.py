@@ -1,12 +1,10 @@
-"""Perplexity of one model (scored_model) on a seeded subsample of another model's responses (response_model)
-to one benchmark (rule perplexity; logic in rlvr_eval.analysis.perplexity)."""
-
-import pandas as pd
+"""Perplexity of one scoring model on each response set of its group (rule perplexity; one model load, one engine
+start, per job; logic in rlvr_eval.analysis.perplexity_groups): each set's table goes to the archive, the job's output
+is the group's manifest, and rule perplexity_set copies each table to its own file."""
 
 from rlvr_eval.analysis.output_hold import OutputHold
-from rlvr_eval.analysis.perplexity import score_responses, select_responses
-from rlvr_eval.analysis.perplexity_vl import score_responses_vl
-from rlvr_eval.io import read_json, read_parquet, write_parquet
+from rlvr_eval.analysis.perplexity_groups import ScoringModel, score_group, write_manifest
+from rlvr_eval.io import read_json
 from rlvr_eval.provenance.scriptlog import end_process, logged
 
 # The guard: with the vLLM backend the engine starts in a spawned process, which imports this script again.
@@ -16,27 +14,18 @@ if __name__ == "__main__":
     hold = OutputHold(snakemake.output[0], snakemake.config["sampling"]["lock"])
     with logged(snakemake, hold=hold) as prov:
         p = snakemake.params
-        model = read_json(snakemake.input.model)
-        if model.get("source") == "tiny":
-            prov.add_input(model["path"])  # weights built by the workflow: hash them (staged models: their revision)
-        columns = ["problem_id", "sample_index", "text", "finish_reason"]
-        samples = pd.concat([read_parquet(f, columns=columns) for f in snakemake.input.samples], ignore_index=True)
-        chosen = select_responses(samples, p.num_problems, p.responses_per_problem, p.seed)
-        problems = read_parquet(snakemake.input.problems)
-        if "image" in problems:  # a visual benchmark: scored with each problem's image in the prompt
-            table = score_responses_vl(model["path"], chosen, problems, p.template, p.scored_model, p.response_model,
-                                       backend=p.backend, engine_kwargs=p.engine_kwargs, labels={"benchmark": p.benchmark})
-        else:
-            table = score_responses(model["path"], chosen, problems, p.template, p.scored_model,
-                                    p.response_model, backend=p.backend, batch_size=p.batch_size,
-                                    engine_kwargs=p.engine_kwargs, labels={"benchmark": p.benchmark},
-                                    strip_questions=p.strip_questions)
-        hold.check()  # still this job's output? (an orphan superseded by a newer job writes nothing)
-        write_parquet(snakemake.output[0], table, {"scored_model_manifest": model, "template": p.template,
-                                                  "num_problems": p.num_problems, "responses_per_problem": p.responses_per_problem,
-                                                  "seed": p.seed, "backend": p.backend,
-                                                  "status_counts": table["status"].value_counts().to_dict()})
-        print(table.groupby("response_model")["perplexity"].describe().to_string())
-        print("responses by status (too_long: beyond the scoring model's context, skipped):",
-              table["status"].value_counts().to_dict())
+        manifest = read_json(snakemake.input.model)
+        if manifest.get("source") == "tiny":
+            prov.add_input(manifest["path"])  # weights built by the workflow: hash them (staged models: their revision)
+        model = ScoringModel(manifest, p.backend, p.batch_size, p.engine_kwargs)
+        job = {k: getattr(p, k) for k in ("num_problems", "responses_per_problem", "seed", "backend", "batch_size",
+                                 "engine_kwargs", "logic")}
+        try:
+            entries = score_group(p.sets, job, snakemake.input.model, model, before_write=hold.check)
+        finally:
+            model.close()
+        hold.check()  # still this job's output? (an orphan superseded by a newer job writes no manifest)
+        write_manifest(snakemake.output[0], entries)
+        print(f"{len(entries)} response sets, {sum(e['restored'] for e in entries)} restored from the archive; "
+              f"scoring model loaded {model.loads} time(s)")
     end_process()  # vLLM's CPU build can abort in the interpreter's teardown

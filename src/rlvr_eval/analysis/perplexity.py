@@ -27,6 +27,7 @@ response_model, status ("scored" or "too_long"), num_tokens (response tokens), m
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -190,17 +191,46 @@ def load_vllm_scorer(model_dir: str | Path, **engine_kwargs):
     return vllm.LLM(model=str(model_dir), tokenizer=str(model_dir), **{"enable_prefix_caching": False, **engine_kwargs})
 
 
-def score_responses(model_dir: str | Path, responses: pd.DataFrame, problems: pd.DataFrame, template: str,
+@dataclass
+class TextScorer:
+    """A loaded scoring model, reused for every response set of a job (one engine start): `model` (transformers)
+    or `llm` (vLLM), its tokenizer and context length (None: unbounded)."""
+
+    backend: str
+    tokenizer: object
+    context: int | None
+    model: object = None
+    llm: object = None
+
+    def close(self) -> None:
+        if self.llm is not None:
+            shutdown_engine(self.llm)
+            self.llm = None
+
+
+def load_text_scorer(model_dir: str | Path, backend: str = "transformers", device: str | None = None,
+                     dtype: str = "auto", engine_kwargs: dict | None = None) -> TextScorer:
+    if backend == "transformers":
+        model, tokenizer = load_transformers_scorer(model_dir, device, dtype)
+        return TextScorer(backend, tokenizer, getattr(model.config, "max_position_embeddings", None), model=model)
+    if backend == "vllm":
+        llm = load_vllm_scorer(model_dir, **(engine_kwargs or {}))
+        return TextScorer(backend, llm.get_tokenizer(), int(llm.llm_engine.model_config.max_model_len), llm=llm)
+    raise ValueError(f"unknown perplexity backend {backend!r}; known: transformers, vllm")
+
+
+def score_responses(model_dir: str | Path | None, responses: pd.DataFrame, problems: pd.DataFrame, template: str,
                     scored_model: str, response_model: str, backend: str = "transformers", batch_size: int = 8,
                     max_batch_tokens: int | None = 16384, device: str | None = None, dtype: str = "auto",
                     engine_kwargs: dict | None = None, labels: dict[str, str] | None = None,
-                    strip_questions: bool = True) -> pd.DataFrame:
+                    strip_questions: bool = True, scorer: TextScorer | None = None) -> pd.DataFrame:
     """Perplexity of the model in `model_dir` on `responses` (problem_id, sample_index, text; e.g. from
     select_responses) to the `problems` (canonical benchmark table: problem_id, question).
 
     template, strip_questions: the prompt the responses were sampled with (render_problem_prompts). Returns PERPLEXITY_COLUMNS rows in
     the order of `responses` (those too long for the model's context: status "too_long", not scored);
-    `labels` (e.g. {"benchmark": …}) are prepended as constant columns.
+    `labels` (e.g. {"benchmark": …}) are prepended as constant columns. `scorer`: a model loaded by
+    load_text_scorer, used (and left open) instead of loading the one in `model_dir`.
     """
     table = problems.astype({"problem_id": str})
     ids = responses["problem_id"].astype(str)
@@ -208,29 +238,25 @@ def score_responses(model_dir: str | Path, responses: pd.DataFrame, problems: pd
     if unknown:
         raise ValueError(f"{len(unknown)} responses' problems are not in the problem table, e.g. {unknown[:3]}")
     texts = responses["text"].fillna("").astype(str).tolist()
-    if backend == "transformers":
-        model, tokenizer = load_transformers_scorer(model_dir, device, dtype)
-        context = getattr(model.config, "max_position_embeddings", None)
-    elif backend == "vllm":
-        llm = load_vllm_scorer(model_dir, **(engine_kwargs or {}))
-        tokenizer = llm.get_tokenizer()
-        context = int(llm.llm_engine.model_config.max_model_len)
-    else:
-        raise ValueError(f"unknown perplexity backend {backend!r}; known: transformers, vllm")
+    own = scorer is None
+    if own:
+        scorer = load_text_scorer(model_dir, backend, device, dtype, engine_kwargs)
+    tokenizer, context = scorer.tokenizer, scorer.context
     asked = table[table["problem_id"].isin(set(ids))].reset_index(drop=True)
     by_id = dict(zip(asked["problem_id"], render_problem_prompts(template, asked, tokenizer, strip_questions)))
     prompts = [by_id[p] for p in ids]
     lengths = [tuple(map(len, encode_prompt_response(tokenizer, p, r))) for p, r in zip(prompts, texts)]
     response_tokens = [n for _, n in lengths]
-    reserve = 1 if backend == "vllm" else 0  # vLLM generates one token after the scored prompt
+    reserve = 1 if scorer.backend == "vllm" else 0  # vLLM generates one token after the scored prompt
     fits = [context is None or m + n + reserve <= context for m, n in lengths]
     todo = [i for i, ok in enumerate(fits) if ok]
-    if backend == "transformers":
-        scored = response_logprobs_transformers(model, tokenizer, [prompts[i] for i in todo], [texts[i] for i in todo],
-                                                batch_size, max_batch_tokens)
+    if scorer.backend == "transformers":
+        scored = response_logprobs_transformers(scorer.model, tokenizer, [prompts[i] for i in todo],
+                                                [texts[i] for i in todo], batch_size, max_batch_tokens)
     else:
-        scored = response_logprobs_vllm(llm, [prompts[i] for i in todo], [texts[i] for i in todo], tokenizer)
-        shutdown_engine(llm)
+        scored = response_logprobs_vllm(scorer.llm, [prompts[i] for i in todo], [texts[i] for i in todo], tokenizer)
+    if own:
+        scorer.close()
     return perplexity_table(responses, ids, scored_model, response_model, fits, dict(zip(todo, scored)),
                             response_tokens, labels)
 

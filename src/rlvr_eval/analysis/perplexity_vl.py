@@ -23,19 +23,21 @@ from rlvr_eval.analysis.perplexity import perplexity_table
 
 def score_responses_vl(model_dir: str | Path, responses: pd.DataFrame, problems: pd.DataFrame, template: str,
                        scored_model: str, response_model: str, backend: str = "transformers",
-                       engine_kwargs: dict | None = None, labels: dict[str, str] | None = None) -> pd.DataFrame:
+                       engine_kwargs: dict | None = None, labels: dict[str, str] | None = None,
+                       scorer=None) -> pd.DataFrame:
     """As rlvr_eval.analysis.perplexity.score_responses, for a problem table with images.
 
     engine_kwargs: the scoring model's backend options (pixel limits, max_model_len; vLLM's engine options).
+    scorer: a backend loaded by load_vl_scorer, used (and left open) instead of loading the one in `model_dir`.
     """
     table = problems.astype({"problem_id": str}).set_index("problem_id", drop=False)
     ids = responses["problem_id"].astype(str)
     unknown = sorted(set(ids) - set(table.index))
     if unknown:
         raise ValueError(f"{len(unknown)} responses' problems are not in the problem table, e.g. {unknown[:3]}")
-    from rlvr_eval.sampling.backends import load_backend
-
-    scorer = load_backend(backend, str(model_dir), **(engine_kwargs or {}))
+    own = scorer is None
+    if own:
+        scorer = load_vl_scorer(model_dir, backend, engine_kwargs)
     prompts = render_problem_prompts(template, table.loc[ids.tolist()].reset_index(drop=True), scorer.tokenizer)
     texts = responses["text"].fillna("").astype(str).tolist()
     response_ids = [list(scorer.tokenizer(t, add_special_tokens=False)["input_ids"]) if t else [] for t in texts]
@@ -51,9 +53,17 @@ def score_responses_vl(model_dir: str | Path, responses: pd.DataFrame, problems:
     else:
         scored.update(zip(todo, _logprobs_vllm(scorer, [prompts[i] for i in todo], [response_ids[i] for i in todo],
                                                [prompt_lengths[i] for i in todo])))
-    scorer.close()
+    if own:
+        scorer.close()
     return perplexity_table(responses, ids, scored_model, response_model, fits, scored,
                             [len(r) for r in response_ids], labels)
+
+
+def load_vl_scorer(model_dir: str | Path, backend: str = "transformers", engine_kwargs: dict | None = None):
+    """The vision-language model in `model_dir` as a sampling backend (its tokenizer, image processor, context)."""
+    from rlvr_eval.sampling.backends import load_backend
+
+    return load_backend(backend, str(model_dir), **(engine_kwargs or {}))
 
 
 def _logprobs_transformers(scorer, prompt, response_ids: list[int]) -> np.ndarray:

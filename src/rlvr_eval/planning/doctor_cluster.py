@@ -49,9 +49,12 @@ def planned_jobs(grid, profile: Profile) -> list[Job]:
         runtime = max(sample_job(grid, m, b).runtime for b in grid.benchmarks_of(m))
         jobs.append(Job("sample", m, r["gpu"], runtime,
                         _sampling_key(resources, m, "max_runtime" if estimated else "runtime"), _gpu_key(resources, m)))
-    scorers = {s for p in grid.pairs for s in grid.perplexity_scorers(p["name"])} if grid.perplexity_enabled() else set()
-    for m in sorted(scorers):
-        r = resources.perplexity(m)
+    largest_group: dict[str, int] = {}  # a scoring model's longest job: its group with the most response sets
+    for sets in grid.perplexity_groups.values():
+        m = sets[0]["scored_model"]
+        largest_group[m] = max(largest_group.get(m, 0), len(sets))
+    for m in sorted(largest_group):
+        r = resources.perplexity(m, largest_group[m])
         jobs.append(Job("perplexity", m, r["gpu"], r["runtime"], "resources.perplexity.runtime", _gpu_key(resources, m)))
     for rule, stage in CPU_RULES.items():
         if stage != "build_tiny_model" or grid.models_of_kind("tiny") or grid.models_of_kind("rlvr"):

@@ -23,6 +23,9 @@ from rlvr_eval.sampling.shards import shard_sizes
 from rlvr_eval.verify.graders import GRADER_VERSIONS
 from rlvr_eval.data.visual import VISUAL_BENCHMARKS
 
+# analysis.perplexity.group_by -> how many of (scorer, benchmark, response model) name a perplexity job's group
+PERPLEXITY_GROUP_DEPTH = {"scorer": 1, "scorer_benchmark": 2, "response_set": 3}
+
 
 @dataclass(frozen=True)
 class Grid(FigurePlan):
@@ -351,6 +354,33 @@ class Grid(FigurePlan):
 
     def perplexity_enabled(self) -> bool:
         return self.analysis.get("perplexity", {}).get("enabled", True)
+
+    @cached_property
+    def perplexity_groups(self) -> dict[str, list[dict]]:
+        """group -> its response sets ({benchmark, scored_model, response_model, output}), the work of one perplexity
+        job, which starts the scoring engine once (analysis.perplexity.group_by: `scorer`, one job per scoring model;
+        `scorer_benchmark`; `response_set`, one job per set). A group is named by its scorer, then (finer grouping)
+        benchmark and response model: `tiny-base`, `tiny-base/gsm8k`, `tiny-base/gsm8k/tiny-rl`."""
+        depth = PERPLEXITY_GROUP_DEPTH[self.perplexity_group_by()]
+        groups: dict[str, list[dict]] = {}
+        files = dict.fromkeys(f for p in self.pairs for f in self.perplexity_files(p["name"]))
+        for f in sorted(files):
+            benchmark, scorer, responses = f.removeprefix("results/analysis/perplexity/").removesuffix(".parquet").split("/")
+            name = "/".join([scorer, benchmark, responses][:depth])
+            groups.setdefault(name, []).append(
+                {"benchmark": benchmark, "scored_model": scorer, "response_model": responses, "output": f})
+        return groups
+
+    def perplexity_group_by(self) -> str:
+        return self.analysis.get("perplexity", {}).get("group_by", "scorer")
+
+    def perplexity_group_of(self, benchmark: str, scorer: str, responses: str) -> str:
+        """The group whose job scores this response set."""
+        return "/".join([scorer, benchmark, responses][:PERPLEXITY_GROUP_DEPTH[self.perplexity_group_by()]])
+
+    def perplexity_group_file(self, group: str) -> str:
+        """The group job's output: which archived table each of its sets is (rlvr_eval.analysis.perplexity_groups)."""
+        return f"results/analysis/perplexity/_groups/{group}.json"
 
     def graders_used(self, benchmark: str) -> list[str]:
         """The primary grader of the benchmark, then the compared ones (answer graders: not for code)."""

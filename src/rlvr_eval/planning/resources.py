@@ -15,7 +15,7 @@ which the SLURM executor turns into `--gpus`, `--cpus-per-gpu`, `--mem` and `-t`
         expected_length: 0.5    # share of max_new_tokens an average response takes
         gpu_mem_gb: null        # memory of one GPU, for `rlvr-eval doctor` (null: not checked)
         models: {dapo-qwen-32b: {runtime: 2880}}   # per-model overrides of the keys above (and throughput)
-      perplexity: {runtime: 120}                  # scoring jobs: GPUs and memory as the scoring model samples
+      perplexity: {runtime: 120}                  # scoring jobs, per response set: GPUs and memory as the model samples
       throughput_tokens_per_s: {7B: 1500}         # generated tokens per second of one sampling job, by size
       model_shapes: {7B: {params_b: 7.62, layers: 28, kv_heads: 4, head_dim: 128, context: 131072}}
       build_tiny_model: {mem_mb: 4000, runtime: 60}
@@ -176,10 +176,14 @@ class JobResources:
         # nodes=1: tensor-parallel ranks share one engine, which cannot span nodes (sbatch --nodes=1)
         return {"gpu": gpus, "cpus_per_gpu": s["cpus_per_gpu"], "mem_mb": mem, "runtime": runtime, "nodes": 1}
 
-    def perplexity(self, model: str) -> dict:
-        """A scoring job of `model`: its sampling job's GPUs and memory, with the short perplexity runtime (a few
-        hundred responses scored, no generation)."""
-        return {**self.sampling(model), "runtime": self.settings["perplexity"]["runtime"]}
+    def perplexity(self, model: str, response_sets: int = 1) -> dict:
+        """A scoring job of `model` over `response_sets` sets (analysis.perplexity.group_by): its sampling job's GPUs
+        and memory (one set in memory at a time), resources.perplexity.runtime per set (a few hundred responses
+        scored, no generation), at most the model's max_runtime: a job cut short resumes from its finished sets."""
+        s = self.settings["sampling"]
+        cap = self.settings["sampling"]["models"].get(model, {}).get("max_runtime", s["max_runtime"])
+        runtime = self.settings["perplexity"]["runtime"] * response_sets
+        return {**self.sampling(model), "runtime": min(runtime, max(cap, self.settings["perplexity"]["runtime"]))}
 
     def cpu(self, stage: str) -> dict:
         """mem_mb and runtime of a CPU job: stage is one of CPU_STAGES."""

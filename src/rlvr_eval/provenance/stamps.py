@@ -89,6 +89,7 @@ STAGE_SCRIPTS: dict[str, tuple[str, ...]] = {
     "coverage": ("coverage.py",),
     "bootstrap": ("bootstrap_passk.py",),
     "perplexity": ("perplexity.py",),
+    "perplexity_set": ("perplexity_set.py",),
     "accuracy_hist": ("accuracy_hist.py",),
     "analysis_figures": ("analysis_figures.py",),
     "delta_se": ("delta_se.py",),

@@ -12,10 +12,12 @@ def test_paper_grid_plans_every_job(tmp_path):
     workdir = copy_workflow(tmp_path)
     rules = planned_rules(workdir, configfile="config.yaml")
     # Math: 14 model entries, 13 staged from the hub, one (DAPO's prompt on Qwen2.5-32B) a variant of another's
+    # weights; the paper's temperature figures (16, 17) and guessing filter (12): six variants of the 7B pair's
     # weights; code: the CodeR1 and DeepCoder pairs (4 models); visual: Qwen2.5-VL-7B-Instruct (its RL model, a
-    # placeholder, is left out with its pair: `enabled: false`); each model only on its own benchmarks
+    # placeholder, is left out with its pair: `enabled: false`, as is o1's responses file); each model only on its
+    # own benchmarks
     assert rules["prepare_benchmark"] == 6 + 3 + 2
-    assert rules["stage_model"] == 13 + 4 + 1 and rules["variant_model"] == 1
+    assert rules["stage_model"] == 13 + 4 + 1 and rules["variant_model"] == 1 + 6
     # Shards sized to fit a day (sampling.fit_shard_size, tests/test_shard_time.py): shards per model on GSM8K,
     # MATH500, Minerva, OlympiadBench (n=128; the Llama pair: OlympiadBench at n=1024), AIME24 and AMC23 (n=1024),
     # e.g. the Qwen2.5-7B pair's GSM8K in 16 shards of 8 samples, its AIME24 in 16 shards of 64
@@ -24,26 +26,31 @@ def test_paper_grid_plans_every_job(tmp_path):
                    "qwen2.5-math-7b trio": [4, 2, 2, 2, 16, 16], "r1-distill-7b": [32, 8, 4, 16, 16, 16]}
     models = {"qwen2.5-7b pair": 2, "qwen2.5-14b pair": 2, "the four 32B models": 4, "llama pair": 2,
               "qwen2.5-math-7b trio": 3, "r1-distill-7b": 1}
-    math_samples = sum(models[k] * sum(v) for k, v in math_shards.items())
+    paper_math = sum(models[k] * sum(v) for k, v in math_shards.items())
+    # Fig. 16: the 7B pair at T = 1.0 and 1.2 on MATH500 and AIME24 (its shards: 8 and 16); Fig. 17: the RL model at
+    # the entropy-matched temperatures on all six; Fig. 12: the direct-answer variant on AIME24 (n = 128: 2 shards)
+    figures = 4 * (8 + 16) + sum(math_shards["qwen2.5-7b pair"]) + 2
+    math_samples = paper_math + figures
     # Code: CodeR1's pair on HumanEval+, MBPP+, LiveCodeBench (n=128: 2, 4, 4 shards), DeepCoder's pair on
     # LiveCodeBench (n=64 in 16 shards of 4: 32k-token responses). Visual: MathVision, MathVista (n=128: 2, 4 shards).
     code_samples = 2 * (2 + 4 + 4) + 2 * 16
-    assert math_samples == 1698 and rules["sample"] == math_samples + code_samples + 1 * (2 + 4)
+    assert paper_math == 1698 and rules["sample"] == math_samples + code_samples + 1 * (2 + 4)
     # math_verify and qwen_math (compare_graders), not on code; MathVista's own rule first on MathVista
     assert rules["verify"] == math_samples * 2 + 1 * 2 * 2 + 1 * 4 * 3
     assert rules["verify_code"] == code_samples and rules["code_expected_outputs"] == 2  # LiveCodeBench's tests carry outputs
-    assert rules["passk_metrics"] == 14 * 6 + 2 * 3 + 2 * 1 + 1 * 2
+    math_cells = 14 * 6 + 4 * 2 + 6 + 1  # (model, benchmark) cells of the math models
+    assert rules["passk_metrics"] == math_cells + 2 * 3 + 2 * 1 + 1 * 2
     assert rules["passk_table"] == 11 and rules["passk_figure"] == 1 and rules["delta_se"] == 1
-    assert rules["grader_agreement"] == 14 * 6 + 1 * 2  # answer graders compared on math and visual benchmarks
-    # 8 math pairs x 6 benchmarks, CodeR1 x 3, DeepCoder x 1
-    assert rules["coverage"] == rules["accuracy_hist"] == rules["bootstrap_passk"] == 48 + 3 + 1
-    assert rules["analysis_figures"] == 10
+    assert rules["grader_agreement"] == math_cells + 1 * 2  # answer graders compared on math and visual benchmarks
+    # 8 math pairs x 6 benchmarks, the two temperature pairs x 2, the entropy-matched pair x 6, CodeR1 x 3, DeepCoder x 1
+    assert rules["coverage"] == rules["accuracy_hist"] == rules["bootstrap_passk"] == 48 + 2 * 2 + 6 + 3 + 1
+    assert rules["analysis_figures"] == 13 and rules["guessable_filter"] == 1
     # perplexity: each pair's two models on both models' responses, one file per (benchmark, scorer, responses),
     # one job (one engine start) per scoring model (analysis.perplexity.group_by: scorer), 23 of them
     assert rules["perplexity_set"] == 230 and rules["perplexity"] == 23
     # the token NLL table, and the guessing check's review sheet of every model on each of its math and visual
     # benchmarks (answer-graded)
-    assert rules["token_nll"] == 1 and rules["review_sheet"] == 14 * 6 + 1 * 2
+    assert rules["token_nll"] == 1 and rules["review_sheet"] == math_cells + 1 * 2
 
 
 def test_demo_produces_passk_tables_and_figure(demo_run):

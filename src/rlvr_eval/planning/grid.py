@@ -391,6 +391,10 @@ class Grid:
         out += self.review_sheets()
         out += ["results/summary.json", "results/summary.md"]
         out += [f for m in self.series_models for f in self.checkpoint_series_files(m)]
+        if self.models_of_kind("rlvr"):
+            out += [f"results/training/{m}.csv" for m in self.models_of_kind("rlvr")]
+            out += [f"results/{d}/training_dynamics.{e}" for d, es in (("tables", ("csv", "md")), ("figures", ("png", "pdf")))
+                    for e in es]
         if len(self.compare_graders()) >= 2:
             for m in self.models:
                 for b in (b for b in self.benchmarks_of(m) if b not in CODE_BENCHMARKS):

@@ -95,6 +95,7 @@ STAGE_SCRIPTS: dict[str, tuple[str, ...]] = {
     "token_nll": ("token_nll.py",),
     "review": ("review_sheet.py",),
     "summary": ("summary.py",),
+    "training_dynamics": ("training_dynamics.py",),
 }
 
 _STAMP_RE = re.compile(r"^(?P<stage>[\w-]+)(?:\[(?P<args>[^\]]*)\])?:(?P<kind>manual|auto)-(?P<digest>\S+)$")

@@ -43,7 +43,7 @@ LOSS_TYPES = ("grpo", "dr_grpo", "dapo", "bnpo")  # GRPOConfig.loss_type values 
 SCALE_REWARDS = ("group", "batch", "none")
 # Algorithms of the paper (Table 2) that TRL 1.16 does not implement: asked for as `trainer`, a config error says so.
 NOT_IN_TRL = {
-    "ppo": "TRL 1.16 has no PPO trainer (it needs a value model; TRL dropped its PPOTrainer)",
+    "ppo": "TRL 1.16 has no PPO trainer (PPO also needs a value model)",
     "remax": "TRL 1.16 has no ReMax trainer (a greedy-decoding baseline)",
     "reinforce++": "TRL has no REINFORCE++ trainer; its advantage form is `trainer: grpo` with `scale_rewards: batch`",
     "dapo": "DAPO is a loss in TRL, not a trainer: `trainer: grpo` with `loss_type: dapo`",

@@ -11,6 +11,9 @@ import pandas as pd
 # What the table reports of each log column, over the first and the last `window` steps.
 MEASURES = {"reward": "reward", "completion_length": "length", "entropy": "entropy", "kl": "kl"}
 SETTINGS = ("trainer", "loss_type", "scale_rewards", "beta", "group_size", "steps")
+# What rule training_dynamics writes, for every config with an rlvr model.
+TRAINING_DYNAMICS_FILES = ["results/tables/training_dynamics.csv", "results/tables/training_dynamics.md",
+                           "results/figures/training_dynamics.png", "results/figures/training_dynamics.pdf"]
 
 
 def settings_of(manifest: dict) -> dict:

@@ -1,8 +1,7 @@
 """The job grid implied by a validated config: which files each stage produces and needs.
 
 The Snakemake rules call these functions (as input functions and targets), so the grid logic is
-importable and testable without Snakemake. Paths are relative to the workflow's working directory.
-"""
+importable and testable without Snakemake. Paths are relative to the workflow's working directory."""
 
 from __future__ import annotations
 
@@ -15,6 +14,7 @@ from rlvr_eval.planning.config import DEFAULT_COVERAGE_KS, checkpoint_model_name
 from rlvr_eval.planning.left_out import leave_out, note
 from rlvr_eval.planning.shard_time import ShardTimes
 from rlvr_eval.metrics.passk import default_ks
+from rlvr_eval.analysis.training_dynamics import TRAINING_DYNAMICS_FILES
 from rlvr_eval.sampling.prompts import is_visual, stop_strings, template_fingerprint
 from rlvr_eval.sampling.shards import shard_sizes
 from rlvr_eval.verify.graders import GRADER_VERSIONS
@@ -46,8 +46,7 @@ class Grid:
         return self.config["models"][name]
 
     def models_of_kind(self, kind: str) -> list[str]:
-        """kind: 'tiny' (built locally), 'path' (a local directory), 'hf_id' (staged from the hub) or 'variant_of'
-        (another model's weights)."""
+        """kind: the key that makes the model: 'tiny', 'path', 'hf_id', 'variant_of', 'rlvr', 'checkpoint', ..."""
         return [m for m, spec in self.config["models"].items() if kind in spec]
 
     def training_data(self, benchmark: str) -> str:
@@ -391,10 +390,7 @@ class Grid:
         out += self.review_sheets()
         out += ["results/summary.json", "results/summary.md"]
         out += [f for m in self.series_models for f in self.checkpoint_series_files(m)]
-        if self.models_of_kind("rlvr"):
-            out += [f"results/training/{m}.csv" for m in self.models_of_kind("rlvr")]
-            out += [f"results/{d}/training_dynamics.{e}" for d, es in (("tables", ("csv", "md")), ("figures", ("png", "pdf")))
-                    for e in es]
+        out += [f for f in TRAINING_DYNAMICS_FILES if self.models_of_kind("rlvr")]  # its inputs: every training log
         if len(self.compare_graders()) >= 2:
             for m in self.models:
                 for b in (b for b in self.benchmarks_of(m) if b not in CODE_BENCHMARKS):

@@ -10,7 +10,11 @@ CORES ?= 2
 BIN := $(VENV)/bin
 VLLM_BIN := $(VLLM_VENV)/bin
 
-.PHONY: install install-cluster install-vllm demo test test-main test-vllm paper-dry-run bench-scale clean-demo
+# The benchmark mirror (../shared/data/benchmarks) from its public sources at pinned commits, sha256-checked
+# (rlvr_eval.data.mirror_sources; LiveCodeBench is read from the hub instead). MIRROR_DIR=... to put it elsewhere.
+MIRROR_DIR ?= ../shared/data/benchmarks
+
+.PHONY: install install-cluster install-vllm data demo test test-main test-vllm paper-dry-run bench-scale clean-demo
 
 install: $(VENV)/.installed
 
@@ -50,6 +54,9 @@ $(VLLM_VENV)/.installed: pyproject.toml
 	$(VLLM_BIN)/python -c "import torch, transformers, vllm; assert not torch.version.cuda, torch.__version__"
 	touch $@
 
+data: install
+	$(BIN)/rlvr-eval data $(MIRROR_DIR)
+
 demo: install
 	$(BIN)/snakemake --configfile config/rl-demo.yaml --cores $(CORES)
 	$(BIN)/snakemake --configfile config/rl-demo.yaml --report results/report.html
@@ -58,6 +65,8 @@ demo: install
 # Both halves, so CI (.ci/run) exercises the vLLM backend; `make test-main` runs everything else without vLLM.
 test: test-main test-vllm
 
+# The review sheet's browser test needs Chromium and chromedriver (Debian: chromium chromium-driver); without them
+# it is skipped, or fails under RLVR_EVAL_REQUIRE_BROWSER=1 (.ci/run installs them and sets it).
 test-main: install
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -ra -m "not vllm"
 

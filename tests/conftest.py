@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 
 import pytest
 
@@ -47,6 +48,27 @@ def demo_run(tmp_path_factory, mirror):
     workdir = copy_workflow(tmp_path_factory.mktemp("demo"))
     snakemake(workdir)
     return workdir
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    """Headless Chromium under Selenium (tests/browser_helpers.py): skipped with the reason where Chromium, its
+    chromedriver or selenium is missing, failed instead under RLVR_EVAL_REQUIRE_BROWSER=1 (CI: .ci/run installs
+    Debian's chromium and chromium-driver; selenium is in the `test` extra)."""
+    from browser_helpers import HeadlessBrowser, chromium_path
+
+    chromium, chromedriver = chromium_path(), shutil.which("chromedriver")
+    missing = [what for what, found in (("chromium", chromium), ("chromedriver", chromedriver),
+                                        ("the Python package selenium", importlib.util.find_spec("selenium"))) if not found]
+    if missing:
+        reason = (f"no headless browser: {', '.join(missing)} not found (Debian: apt-get install chromium "
+                  f"chromium-driver; pip install -e '.[test]')")
+        if os.environ.get("RLVR_EVAL_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"RLVR_EVAL_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+        pytest.skip(reason)
+    browser = HeadlessBrowser(chromium, chromedriver, tmp_path_factory.mktemp("browser"))
+    yield browser
+    browser.quit()
 
 
 @pytest.fixture()

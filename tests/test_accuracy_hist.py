@@ -53,5 +53,5 @@ def test_accuracy_histogram_figure(tmp_path):
     base = counts([(10, 0), (10, 1), (10, 3), (20, 19), (10, 10)])
     rl = counts([(10, 0), (10, 0), (10, 10), (20, 20), (10, 9)])
     tables = [accuracy_histogram({"base": base, "rl": rl}, labels={"benchmark": b}) for b in ("math500", "aime24")]
-    paths = plot_accuracy_histograms(pd.concat(tables), tmp_path / "hist")
+    paths = plot_accuracy_histograms(pd.concat(tables), tmp_path / "hist", [{"name": "p", "base": "base", "rl": "rl"}])
     assert_figure_written(paths, tmp_path / "hist")

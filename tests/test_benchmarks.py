@@ -66,3 +66,12 @@ def test_a_subset_by_problem_ids(mirror):
         load_benchmark("aime24", mirror, problem_ids=["61", "9999"])
     with pytest.raises(BenchmarkError, match=r"ids \['61'\] are listed twice"):
         load_benchmark("aime24", mirror, problem_ids=["61", 61])
+
+
+def test_livecodebench_keeps_the_contest_window_it_is_given(mirror):
+    paper, provenance = load_benchmark("livecodebench", mirror)
+    assert len(paper) == 279 and provenance["source"]["window"] == ["2024-08", "2025-01"]  # the paper's Figs. 3, 11 left
+    wider = load_benchmark("livecodebench", mirror, window=["2023-05", "2025-01"])[0]  # its Fig. 11 right
+    assert len(wider) == 879 and set(paper["problem_id"]) < set(wider["problem_id"])
+    dates = [json.loads(m)["contest_date"][:7] for m in wider["metadata"]]
+    assert min(dates) == "2023-05" and max(dates) == "2025-01"

@@ -124,7 +124,7 @@ def test_passk_grid_figure_with_bands(tmp_path):
         rl = base.assign(c=rng.integers(0, 17, 40))
         tables.append(bootstrap_pair(base, rl, "base", "rl", ks=[1, 2, 4, 8, 16], num_resamples=200,
                                      labels={"benchmark": benchmark})["passk"])
-    paths = plot_passk_grid(pd.concat(tables), tmp_path / "passk")
+    paths = plot_passk_grid(pd.concat(tables), tmp_path / "passk", [{"name": "p", "base": "base", "rl": "rl"}])
     assert_figure_written(paths, tmp_path / "passk")
 
 

@@ -28,9 +28,9 @@ def test_each_model_is_evaluated_on_its_own_benchmarks_with_its_templates():
     assert grid.benchmarks_of("deepcoder-14b") == ["livecodebench"] and grid.n("deepcoder-14b", "livecodebench") == 64
     assert grid.pair_benchmarks("coder1-zero-7b") == ["humanevalplus", "mbppplus", "livecodebench"]
     assert "qwen2.5-7b" in grid.models_on("aime24") and "qwen2.5-7b" not in grid.models_on("mbppplus")
-    assert grid.template("coder1-zero-7b", "mbppplus") == "code-r1-evalplus"
-    assert grid.template("coder1-zero-7b", "livecodebench") == "code-r1-lcb"
-    assert grid.prompt_params("coder1-zero-7b", "livecodebench")["template"] == "code-r1-lcb"
+    assert grid.template("coder1-zero-7b", "mbppplus") == "evalplus-chat"
+    assert grid.template("coder1-zero-7b", "livecodebench") == "lcb-codeqwen"
+    assert grid.prompt_params("coder1-zero-7b", "livecodebench")["template"] == "lcb-codeqwen"
 
 
 def test_the_scoring_engine_leaves_room_for_full_vocabulary_prompt_logprobs():
@@ -69,11 +69,11 @@ def test_engine_seeding_is_a_param_of_vllm_sampling_jobs_only_when_chosen():
     (lambda c: c["models"]["qwen2.5-7b"].update(prompt_template="qwen-boxd"), "unknown template 'qwen-boxd'"),
     (lambda c: c["models"]["simplerl-zoo-qwen2.5-7b"].update(prompt_template="dapo"), "must share a prompt template"),
     (lambda c: c["models"]["qwen2.5-7b"].update(benchmarks=["gsm9k"]), "models.qwen2.5-7b.benchmarks: 'gsm9k' is not in"),
-    (lambda c: c["models"]["coder1-zero-7b"].update(prompt_template_by_benchmark={"livecodebench": "code-r1-evalplus"}),
-     "got 'code-r1-lcb' and 'code-r1-evalplus' on livecodebench"),
+    (lambda c: c["models"]["coder1-zero-7b"].update(prompt_template_by_benchmark={"livecodebench": "code-r1-lcb"}),
+     "got 'lcb-codeqwen' and 'code-r1-lcb' on livecodebench"),
     (lambda c: c["models"]["deepcoder-14b"].update(prompt_template_by_benchmark={"mbppplus": "r1-code"}),
      "models.deepcoder-14b.prompt_template_by_benchmark.mbppplus: 'mbppplus' is not a benchmark this model is"),
-    (lambda c: c["models"]["deepcoder-14b"].update(benchmarks=["mbppplus"]), "pairs[9] (deepcoder-14b): its models share no benchmark"),
+    (lambda c: c["models"]["deepcoder-14b"].update(benchmarks=["mbppplus"]), "pairs[12] (deepcoder-14b): its models share no benchmark"),
     (lambda c: c["benchmarks"].update(gsm9k={"n": 4}), "benchmarks.gsm9k: unknown benchmark"),
     (lambda c: c["verification"].update(grader="exact"), "verification.grader: unknown grader 'exact'"),
     (lambda c: c["models"]["qwen2.5-7b"].update(path="/models/q"),
@@ -90,6 +90,12 @@ def test_engine_seeding_is_a_param_of_vllm_sampling_jobs_only_when_chosen():
     (lambda c: c["models"]["qwen2.5-7b"].update(sampling_by_benchmark={"aime25": {"temperature": 1.0}}),
      "models.qwen2.5-7b.sampling_by_benchmark.aime25: 'aime25' is not in benchmarks"),
     (lambda c: c["benchmarks"]["aime24"].update(sampling={"temprature": 1.0}), "unknown key 'temprature' in benchmarks.aime24.sampling"),
+    (lambda c: c["benchmarks"]["gsm8k"].update(window=["2024-08", "2025-01"]), "benchmarks.gsm8k.window: only for livecodebench"),
+    (lambda c: c["benchmarks"]["livecodebench"].update(window=["2024-8", "2025-01"]), "benchmarks.livecodebench.window.0: '2024-8' does not match"),
+    (lambda c: c["analysis"]["guessable_filter"].update(pairs=["simplerl-7b"]),
+     "analysis.guessable_filter.pairs: unknown pair 'simplerl-7b'"),
+    (lambda c: c["analysis"]["guessable_filter"].update(benchmarks=["math500"]),
+     "analysis.guessable_filter.benchmarks: 'math500' is not a benchmark of model 'qwen2.5-7b-direct'"),
 ])
 def test_bad_config_gives_one_line_error_naming_the_key(mutate, message):
     config = paper_config()
@@ -192,7 +198,7 @@ def test_snakemake_stops_on_a_misspelt_key_before_any_job(tmp_path):
     assert proc.returncode != 0
     lines = [l for l in proc.stderr.splitlines() if "Config error" in l]
     assert lines == ["Config error: unknown key 'temprature' in sampling (allowed: backend, checkpoint_samples, fit_shard_size, lock, max_new_tokens, "
-                     "seed, seeding, shard_size, temperature, top_p)"], proc.stderr
+                     "seed, seeding, shard_size, stop_strings, strip_questions, temperature, top_p)"], proc.stderr
     assert not (workdir / "results").exists()
 
 
@@ -220,7 +226,7 @@ def test_config_yaml_leaves_the_placeholder_out_and_refuses_it_when_enabled():
     grid = Grid(load_config(REPO / "config.yaml"))
     assert "qwen2.5-vl-7b-rl" not in grid.models and "qwen2.5-vl-7b-instruct" in grid.models
     assert "easyr1-vl-7b" not in [p["name"] for p in grid.pairs]
-    assert grid.left_out_note() == ("Left out of this run: qwen2.5-vl-7b-rl (enabled: false); "
+    assert grid.left_out_note() == ("Left out of this run: openai-o1 (enabled: false); qwen2.5-vl-7b-rl (enabled: false); "
                                     "pair easyr1-vl-7b (its rl model qwen2.5-vl-7b-rl is left out).")
     check_placeholders(grid)
     raw = yaml.safe_load((REPO / "config.yaml").read_text())
@@ -250,3 +256,17 @@ def test_delta_se_is_taken_at_the_papers_k_or_at_n_where_fewer_were_sampled():
     ks = {(e["pair"], e["benchmark"]): e["k"] for e in grid.delta_se_entries()}
     assert ks[("simplerl-zoo-7b", "aime24")] == 256  # n = 1024
     assert ks[("simplerl-zoo-7b", "gsm8k")] == 128  # n = 128 < 256
+
+
+def test_config_yaml_plans_the_temperature_entropy_and_guessable_figures():
+    from rlvr_eval.planning.grid import Grid
+
+    grid = Grid(load_config(REPO / "config.yaml"))
+    temperature = {m: {b: grid.sampling_params(m, b).temperature for b in grid.benchmarks_of(m)}
+                   for m in ("qwen2.5-7b-t1.2", "simplerl-zoo-qwen2.5-7b-t1.0", "simplerl-zoo-qwen2.5-7b-entropy-matched")}
+    assert temperature["qwen2.5-7b-t1.2"] == {"math500": 1.2, "aime24": 1.2}  # Fig. 16
+    assert temperature["simplerl-zoo-qwen2.5-7b-t1.0"] == {"math500": 1.0, "aime24": 1.0}
+    assert temperature["simplerl-zoo-qwen2.5-7b-entropy-matched"] == {  # Fig. 17, the paper's matched temperatures
+        "gsm8k": 1.0, "math500": 0.85, "minerva_math": 0.85, "olympiadbench": 1.0, "aime24": 1.5, "amc23": 0.9}
+    assert {grid.weights_model(m) for m in temperature} == {"qwen2.5-7b", "simplerl-zoo-qwen2.5-7b"}
+    assert "results/analysis/guessable/simplerl-zoo-7b/aime24.csv" in grid.targets()  # Fig. 12

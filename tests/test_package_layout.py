@@ -20,7 +20,7 @@ SINGLE_FILE_PROGRAMS = {"rlvr_eval.code.sandbox_stub": 420}
 RULE_FILE_PACKAGES = {"data.smk": {"data"}, "models.smk": {"models"}, "sampling.smk": {"sampling"},
                       "verification.smk": {"verify"}, "code.smk": {"code"}, "metrics.smk": {"metrics", "plots"},
                       "grading.smk": {"analysis"}, "analysis.smk": {"analysis", "plots"},
-                      "checkpoints.smk": {"metrics"}}
+                      "checkpoints.smk": {"metrics", "plots"}}
 
 
 def module_name(path: Path) -> str:

@@ -45,6 +45,8 @@ def features_config(responses_file: str, checkpoint_dirs: list[str]) -> dict:
     config["analysis"]["perplexity"].update(problems=2, responses_per_problem=2, scored_by=["base", "rl"])
     config["analysis"]["review"] = {"enabled": True, "max_solve_rate": 1.0, "responses_per_problem": 2,
                                     "models": ["elsewhere"]}
+    config["analysis"]["guessable_filter"] = {"direct_model": "tiny-base-direct", "max_rate": 0.5,
+                                              "pairs": ["tiny-zero"], "benchmarks": ["gsm8k"]}
     return config
 
 
@@ -149,3 +151,16 @@ def test_the_guessing_check_direct_answers_a_subset_by_id_and_the_review_sheet(r
     # the imported model is right on problems 0 and 1 (4 of 4): with max_solve_rate 1 both are shown, 2 responses each
     assert page.count("solved in 4 of 4 samples") == 2 and page.count("class='response'") == 4
     assert sorted(p.name for p in (run / "results/review").iterdir()) == ["elsewhere"]  # analysis.review.models
+
+
+def test_the_guessable_filter_drops_the_problems_answered_directly_now_and_then(run):
+    direct = read_parquet(run / "results/metrics/tiny-base-direct/gsm8k/math_verify/per_problem.parquet")
+    rate = dict(zip(direct["problem_id"], direct["c"] / direct["n"]))
+    detail = json.loads((run / "results/analysis/guessable/tiny-zero/gsm8k.json").read_text())
+    assert detail["direct_model"] == "tiny-base-direct" and detail["direct_solve_rate"] == rate
+    assert detail["removed"] == sorted(pid for pid, r in rate.items() if 0 < r < 0.5)
+    table = pd.read_csv(run / "results/analysis/guessable/tiny-zero/gsm8k.csv")
+    base = read_parquet(run / "results/metrics/tiny-base/gsm8k/math_verify/per_problem.parquet")
+    kept = base[base["problem_id"].isin(detail["kept"])]
+    assert table["k"].tolist() == [1, 2, 4] and (table["kept"] == len(detail["kept"])).all()
+    assert table["base_pass@k"].tolist() == pytest.approx([kept[f"pass@{k}"].mean() for k in (1, 2, 4)])

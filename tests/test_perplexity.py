@@ -158,5 +158,5 @@ def test_perplexity_box_figure(tmp_path):
             for p in range(5) for model, centre in (("rl", 1.2), ("base", 1.4)) for i in range(8)
             for ppl in [centre + rng.gamma(2, 0.05)]]
     rows.append({**rows[0], "sample_index": 99, "num_tokens": 0, "mean_logprob": np.nan, "perplexity": np.nan})
-    paths = plot_perplexity_boxes(pd.DataFrame(rows), tmp_path / "ppl")
+    paths = plot_perplexity_boxes(pd.DataFrame(rows), tmp_path / "ppl", [{"name": "p", "base": "base", "rl": "rl"}])
     assert_figure_written(paths, tmp_path / "ppl")

@@ -53,7 +53,8 @@ def test_sample_file_schema_and_metadata(backend, problems, tmp_path):
     assert (df["max_tokens"] == PARAMS.max_new_tokens).all()  # short prompts: nothing capped
     meta = read_parquet_metadata(out)
     assert meta["spec"]["seed"] == 7 and meta["params"]["temperature"] == 0.6
-    assert meta["params"]["stop"] == ["<|im_end|>", "<|endoftext|>"]  # the template's stop strings
+    # the template's stop strings, with those the paper's code adds for its qwen templates (sampling.stop_strings)
+    assert meta["params"]["stop"] == ["<|im_end|>", "<|endoftext|>", "</s>", "assistant", "user", "_end", "_start"]
     assert meta["backend"]["backend"] == "transformers" and meta["template"] == "qwen-boxed"
     assert meta["problems_per_checkpoint"] == 2 and meta["capped_samples"] == 0 == meta["prompt_too_long_samples"]
     assert not out.with_name(out.name + ".partial").exists()

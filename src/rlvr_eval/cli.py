@@ -1,5 +1,6 @@
 """The `rlvr-eval` command: `rlvr-eval audit [PATH ...]`, `rlvr-eval logic`, `rlvr-eval doctor`,
-`rlvr-eval export MODEL BENCHMARK`."""
+`rlvr-eval export MODEL BENCHMARK`, `rlvr-eval data [MIRROR_DIR]`, `rlvr-eval import FILE`,
+`rlvr-eval run --model M --benchmarks B --n N`."""
 
 from __future__ import annotations
 
@@ -72,6 +73,78 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data(args: argparse.Namespace) -> int:
+    from rlvr_eval.data.benchmarks import BenchmarkError
+    from rlvr_eval.data.mirror_sources import fetch_mirror
+
+    try:
+        fetch_mirror(args.mirror_dir, args.benchmarks or None, images=args.images)
+    except (BenchmarkError, OSError) as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    import yaml
+
+    from rlvr_eval.planning.imported import ImportedConfigError, append_model, entry_yaml, import_entry, model_name_of
+
+    workdir = Path(args.directory).resolve()
+    path = Path(args.file).resolve()
+    # the config's paths are read from the workflow's working directory
+    shown = os.path.relpath(path, workdir) if path.is_relative_to(workdir) else str(path)
+    try:
+        known, known_from = None, "rlvr_eval"
+        if args.config:
+            known = list((yaml.safe_load(Path(args.config).read_text()) or {}).get("benchmarks") or {})
+            known_from = args.config
+        entry, found = import_entry(str(path), args.benchmark, known, known_from)
+        entry["responses"] = {b: shown for b in entry["responses"]} if isinstance(entry["responses"], dict) else shown
+        name = args.name or model_name_of(path)
+        if args.config:
+            append_model(args.config, name, entry)
+    except (ImportedConfigError, OSError, yaml.YAMLError) as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return 1
+    summary = ", ".join(f"{b} (n = {n})" for b, n in found.items())
+    if args.config:
+        print(f"models.{name} added to {args.config}: responses on {summary}", file=sys.stderr)
+    else:
+        print(entry_yaml(name, entry), end="")
+        print(f"responses on {summary}; add the entry under `models:`", file=sys.stderr)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    import subprocess
+
+    import yaml
+
+    from rlvr_eval.planning.config import ConfigError
+    from rlvr_eval.planning.one_model import model_name, run_config
+
+    workdir = Path(args.directory)
+    try:
+        default = yaml.safe_load((workdir / args.default_config).read_text())
+        config, _ = run_config(default, args.model, [b for b in args.benchmarks.split(",") if b], args.n,
+                               args.pair_with, args.template, args.backend, args.limit, args.max_new_tokens)
+    except (ConfigError, OSError, yaml.YAMLError) as e:
+        print(f"Config error: {e}", file=sys.stderr)
+        return 1
+    out = Path(args.config_out) if args.config_out else Path("config") / "run" / f"{model_name(args.model)}.yaml"
+    (workdir / out).parent.mkdir(parents=True, exist_ok=True)
+    (workdir / out).write_text(yaml.safe_dump(config, sort_keys=False))
+    print(f"wrote {workdir / out}", file=sys.stderr)
+    snakemake = Path(sys.executable).with_name("snakemake")  # this Python's, as the jobs' environment
+    command = [str(snakemake)] if snakemake.is_file() else [sys.executable, "-m", "snakemake"]
+    command += ["--configfile", str(out)]
+    command += ["--profile", args.profile] if args.profile else ["--cores", str(args.cores)]
+    command += ["--dry-run"] if args.dry_run else []
+    print(" ".join(command), file=sys.stderr)
+    return subprocess.run(command, cwd=workdir).returncode
+
+
 def build_parser() -> argparse.ArgumentParser:
     from importlib.metadata import version
 
@@ -140,6 +213,53 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", default="-", help="the file to write (default: standard output)")
     export.add_argument("-d", "--directory", default=".", help="the workflow's working directory (default: .)")
     export.set_defaults(func=_export)
+
+    data = sub.add_parser(
+        "data", help="fetch the benchmark mirror's files from their public sources at pinned commits",
+        description="Download each benchmark file of the mirror from its public source (GitHub at a pinned commit, "
+                    "evalplus's release), check its sha256 against the paper's file and write it atomically; files "
+                    "already there with the right hash are kept. LiveCodeBench and MathVista's images are not "
+                    "covered (rlvr_eval.data.mirror_sources).")
+    data.add_argument("mirror_dir", nargs="?", default="../shared/data/benchmarks",
+                      help="the mirror to fill (benchmark_source.mirror_dir; default: ../shared/data/benchmarks)")
+    data.add_argument("--benchmarks", nargs="+", metavar="NAME", help="only these (default: every one with a source)")
+    data.add_argument("--images", action="store_true", help="also MATH-V's 304 testmini images")
+    data.set_defaults(func=_data)
+    importing = sub.add_parser(
+        "import", help="add a model whose responses were generated elsewhere to a config (or print its entry)",
+        description="Reads the benchmarks and n of a responses file (`rlvr-eval export`'s output, or any format of "
+                    "docs/configuration.md, 'Responses generated elsewhere') and writes the minimal model entry, "
+                    "`responses: FILE`, at the top of the config's models (or prints it). A benchmark the config "
+                    "(or, without --config, the package) does not know is refused.")
+    importing.add_argument("file", metavar="FILE", help="JSONL or Parquet responses")
+    importing.add_argument("--name", help="the model's name (default: the file's name without extension)")
+    importing.add_argument("--config", help="the config file to add the model to (default: print the entry)")
+    importing.add_argument("--benchmark", help="the benchmark of a file whose rows name none (or the one to take)")
+    importing.add_argument("-d", "--directory", default=".",
+                           help="the workflow's working directory, which the entry's path is relative to (default: .)")
+    importing.set_defaults(func=_import)
+
+    run = sub.add_parser(
+        "run", help="evaluate one model (or a pair) on some benchmarks: writes its config and runs Snakemake",
+        description="Writes a config (default config/run/<model>.yaml) with the default config's benchmark, "
+                    "sampling, verification and resource settings and this model (a hub id or a local directory), "
+                    "validates it and runs this Python's Snakemake with it.")
+    run.add_argument("--model", required=True, metavar="HF_ID_OR_PATH")
+    run.add_argument("--benchmarks", required=True, help="comma-separated, e.g. gsm8k,math500")
+    run.add_argument("--n", type=int, required=True, help="samples per problem")
+    run.add_argument("--pair-with", metavar="HF_ID_OR_PATH", help="its base model: the pair's analyses run too")
+    run.add_argument("--template", default="qwen-boxed", help="the prompt template (default: qwen-boxed)")
+    run.add_argument("--backend", choices=["vllm", "transformers"], help="default: the default config's")
+    run.add_argument("--limit", type=int, help="only the first LIMIT problems of each benchmark")
+    run.add_argument("--max-new-tokens", type=int, help="default: the default config's")
+    where = run.add_mutually_exclusive_group()
+    where.add_argument("--cores", type=int, default=1, help="run locally on this many cores (default: 1)")
+    where.add_argument("--profile", help="a Snakemake profile, e.g. slurm")
+    run.add_argument("--dry-run", action="store_true", help="write the config and show the plan, run nothing")
+    run.add_argument("--config-out", metavar="PATH", help="where to write the config, relative to -d")
+    run.add_argument("--default-config", default="config.yaml", help="relative to -d (default: config.yaml)")
+    run.add_argument("-d", "--directory", default=".", help="the workflow's working directory (default: .)")
+    run.set_defaults(func=_run)
     return parser
 
 

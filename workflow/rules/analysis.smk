@@ -77,6 +77,30 @@ rule bootstrap_passk:
         "../scripts/bootstrap_passk.py"
 
 
+rule guessable_filter:
+    input:
+        base=pair_metrics("base"),
+        rl=pair_metrics("rl"),
+        direct=lambda w: GRID.metrics_file(guessable_filter(GRID)["direct_model"], w.benchmark),
+    output:
+        table="results/analysis/guessable/{pair}/{benchmark}.csv",
+        ids="results/analysis/guessable/{pair}/{benchmark}.json",
+    params:
+        **pair_params(),
+        direct_model=lambda w: guessable_filter(GRID)["direct_model"],
+        max_rate=lambda w: guessable_filter(GRID)["max_rate"],
+        logic=logic_version("guessable_filter"),
+    resources:
+        mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
+        runtime=RESOURCES.cpu("metrics")["runtime"],
+    conda:
+        "../../envs/cpu.yaml"
+    log:
+        "logs/analysis/guessable/{pair}/{benchmark}.log",
+    script:
+        "../scripts/guessable_filter.py"
+
+
 rule delta_se:
     input:
         lambda w: [f for e in GRID.delta_se_entries() for f in (e["base_file"], e["rl_file"])],
@@ -154,14 +178,16 @@ rule review_sheet:
         verdicts=lambda w: GRID.verdict_files(w.model, w.benchmark, GRID.grader(w.benchmark)),
         metrics=lambda w: GRID.metrics_file(w.model, w.benchmark),
     output:
-        report(
+        sheet=report(
             "results/review/{model}/{benchmark}.html",
             category="guessing check",
             labels={"model": "{model}", "benchmark": "{benchmark}"},
         ),
+        shown="results/review/{model}/{benchmark}.responses.csv",
     params:
         max_solve_rate=config["analysis"]["review"]["max_solve_rate"],
         responses_per_problem=config["analysis"]["review"]["responses_per_problem"],
+        judgements_file=lambda w: judgements_file(GRID, w.model, w.benchmark),
         logic=logic_version("review"),
     resources:
         mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
@@ -172,6 +198,28 @@ rule review_sheet:
         "logs/review/{model}/{benchmark}.log",
     script:
         "../scripts/review_sheet.py"
+
+
+# The researcher's judgements, exported from the sheet and saved under analysis.review.judgements_dir: planned
+# only for the files that exist (rlvr_eval.planning.review_files), so an unreviewed sheet fails nothing.
+rule review_table:
+    input:
+        judgements=judgements_file(GRID, "{model}", "{benchmark}"),
+        shown="results/review/{model}/{benchmark}.responses.csv",
+    output:
+        csv="results/tables/review/{model}/{benchmark}.csv",
+        md="results/tables/review/{model}/{benchmark}.md",
+    params:
+        logic=logic_version("review_table"),
+    resources:
+        mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
+        runtime=RESOURCES.cpu("metrics")["runtime"],
+    conda:
+        "../../envs/cpu.yaml"
+    log:
+        "logs/review_table/{model}/{benchmark}.log",
+    script:
+        "../scripts/review_table.py"
 
 
 rule perplexity:
@@ -190,6 +238,7 @@ rule perplexity:
         benchmark="{benchmark}",
         template=lambda w: GRID.template(w.scored_model, w.benchmark),
         template_fingerprint=lambda w: GRID.prompt_params(w.scored_model, w.benchmark)["fingerprint"],  # an edited template reruns
+        strip_questions=lambda w: GRID.prompt_params(w.scored_model, w.benchmark)["strip_questions"],
         num_problems=config["analysis"]["perplexity"]["problems"],
         responses_per_problem=config["analysis"]["perplexity"]["responses_per_problem"],
         seed=config["analysis"]["perplexity"]["seed"],
@@ -221,6 +270,8 @@ rule analysis_figures:
     output:
         **figure_outputs(["passk_grid", "accuracy_hist", "coverage"] + (["perplexity"] if GRID.perplexity_enabled() else [])),
     params:
+        pairs=GRID.pairs,  # with models: each model's colour, role and marker, as in every figure
+        models=GRID.figure_models(every=False),
         logic=logic_version("analysis_figures"),
     resources:
         mem_mb=RESOURCES.cpu("metrics")["mem_mb"],

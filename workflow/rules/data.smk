@@ -16,6 +16,7 @@ rule prepare_benchmark:
         split="test",
         visual=visual_options,
         hub_images_dir=lambda w: f"resources/data/{w.benchmark}/images" if visual_options(w) else None,
+        window=lambda w: config["benchmarks"][w.benchmark].get("window"),
         logic=logic_version("data"),
     conda:
         "../../envs/cpu.yaml"
@@ -41,6 +42,7 @@ rule prepare_train_split:
         split="train",
         visual=None,
         hub_images_dir=None,
+        window=None,
         logic=logic_version("data"),
     conda:
         "../../envs/cpu.yaml"

@@ -59,13 +59,20 @@ rule passk_table:
 rule passk_figure:
     input:
         tables=expand("results/tables/passk/{benchmark}.csv", benchmark=GRID.benchmarks),
+        intervals=GRID.pair_band_files(),  # the bands of the paired models' curves
+        unpaired=[GRID.metrics_file(m, b) for m, b in GRID.unpaired_curves()],  # bootstrapped in the rule
     output:
         png=report("results/figures/passk_curves.png", category="pass@k", caption="../report/passk_curves.rst"),
         pdf="results/figures/passk_curves.pdf",
     params:
         benchmarks=GRID.benchmarks,
         pairs=GRID.pairs,
+        models=GRID.figure_models(),  # colours and markers as in the pairs' figures
         left_out=GRID.left_out_note(),
+        unpaired=GRID.unpaired_curves(),
+        num_resamples=config["analysis"]["bootstrap"]["resamples"],
+        seed=config["analysis"]["bootstrap"]["seed"],
+        confidence=config["analysis"]["bootstrap"]["confidence"],
         logic=logic_version("figures"),
     resources:
         mem_mb=RESOURCES.cpu("metrics")["mem_mb"],

@@ -20,11 +20,13 @@ def prefix(name: str) -> Path:
 
 
 with logged(snakemake):
-    inp = snakemake.input
-    figures.plot_passk_grid(pd.concat([pd.read_csv(f) for f in inp.passk]), prefix("passk_grid"))
-    figures.plot_accuracy_histograms(pd.concat([pd.read_csv(f) for f in inp.accuracy_hist]), prefix("accuracy_hist"))
+    inp, style = snakemake.input, dict(pairs=snakemake.params.pairs, every_model=snakemake.params.models)
+    figures.plot_passk_grid(pd.concat([pd.read_csv(f) for f in inp.passk]), prefix("passk_grid"), **style)
+    figures.plot_accuracy_histograms(pd.concat([pd.read_csv(f) for f in inp.accuracy_hist]), prefix("accuracy_hist"),
+                                     **style)
     figures.plot_coverage_bars(pd.concat([pd.read_csv(f) for f in inp.coverage]), prefix("coverage"))
     if "perplexity" in snakemake.output.keys():
         frames = [read_parquet(f) for f in inp.perplexity]  # none where no scorer shares a benchmark with a responder
         table = pd.concat(frames) if frames else pd.DataFrame(columns=PERPLEXITY_COLUMNS)
-        figures.plot_perplexity_boxes(table, prefix("perplexity"), empty_note="no perplexity computed for this pair")
+        figures.plot_perplexity_boxes(table, prefix("perplexity"), **style,
+                                      empty_note="no perplexity computed for this pair")

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from rlvr_eval.metrics.checkpoint_series import (plot_passk_by_step, plot_series, series_markdown, series_table,
-                                         summary_markdown, summary_table)
+from rlvr_eval.metrics.checkpoint_series import series_markdown, series_table, summary_markdown, summary_table
+from rlvr_eval.plots.checkpoint_figures import plot_passk_by_step, plot_series
 from rlvr_eval.io import read_json, write_text
 from rlvr_eval.provenance.scriptlog import logged
 

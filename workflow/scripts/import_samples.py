@@ -7,7 +7,8 @@ from rlvr_eval.provenance.scriptlog import logged
 
 with logged(snakemake) as prov:
     p, w = snakemake.params, snakemake.wildcards
-    shards = import_shards(snakemake.input.responses, read_parquet(snakemake.input.problems), p.n, p.shard_size)
+    shards = import_shards(snakemake.input.responses, read_parquet(snakemake.input.problems), p.n, p.shard_size,
+                           benchmark=w.benchmark)
     shard = shards[int(w.shard)]
     write_parquet(snakemake.output[0], shard, {"spec": {"model": w.model, "benchmark": w.benchmark, "shard": int(w.shard)},
                                               "problems": int(shard["problem_id"].nunique()),

@@ -29,7 +29,8 @@ if __name__ == "__main__":
         else:
             table = score_responses(model["path"], chosen, problems, p.template, p.scored_model,
                                     p.response_model, backend=p.backend, batch_size=p.batch_size,
-                                    engine_kwargs=p.engine_kwargs, labels={"benchmark": p.benchmark})
+                                    engine_kwargs=p.engine_kwargs, labels={"benchmark": p.benchmark},
+                                    strip_questions=p.strip_questions)
         hold.check()  # still this job's output? (an orphan superseded by a newer job writes nothing)
         write_parquet(snakemake.output[0], table, {"scored_model_manifest": model, "template": p.template,
                                                   "num_problems": p.num_problems, "responses_per_problem": p.responses_per_problem,

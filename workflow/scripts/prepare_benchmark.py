@@ -6,7 +6,7 @@ with logged(snakemake) as prov:
     p = snakemake.params
     table, provenance = load_benchmark(snakemake.wildcards.benchmark, p.mirror_dir, p.hub_revision, p.limit,
                                        p.check_known_files, p.synthetic, p.split, p.problem_ids, p.visual,
-                                       p.hub_images_dir)
+                                       p.hub_images_dir, p.window)
     print(provenance)
     write_parquet(snakemake.output[0], table, provenance)
     prov.add_dataset(snakemake.wildcards.benchmark, provenance, table=snakemake.output[0])

@@ -35,6 +35,7 @@ if __name__ == "__main__":
         # Every param keys the archive: what makes Snakemake rerun the job also tells archived shards apart.
         sample_shard(read_parquet(snakemake.input.problems), open_backend, spec, p.template, params, snakemake.output[0],
                      checkpoint_samples=snakemake.config["sampling"]["checkpoint_samples"],
-                     extra_metadata={"model_manifest": model, "logic": p.logic}, job_params=dict(p.items()), hold=hold)
+                     extra_metadata={"model_manifest": model, "logic": p.logic}, job_params=dict(p.items()), hold=hold,
+                     strip_questions=p.prompt["strip_questions"])
         prov.notes["backend"] = read_parquet_metadata(snakemake.output[0])["backend"]  # a restored shard: its sampler's
     end_process()  # vLLM's CPU build can abort in the interpreter's teardown

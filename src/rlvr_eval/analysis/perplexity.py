@@ -35,7 +35,7 @@ import pandas as pd
 
 from rlvr_eval.sampling.backends.vllm_backend import shutdown_engine
 from rlvr_eval.io import derive_seed
-from rlvr_eval.sampling.prompts import render_prompt
+from rlvr_eval.sampling.prompts import render_problem_prompts
 
 PERPLEXITY_COLUMNS = ["problem_id", "sample_index", "scored_model", "response_model", "status", "num_tokens",
                       "mean_logprob", "perplexity"]
@@ -193,17 +193,18 @@ def load_vllm_scorer(model_dir: str | Path, **engine_kwargs):
 def score_responses(model_dir: str | Path, responses: pd.DataFrame, problems: pd.DataFrame, template: str,
                     scored_model: str, response_model: str, backend: str = "transformers", batch_size: int = 8,
                     max_batch_tokens: int | None = 16384, device: str | None = None, dtype: str = "auto",
-                    engine_kwargs: dict | None = None, labels: dict[str, str] | None = None) -> pd.DataFrame:
+                    engine_kwargs: dict | None = None, labels: dict[str, str] | None = None,
+                    strip_questions: bool = True) -> pd.DataFrame:
     """Perplexity of the model in `model_dir` on `responses` (problem_id, sample_index, text; e.g. from
     select_responses) to the `problems` (canonical benchmark table: problem_id, question).
 
-    template: the prompt template the responses were sampled with. Returns PERPLEXITY_COLUMNS rows in
+    template, strip_questions: the prompt the responses were sampled with (render_problem_prompts). Returns PERPLEXITY_COLUMNS rows in
     the order of `responses` (those too long for the model's context: status "too_long", not scored);
     `labels` (e.g. {"benchmark": …}) are prepended as constant columns.
     """
-    questions = problems.astype({"problem_id": str}).set_index("problem_id")["question"]
+    table = problems.astype({"problem_id": str})
     ids = responses["problem_id"].astype(str)
-    unknown = sorted(set(ids) - set(questions.index))
+    unknown = sorted(set(ids) - set(table["problem_id"]))
     if unknown:
         raise ValueError(f"{len(unknown)} responses' problems are not in the problem table, e.g. {unknown[:3]}")
     texts = responses["text"].fillna("").astype(str).tolist()
@@ -216,7 +217,9 @@ def score_responses(model_dir: str | Path, responses: pd.DataFrame, problems: pd
         context = int(llm.llm_engine.model_config.max_model_len)
     else:
         raise ValueError(f"unknown perplexity backend {backend!r}; known: transformers, vllm")
-    prompts = [render_prompt(template, questions[p], tokenizer) for p in ids]
+    asked = table[table["problem_id"].isin(set(ids))].reset_index(drop=True)
+    by_id = dict(zip(asked["problem_id"], render_problem_prompts(template, asked, tokenizer, strip_questions)))
+    prompts = [by_id[p] for p in ids]
     lengths = [tuple(map(len, encode_prompt_response(tokenizer, p, r))) for p, r in zip(prompts, texts)]
     response_tokens = [n for _, n in lengths]
     reserve = 1 if backend == "vllm" else 0  # vLLM generates one token after the scored prompt

@@ -132,13 +132,17 @@ def in_window(contest_date: str, window: tuple[str, str] = PAPER_WINDOW) -> bool
 
 
 def _livecodebench(row: dict, i: int) -> dict | None:
-    """LiveCodeBench in the paper's contest window (2024-08 to 2025-01: 279 problems); tests in metadata.
+    """LiveCodeBench; tests in metadata. load_benchmark keeps the contest window's problems (`window`, by default
+    the paper's 2024-08 to 2025-01: 279 problems).
 
     The question is LiveCodeBench's own user turn for chat models (lcb_runner's generic question template: the
     problem, the format instruction with the starter code or a stdin/stdout placeholder block, the answer cue).
+    Rows come as the mirror has them (`func_name` a field) or as the hub's JSONL files (`func_name` inside the
+    JSON string `metadata`, as lcb_runner reads it).
+    The metadata keeps question_content and starter_code, from which the lcb-codeqwen template builds its own turn.
     """
-    if not in_window(str(row["contest_date"])):
-        return None
+    if isinstance(row.get("metadata"), str):
+        row = {**row, "func_name": row.get("func_name") or json.loads(row["metadata"] or "{}").get("func_name")}
     starter = row.get("starter_code") or ""
     question = f"### Question:\n{row['question_content']}\n\n"
     if starter:
@@ -151,7 +155,7 @@ def _livecodebench(row: dict, i: int) -> dict | None:
     question += "### Answer: (use the provided format with backticks)\n\n"
     return dict(problem_id=str(row["question_id"]), question=question,
                 reference=row.get("func_name") or "stdin", solution="",
-                metadata=_rest(row, ["question_id", "question_content"]))
+                metadata=_rest(row, ["question_id"]))
 
 
 def _visual_only(row: dict, i: int) -> dict:
@@ -285,7 +289,8 @@ def normalise_rows(name: str, rows: list[dict], source: str) -> pd.DataFrame:
 def load_benchmark(name: str, mirror_dir: str | Path | None = None, hub_revision: str | None = None,
                    limit: int | None = None, check_known_files: bool = True, synthetic: dict | None = None,
                    split: str = "test", problem_ids: list | None = None, visual: dict | None = None,
-                   hub_images_dir: str | Path | None = None) -> tuple[pd.DataFrame, dict]:
+                   hub_images_dir: str | Path | None = None,
+                   window: list[str] | None = None) -> tuple[pd.DataFrame, dict]:
     """Return (canonical table, provenance) from `mirror_dir` if given, else from the hub.
 
     check_known_files: refuse a source with fewer problems than the paper's file, and warn (in the log and
@@ -295,6 +300,7 @@ def load_benchmark(name: str, mirror_dir: str | Path | None = None, hub_revision
     project's own task instead, `split` "test" (the benchmark) or "train" (for training only).
     `visual`: the options of a visual benchmark (rlvr_eval.data.visual.options_for; defaults if None);
     from the hub, its images are written under `hub_images_dir`.
+    `window` ([first, last] contest month, "YYYY-MM"): LiveCodeBench's problems kept (default: the paper's).
     """
     if synthetic is not None:
         from rlvr_eval.data.synthetic import generate_split
@@ -318,7 +324,9 @@ def load_benchmark(name: str, mirror_dir: str | Path | None = None, hub_revision
             df = select_problems(df, problem_ids, f"benchmarks.{name}.problem_ids", prov["source"]["path"])
             prov = {**prov, "problem_ids": [str(i) for i in problem_ids], "problems": len(df)}
         return df, {**prov, "warning": warning}
-    if mirror_dir is not None:
+    if name == "livecodebench" and mirror_dir is None:
+        df, source = _livecodebench_from_hub(spec, hub_revision)
+    elif mirror_dir is not None:
         path = mirror_path(name, mirror_dir)
         if not path.is_file():
             raise BenchmarkError(f"benchmark {name!r}: mirror file {path} does not exist")
@@ -332,6 +340,10 @@ def load_benchmark(name: str, mirror_dir: str | Path | None = None, hub_revision
         source = {"kind": "hub", "path": spec.hub_path, "config": spec.hub_name, "split": spec.hub_split,
                   "revision": hub_revision, "fingerprint": ds._fingerprint, "rows": len(df),
                   "sha256": [sha256_file(f["filename"]) for f in ds.cache_files]}
+    if name == "livecodebench":
+        window = tuple(window or PAPER_WINDOW)
+        df = df[[in_window(str(json.loads(m)["contest_date"]), window) for m in df["metadata"]]].reset_index(drop=True)
+        source = {**source, "window": list(window)}
     warning = check_against_known(name, len(df), source["sha256"], f"{source['kind']} {source['path']}") \
         if check_known_files else None
     if warning:
@@ -346,6 +358,22 @@ def load_benchmark(name: str, mirror_dir: str | Path | None = None, hub_revision
         df = select_problems(df, problem_ids, f"benchmarks.{name}.problem_ids", source["path"])
         subset = {"problem_ids": [str(i) for i in problem_ids]}
     return df, {"benchmark": name, "source": source, "limit": limit, **subset, "problems": len(df), "warning": warning}
+
+
+# The hub's LiveCodeBench releases are cumulative JSONL files (its loading script, which datasets >= 4 no longer runs).
+LIVECODEBENCH_RELEASE_FILES = {f"release_v{v}": ["test.jsonl"] + [f"test{i}.jsonl" for i in range(2, v + 1)]
+                               for v in range(1, 7)}
+
+
+def _livecodebench_from_hub(spec: BenchmarkSpec, revision: str | None) -> tuple[pd.DataFrame, dict]:
+    """LiveCodeBench's release files at `revision` (public and hidden tests), downloaded with huggingface_hub."""
+    from huggingface_hub import hf_hub_download
+
+    files = LIVECODEBENCH_RELEASE_FILES[spec.hub_name]
+    paths = [hf_hub_download(spec.hub_path, f, repo_type="dataset", revision=revision) for f in files]
+    df = normalise_rows(spec.name, [row for path in paths for row in read_jsonl(path)], f"hub:{spec.hub_path}")
+    return df, {"kind": "hub", "path": spec.hub_path, "config": spec.hub_name, "files": files, "revision": revision,
+                "rows": len(df), "sha256": [sha256_file(p) for p in paths]}
 
 
 def select_problems(df: pd.DataFrame, problem_ids: list, key: str, source: str) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from rlvr_eval.code.driver import CODE_GRADERS
 from rlvr_eval.verify.graders import GRADERS
 from rlvr_eval.data.visual import VISUAL_BENCHMARKS
 from rlvr_eval.models.rlvr import algorithm_problem
+from rlvr_eval.planning.imported import ImportedConfigError, infer_imported
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
 DEFAULT_COVERAGE_KS = (1, 8, 64)  # analysis.coverage_ks: null; unlike a given list, cut at each pair's n
@@ -79,6 +80,10 @@ def validate_config(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict
     if errors:
         raise ConfigError(_schema_error_message(errors[0]))
     config["models"] = expand_checkpoint_series(config["models"])
+    try:
+        infer_imported(config)  # before the references: an imported model's benchmarks come from its file
+    except ImportedConfigError as e:
+        raise ConfigError(str(e)) from None
     _check_references(config)
     _check_coverage_ks(config)
     return config
@@ -124,8 +129,8 @@ def expand_checkpoint_series(models: dict) -> dict:
                 other = models.get(c["model"])
                 if other is None:
                     raise ConfigError(f"{where}.model: unknown model {c['model']!r}")
-                if other["prompt_template"] != spec["prompt_template"]:
-                    raise ConfigError(f"{where}.model: {c['model']!r} uses template {other['prompt_template']!r}, "
+                if other.get("prompt_template") != spec["prompt_template"]:
+                    raise ConfigError(f"{where}.model: {c['model']!r} uses template {other.get('prompt_template')!r}, "
                                       f"the series {spec['prompt_template']!r}: a series compares one evaluation")
                 continue
             entry, new = checkpoint_model_name(name, c["step"]), checkpoint_model(name, spec, c)
@@ -135,8 +140,9 @@ def expand_checkpoint_series(models: dict) -> dict:
     return out
 
 
-def _template_on(m: dict, benchmark: str) -> str:
-    return m.get("prompt_template_by_benchmark", {}).get(benchmark, m["prompt_template"])
+def _template_on(m: dict, benchmark: str) -> str | None:
+    """None: an imported model without a template (its responses exist already)."""
+    return m.get("prompt_template_by_benchmark", {}).get(benchmark, m.get("prompt_template"))
 
 
 def evaluated_benchmarks(config: dict, m: dict) -> list[str]:
@@ -144,6 +150,8 @@ def evaluated_benchmarks(config: dict, m: dict) -> list[str]:
     of its template's modality (visual templates on the visual benchmarks, the others on the others)."""
     if "benchmarks" in m:
         return list(m["benchmarks"])
+    if "responses" in m:  # a left-out imported model's file was not read: it names no benchmark
+        return []
     return [b for b in config["benchmarks"] if (b in VISUAL_BENCHMARKS) == is_visual(_template_on(m, b))]
 
 
@@ -151,7 +159,7 @@ def _check_references(config: dict) -> None:
     models = config["models"]
     templates = template_names()
     for name, m in models.items():
-        if m["prompt_template"] not in templates:
+        if "prompt_template" in m and m["prompt_template"] not in templates:
             raise ConfigError(f"models.{name}.prompt_template: unknown template {m['prompt_template']!r} "
                               f"(known: {', '.join(templates)})")
         evaluated = evaluated_benchmarks(config, m)
@@ -174,12 +182,6 @@ def _check_references(config: dict) -> None:
         if source is not None and (source not in models or "variant_of" in models[source]):
             raise ConfigError(f"models.{name}.variant_of: {source!r} is not a model of this config with weights of its "
                               f"own (hf_id, path or tiny)")
-        for b in m.get("responses", {}):
-            if b not in config["benchmarks"]:
-                raise ConfigError(f"models.{name}.responses.{b}: {b!r} is not in benchmarks")
-        missing = [b for b in evaluated if "responses" in m and b not in m["responses"]]
-        if missing:
-            raise ConfigError(f"models.{name}.responses: no file for benchmark(s) {missing}")
         for key in ("n", "shard_size", "sampling_by_benchmark"):
             for b in m.get(key, {}):
                 if b not in config["benchmarks"]:
@@ -219,8 +221,8 @@ def _check_references(config: dict) -> None:
             raise ConfigError(f"pairs[{i}] ({pair['name']}): its models share no benchmark (models.<name>.benchmarks)")
         if pair.get("kind", "rl") == "rl":
             for b in shared:
-                tb, tr = (m.get("prompt_template_by_benchmark", {}).get(b, m["prompt_template"]) for m in (base, rl))
-                if tb != tr:
+                tb, tr = (_template_on(m, b) for m in (base, rl))
+                if tb != tr and None not in (tb, tr):  # None: imported, whatever prompt it had
                     raise ConfigError(f"pairs[{i}] ({pair['name']}): base and RL models must share a prompt template, "
                                       f"got {tb!r} and {tr!r} on {b}")
     imported = {n for n, m in models.items() if "responses" in m}
@@ -237,6 +239,7 @@ def _check_references(config: dict) -> None:
         for b in source.get(key, []):
             if b not in config["benchmarks"]:
                 raise ConfigError(f"benchmark_source.{key}: {b!r} is not in benchmarks")
+    _check_guessable_filter(config)
     for m in config.get("analysis", {}).get("review", {}).get("models") or []:
         if m not in models:
             raise ConfigError(f"analysis.review.models: unknown model {m!r} (known: {', '.join(models)})")
@@ -258,7 +261,7 @@ def _check_references(config: dict) -> None:
         if b not in BENCHMARKS and "synthetic" not in spec:
             raise ConfigError(f"benchmarks.{b}: unknown benchmark (known: {', '.join(sorted(BENCHMARKS))})")
         only = {"free_form_only": VISUAL_BENCHMARKS, "strip_image_markers": ("mathvision",),
-                "question_field": ("mathvista",), "images_dir": ("mathvista",)}
+                "question_field": ("mathvista",), "images_dir": ("mathvista",), "window": ("livecodebench",)}
         for key, allowed in only.items():
             if key in spec and b not in allowed:
                 raise ConfigError(f"benchmarks.{b}.{key}: only for {' and '.join(allowed)}")
@@ -267,6 +270,24 @@ def _check_references(config: dict) -> None:
 def _n(config: dict, model: str, benchmark: str) -> int:
     """Samples per problem (as rlvr_eval.planning.grid.Grid.n): models.<m>.n.<b> overrides benchmarks.<b>.n."""
     return config["models"][model].get("n", {}).get(benchmark, config["benchmarks"][benchmark]["n"])
+
+
+def _check_guessable_filter(config: dict) -> None:
+    """The filtered benchmark needs the direct-answer model's and both pair models' samples on it."""
+    f = config.get("analysis", {}).get("guessable_filter")
+    if f is None:
+        return
+    models, pairs = config["models"], {p["name"]: p for p in config["pairs"]}
+    if f["direct_model"] not in models:
+        raise ConfigError(f"analysis.guessable_filter.direct_model: unknown model {f['direct_model']!r}")
+    for name in f["pairs"]:
+        if name not in pairs:
+            raise ConfigError(f"analysis.guessable_filter.pairs: unknown pair {name!r} (known: {', '.join(pairs)})")
+        for b in f["benchmarks"]:
+            for m in (f["direct_model"], pairs[name]["base"], pairs[name]["rl"]):
+                if b not in evaluated_benchmarks(config, models[m]):
+                    raise ConfigError(f"analysis.guessable_filter.benchmarks: {b!r} is not a benchmark of model {m!r} "
+                                      f"(pair {name!r} and the direct model must all be evaluated on it)")
 
 
 def _check_coverage_ks(config: dict) -> None:

@@ -11,18 +11,21 @@ from functools import cached_property
 from rlvr_eval.sampling.backends import SamplingParams
 from rlvr_eval.data.benchmarks import CODE_BENCHMARKS
 from rlvr_eval.planning.config import DEFAULT_COVERAGE_KS, checkpoint_model_name
+from rlvr_eval.planning.figure_plan import FigurePlan
 from rlvr_eval.planning.left_out import leave_out, note
+from rlvr_eval.planning.guessable_files import guessable_filter_files
+from rlvr_eval.planning.review_files import review_targets
 from rlvr_eval.planning.shard_time import ShardTimes
 from rlvr_eval.metrics.passk import default_ks
 from rlvr_eval.analysis.training_dynamics import TRAINING_DYNAMICS_FILES
-from rlvr_eval.sampling.prompts import is_visual, stop_strings, template_fingerprint
+from rlvr_eval.sampling.prompts import is_visual, stop_strings, strips_question, template_fingerprint
 from rlvr_eval.sampling.shards import shard_sizes
 from rlvr_eval.verify.graders import GRADER_VERSIONS
 from rlvr_eval.data.visual import VISUAL_BENCHMARKS
 
 
 @dataclass(frozen=True)
-class Grid:
+class Grid(FigurePlan):
     """`config` as validated; the grid holds it without the models the config leaves out (planning.left_out)."""
 
     config: dict
@@ -117,10 +120,10 @@ class Grid:
         p = self.pair(pair)
         return [b for b in self.benchmarks_of(p["base"]) if b in self.benchmarks_of(p["rl"])]
 
-    def template(self, model: str, benchmark: str) -> str:
-        """The prompt template of `model` on `benchmark` (models.<m>.prompt_template_by_benchmark, else prompt_template)."""
+    def template(self, model: str, benchmark: str) -> str | None:
+        """models.<m>.prompt_template_by_benchmark.<b>, else prompt_template (None: an imported model names none)."""
         spec = self.model(model)
-        return spec.get("prompt_template_by_benchmark", {}).get(benchmark, spec["prompt_template"])
+        return spec.get("prompt_template_by_benchmark", {}).get(benchmark, spec.get("prompt_template"))
 
     def n(self, model: str, benchmark: str) -> int:
         """Samples per problem of `model` on `benchmark` (models.<m>.n overrides benchmarks.<b>.n)."""
@@ -179,10 +182,14 @@ class Grid:
         """The config key that sets `key` (e.g. temperature) for this model and benchmark: for error messages."""
         return next(f"{where}.{key}" for where, s in reversed(self.sampling_sources(model, benchmark)) if key in s)
 
+    def sampling_settings(self, model: str, benchmark: str) -> dict:
+        """The sampling keys of every source merged, the most specific winning."""
+        return {k: v for _, settings in self.sampling_sources(model, benchmark) for k, v in settings.items()}
+
     def sampling_params(self, model: str, benchmark: str) -> SamplingParams:
-        s = {k: v for _, settings in self.sampling_sources(model, benchmark) for k, v in settings.items()}
+        s = self.sampling_settings(model, benchmark)
         return SamplingParams(s["temperature"], s["top_p"], s["max_new_tokens"],
-                              tuple(stop_strings(self.template(model, benchmark))))
+                              tuple(stop_strings(self.template(model, benchmark), s.get("stop_strings", "official"))))
 
     @property
     def sampled_models(self) -> list[str]:
@@ -190,11 +197,14 @@ class Grid:
         return [m for m in self.models if "responses" not in self.model(m)]
 
     def import_entry(self, model: str, benchmark: str) -> str:
-        return self.model(model)["responses"][benchmark]
+        return r if isinstance(r := self.model(model)["responses"], str) else r[benchmark]  # one file, or one each
 
     def prompt_params(self, model: str, benchmark: str) -> dict:
+        """The prompt's params (the sample rule's): the template, its fingerprint, and whether each question is
+        stripped (sampling.strip_questions, where the template's official code strips it)."""
         template = self.template(model, benchmark)
-        return {"template": template, "fingerprint": template_fingerprint(template)}
+        strip = self.sampling_settings(model, benchmark).get("strip_questions", True) and strips_question(template)
+        return {"template": template, "fingerprint": template_fingerprint(template), "strip_questions": strip}
 
     def backend(self, model: str) -> str:
         return self.model(model).get("backend", self.config["sampling"].get("backend", "vllm"))
@@ -317,14 +327,6 @@ class Grid:
         return [{"model": m, "benchmark": b, "files": self.sample_files(m, b)}
                 for m in self.sampled_models for b in self.benchmarks_of(m)]
 
-    def review_sheets(self) -> list[str]:
-        """The guessing check's pages (analysis.review), one per model x answer benchmark."""
-        review = self.analysis.get("review", {})
-        if not review.get("enabled", False):
-            return []
-        models = review.get("models") or self.models
-        return [f"results/review/{m}/{b}.html" for m in models for b in self.benchmarks_of(m) if b not in CODE_BENCHMARKS]
-
     def perplexity_response_models(self, pair: str) -> list[str]:
         p = self.pair(pair)
         extra = self.analysis.get("perplexity", {}).get("response_models", [])
@@ -348,10 +350,6 @@ class Grid:
 
     def perplexity_enabled(self) -> bool:
         return self.analysis.get("perplexity", {}).get("enabled", True)
-
-    def analysis_figures(self, pair: str) -> list[str]:
-        names = ["passk_grid", "accuracy_hist", "coverage"] + (["perplexity"] if self.perplexity_enabled() else [])
-        return [f"results/figures/{pair}/{name}.{ext}" for name in names for ext in ("png", "pdf")]
 
     def graders_used(self, benchmark: str) -> list[str]:
         """The primary grader of the benchmark, then the compared ones (answer graders: not for code)."""
@@ -387,7 +385,8 @@ class Grid:
         if self.rl_pairs():
             out += ["results/tables/delta_se.csv", "results/tables/delta_se.md"]
         out += ["results/tables/token_nll.csv", "results/tables/token_nll.md"]
-        out += self.review_sheets()
+        out += review_targets(self)
+        out += guessable_filter_files(self)
         out += ["results/summary.json", "results/summary.md"]
         out += [f for m in self.series_models for f in self.checkpoint_series_files(m)]
         out += [f for f in TRAINING_DYNAMICS_FILES if self.models_of_kind("rlvr")]  # its inputs: every training log

@@ -52,6 +52,11 @@ def leave_out(config: dict) -> tuple[dict, dict]:
             if not kept and section == "review":  # no list means every model there: review none instead
                 analysis[section]["enabled"] = False
             analysis[section][key] = kept
+    guessable = analysis.get("guessable_filter")
+    if guessable:
+        guessable["pairs"] = [p for p in guessable["pairs"] if p not in pairs]
+        if guessable["direct_model"] in why or not guessable["pairs"]:
+            analysis["guessable_filter"] = None
     return config, {"models": why, "pairs": pairs}
 
 

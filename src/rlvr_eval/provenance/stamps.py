@@ -92,8 +92,10 @@ STAGE_SCRIPTS: dict[str, tuple[str, ...]] = {
     "accuracy_hist": ("accuracy_hist.py",),
     "analysis_figures": ("analysis_figures.py",),
     "delta_se": ("delta_se.py",),
+    "guessable_filter": ("guessable_filter.py",),
     "token_nll": ("token_nll.py",),
     "review": ("review_sheet.py",),
+    "review_table": ("review_table.py",),
     "summary": ("summary.py",),
     "training_dynamics": ("training_dynamics.py",),
 }

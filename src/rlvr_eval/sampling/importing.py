@@ -1,6 +1,7 @@
 """Responses generated elsewhere (another evaluation harness, an API model such as o1) as ordinary sample shards.
 
-A model entry `responses: {<benchmark>: <file>}` has no weights: rule import_samples reads each file and writes
+A model entry `responses: {<benchmark>: <file>}` (or `responses: <file>`, its rows naming their benchmark) has no
+weights: rule import_samples reads each file and writes
 the model's sample shards (`rlvr_eval.sampling.shards` schema, `shard_size` samples per shard), so verification,
 pass@k, coverage, histograms and perplexity (as responses scored by another model) run on them unchanged.
 
@@ -12,7 +13,11 @@ Accepted files (JSONL, or Parquet with the same columns):
   (else the order of the rows), optional `finish_reason`;
 - evalplus's `samples.jsonl` (code): one row per response, `task_id` and `solution` (the whole program) or
   `completion` (the code that continues the prompt; the verifier runs HumanEval+ programs after the prompt, as
-  evalplus does).
+  evalplus does);
+- `rlvr-eval export`'s output: one row per response with `benchmark`, `problem_id`, `sample_index`, `text`.
+
+A row with a `benchmark` field belongs to that benchmark only: one file may hold several benchmarks
+(`responses: FILE`), and `response_counts` reads which ones, and n, from the rows (rlvr_eval.planning.imported).
 
 Every problem of the benchmark table must have exactly n responses, numbered 0 … n-1; an unknown problem, a
 duplicate sample index or a wrong count is an error naming the file and row, and so is what cannot be read
@@ -24,6 +29,7 @@ file says.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import re
@@ -100,8 +106,9 @@ def _sample_index(value, where: str) -> int | None:
     raise ResponseImportError(f"{where}: sample_index {shown!r} is not a non-negative integer")
 
 
-def read_responses(path: str | Path, problems: pd.DataFrame) -> pd.DataFrame:
-    """(problem_id, sample_index, text, finish_reason) of every response in `path`."""
+def read_responses(path: str | Path, problems: pd.DataFrame, benchmark: str | None = None) -> pd.DataFrame:
+    """(problem_id, sample_index, text, finish_reason) of every response in `path` (of `benchmark` only, where rows
+    name theirs)."""
     where = str(path)
     by_id = {str(p): p for p in problems["problem_id"].astype(str)}
     by_question = {}
@@ -109,6 +116,8 @@ def read_responses(path: str | Path, problems: pd.DataFrame) -> pd.DataFrame:
         by_question.setdefault(str(q).strip(), pid)
     records, next_index = [], {}
     for i, row in enumerate(read_rows(path)):
+        if benchmark is not None and row.get("benchmark") not in (None, benchmark):
+            continue
         pid = _problem_key(row, i, where, by_id, by_question)
         listed = next((f for f in LIST_FIELDS if _is_list(row.get(f))), None)
         if listed is not None:
@@ -135,9 +144,11 @@ def read_responses(path: str | Path, problems: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def import_shards(path: str | Path, problems: pd.DataFrame, n: int, shard_size: int) -> list[pd.DataFrame]:
-    """The sample shards (SAMPLE_COLUMNS) of the responses in `path`, for n samples per problem."""
-    df = read_responses(path, problems)
+def import_shards(path: str | Path, problems: pd.DataFrame, n: int, shard_size: int,
+                  benchmark: str | None = None) -> list[pd.DataFrame]:
+    """The sample shards (SAMPLE_COLUMNS) of the responses in `path` (of `benchmark`, where rows name theirs), for n
+    samples per problem."""
+    df = read_responses(path, problems, benchmark)
     counts = df.groupby("problem_id")["sample_index"].agg(["count", "max"])
     for pid in problems["problem_id"].astype(str):
         if pid not in counts.index:
@@ -157,6 +168,82 @@ def import_shards(path: str | Path, problems: pd.DataFrame, n: int, shard_size: 
         shards.append(part[SAMPLE_COLUMNS].reset_index(drop=True))
         start += size
     return shards
+
+
+_KEY_FIELDS = ("benchmark", *ID_FIELDS, "question")
+
+
+def _jsonl_key_table(path: Path):
+    """The key columns of a JSONL file as strings (and the listed responses), parsed by Arrow, which skips the other
+    fields (a few times faster than json.loads on every row); None where the fields do not fit these types (integer
+    ids) or the file is compressed: then every row is read."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    if path.suffix == ".gz":
+        return None
+    schema = pa.schema([(f, pa.string()) for f in _KEY_FIELDS] + [(f, pa.list_(pa.string())) for f in LIST_FIELDS])
+    try:
+        table = pj.read_json(path, parse_options=pj.ParseOptions(explicit_schema=schema,
+                                                                 unexpected_field_behavior="ignore"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return table
+
+
+def _key_columns(path: Path) -> list[dict]:
+    """Each row's benchmark, problem key and response count, reading only these columns (and a listed column of
+    responses, for its lengths)."""
+    import pyarrow.compute as pc
+
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        names = pq.read_schema(path).names
+        table = pq.read_table(path, columns=[c for c in (*_KEY_FIELDS, *LIST_FIELDS) if c in names])
+    else:
+        table = _jsonl_key_table(path)
+        if table is None:
+            return [{**{f: row.get(f) for f in _KEY_FIELDS},
+                     "count": next((len(row[f]) for f in LIST_FIELDS if _is_list(row.get(f))), 1)}
+                    for row in read_rows(path)]
+        names = table.column_names
+    columns = {f: table.column(f).to_pylist() for f in _KEY_FIELDS if f in names}
+    lengths = [pc.list_value_length(table.column(f)).to_pylist() for f in LIST_FIELDS if f in names]
+    rows = []
+    for i in range(table.num_rows):
+        row = {f: values[i] for f, values in columns.items()}
+        row["count"] = next((length[i] for length in lengths if length[i] is not None), 1)
+        rows.append(row)
+    return rows
+
+
+def response_counts(path: str | Path) -> dict[str | None, int]:
+    """n of each benchmark in `path` (responses per problem; key None: rows that name no benchmark), in the order
+    the rows first name them. A benchmark whose problems have different counts is an error naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    stat = path.stat()
+    return dict(_response_counts(str(path.resolve()), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=64)
+def _response_counts(path: str, mtime_ns: int, size: int) -> tuple[tuple[str | None, int], ...]:
+    per_problem: dict[str | None, dict[str, int]] = {}
+    for row in _key_columns(Path(path)):
+        key = next((str(row[f]) for f in ID_FIELDS if row.get(f) is not None), None)
+        key = key if key is not None else str(row.get("question") or "").strip()
+        counts = per_problem.setdefault(row.get("benchmark"), {})
+        counts[key] = counts.get(key, 0) + row["count"]
+    out = []
+    for benchmark, counts in per_problem.items():
+        ns = sorted(set(counts.values()))
+        if len(ns) > 1:
+            raise ResponseImportError(f"{path}: the problems{'' if benchmark is None else ' of ' + benchmark} have "
+                                      f"{ns[0]} to {ns[-1]} responses each; every problem needs the same n")
+        out.append((benchmark, ns[0]))
+    return tuple(out)
 
 
 def source_metadata(path: str | Path) -> dict:

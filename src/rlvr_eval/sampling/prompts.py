@@ -3,7 +3,11 @@
 Texts follow the released evaluation code of each RL recipe, byte for byte (tests/test_prompts.py):
 SimpleRL-Zoo's `qwen-boxed` (Qwen2.5 base models) and `simple` (Llama-3.1-8B), Qwen2.5-Math's
 `qwen25-math-cot` (Oat-Zero), DAPO's plain-text `dapo` prompt, and `chat`, the tokenizer's own chat template
-(R1-Distill). Each template lists the strings that end a response besides the tokenizer's EOS.
+(R1-Distill); on code, each benchmark's default prompt (the paper's Figs. 24 and 25: `evalplus-chat`,
+`lcb-codeqwen`). Each template lists the strings that end a response besides the tokenizer's EOS (`stop`), and the
+further ones its official evaluation code stops at (`official_stop`: the paper's code for the math templates,
+evalplus and LiveCodeBench for the code ones), which `sampling.stop_strings: official` (the default) adds.
+Templates whose official code strips each question (`strips_question`) strip it under `sampling.strip_questions`.
 """
 
 from __future__ import annotations
@@ -20,13 +24,16 @@ class PromptTemplate:
     stop: tuple[str, ...]  # strings that end a response (besides the tokenizer's EOS)
     code_prefix: str = ""  # code templates: the opening fence the prompt pre-fills (rlvr_eval.code.extract)
     images: int = 0  # visual templates: images the prompt holds (IMAGE_PLACEHOLDER each, before the question)
+    official_stop: tuple[str, ...] = ()  # the further strings the template's official evaluation code stops at
+    strips_question: bool = False  # its official code strips each question of surrounding whitespace
+    question_from: str = "question"  # "lcb-codeqwen": the user turn is built from the problem's LiveCodeBench fields
 
 
 _BOXED = "Please reason step by step, and put your final answer within \\boxed{}."
 _DIRECT = "Do not show any reasoning or working: reply with only the final answer, within \\boxed{}."
-# DAPO's plain-text prompt for the revision the paper pins (no chat markup). The paper's evaluation code also
-# stops generation at the string "Answer:", so the answer line DAPO was trained to write is never produced there;
-# this project does not stop there (docs/configuration.md, "Configuration in brief").
+# DAPO's plain-text prompt for the revision the paper pins (no chat markup). The paper's evaluation code runs it as
+# its prompt type "abel" and so also stops at the string "Answer:": the answer line DAPO was trained to write is
+# never produced there (sampling.stop_strings: end_of_text lets DAPO write it; docs/configuration.md).
 _DAPO = (
     "A conversation between user and assistant. The user asks a question, and the assistant solves it. The time "
     "limit is set to 20,480 tokens. If the assistant's response exceeds this limit, a progressively increasing "
@@ -37,20 +44,46 @@ _DAPO = (
 )
 _QWEN_STOP = ("<|im_end|>", "<|endoftext|>")
 _LLAMA_STOP = ("<|end_of_text|>", "<|eot_id|>")
+# The paper's math evaluation code (LeapLabTHU/limit-of-RLVR @ fd2cf37f, math/examples/math_eval/math_eval.py):
+# every prompt type stops at _MATH_CODE_STOP; those named "*qwen*" (qwen-boxed, qwen25-math-cot) also at
+# _MATH_CODE_QWEN_STOP, "abel" (DAPO's prompt there; SimpleRL-Zoo's `simple` prompt in SimpleRL-Zoo's copy of the
+# same code, hkust-nlp/simpleRL-reason @ cf1c7858, examples/simplelr_math_eval/utils.py and math_eval.py) also at
+# _MATH_CODE_ABEL_STOP. Both copies strip each question (parser.py, parse_question).
+_MATH_CODE_STOP = ("</s>", "<|im_end|>", "<|endoftext|>")
+_MATH_CODE_QWEN_STOP = (*_MATH_CODE_STOP, "assistant", "user", "_end", "_start")
+_MATH_CODE_ABEL_STOP = (*_MATH_CODE_STOP, "Question:", "Answer:")
+# evalplus's stops for chat models (evalplus/evalplus @ 26d6d00, evalplus/provider/utility.py EOS and
+# evalplus/provider/vllm.py: EOS + "\n```\n" when the model has a chat template).
+_EVALPLUS_STOP = ("<|endoftext|>", "<|endofmask|>", "</s>", "\nif __name__", "\ndef main(", "\nprint(", "\n```\n")
+# lcb_runner's default --stop (LiveCodeBench/LiveCodeBench @ 28fef95, lcb_runner/runner/parser.py).
+_LCB_STOP = ("###",)
 # evalplus 0.3.1's instruction and response prefixes for chat models (evalplus/codegen.py).
 _EVALPLUS_ASK = "Please provide a self-contained Python script that solves the following problem in a markdown code block:"
 _EVALPLUS_ANSWER = ("Below is a Python script with a self-contained function that solves the problem and passes "
                     "corresponding tests:")
-# Code-R1's system prompt (ganler/code-r1, examples/data_preprocess/coder1.py, as kept in its fork
-# zhewang2001/code-r1: the original repository is not reachable from here). The braces are literal text: Code-R1
-# never formats the string, so its models were trained and evaluated with "{language}" and "{code...}" in it.
+# Code-R1's training system prompt (the paper's Fig. 23), as Code-R1 has it now: ganler/code-r1 @ 443f8da8,
+# examples/data_preprocess/coder1.py, SYSTEM_PROMPT (this text since commit 8782a643, "fix: preprocessing
+# mapping"; the first version, with "{language}" and "{code...}" examples, was replaced there). The paper evaluates
+# Code-R1 with each benchmark's default prompt instead; these templates are an option (code-r1-*).
 _CODE_R1_SYSTEM = (
-    "You are a helpful programming assistant. The user will ask you a question, and you as the assistant solves it. "
-    "The assistant first thinks about the reasoning process in the mind and then provides the user with the answer. "
-    "The reasoning process and answer are enclosed within <think></think> and <answer></answer> tags, respectively. "
-    "For example:\n<think>\nLet's think step by step to solve the programming task in high quality...\n"
-    "{thinking processing...}\n</think>\n<answer>\nThe code below solves the task and is vulnerability-free...\n"
-    "```{language}\n{code...}\n```\n</answer>")
+    "You are a helpful programming assistant. The user will ask you a question and you as the assistant solve it. "
+    "The assistant first thinks how to solve the task through reasoning and then provides the user with the final "
+    "answer. The reasoning process and answer are enclosed within <think>...</think> and <answer>...</answer> tags, "
+    "respectively.")
+# LiveCodeBench's user turn for LMStyle.CodeQwenInstruct (LiveCodeBench/LiveCodeBench @ 28fef95,
+# lcb_runner/prompts/code_generation.py: get_codeqwen_question_template_answer and PromptConstants), the paper's
+# Fig. 24; lcb_codeqwen_question builds each problem's turn from them.
+_LCB_ASK = ("You will be given a question (problem specification) and will generate a correct Python program that "
+            "matches the specification and passes all tests. You will NOT return anything except for the program.")
+_LCB_WITH_STARTER = ("You will use the following starter code to write the solution to the problem and enclose your "
+                     "code within delimiters.")
+_LCB_WITHOUT_STARTER = ("Read the inputs from stdin solve the problem and write the answer to stdout (do not directly "
+                        "test on the sample inputs). Enclose your code within delimiters as follows. Ensure that when "
+                        "the python program runs, it reads the inputs, runs the algorithm and writes output to STDOUT.")
+# LiveCodeBench's CodeQwen prompt opens the user turn with "\n\n" and closes it with "\n\n<|im_end|>\n"; the paper
+# appends "```python" to the assistant turn (Fig. 24) so that both models answer with code.
+_LCB_CODEQWEN = ("<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n\n{question}\n\n"
+                 "<|im_end|>\n<|im_start|>assistant\n```python\n")
 _CODE_ASK = "Write the solution as one self-contained Python program in a ```python code block."
 
 # The paper's prompt for Qwen2.5-VL and its RL version (its Fig. 26), in Qwen2.5-VL's chat markup: the system turn,
@@ -69,7 +102,7 @@ TEMPLATES: dict[str, PromptTemplate] = {
             "qwen-boxed",
             "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
             "<|im_start|>user\n{question}\n" + _BOXED + "<|im_end|>\n<|im_start|>assistant\n",
-            _QWEN_STOP,
+            _QWEN_STOP, official_stop=_MATH_CODE_QWEN_STOP, strips_question=True,
         ),
         # The guessing check's direct-answer variant of qwen-boxed (this project's, not the paper's): the same chat
         # markup, asking for the final answer alone; a small max_new_tokens keeps any reasoning out.
@@ -77,18 +110,18 @@ TEMPLATES: dict[str, PromptTemplate] = {
             "qwen-direct",
             "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
             "<|im_start|>user\n{question}\n" + _DIRECT + "<|im_end|>\n<|im_start|>assistant\n",
-            _QWEN_STOP,
+            _QWEN_STOP, official_stop=_MATH_CODE_QWEN_STOP, strips_question=True,
         ),
         # Qwen2.5-Math's evaluation prompt (Oat-Zero and the Qwen2.5-Math models).
         PromptTemplate(
             "qwen25-math-cot",
             "<|im_start|>system\n" + _BOXED + "<|im_end|>\n<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n",
-            _QWEN_STOP,
+            _QWEN_STOP, official_stop=_MATH_CODE_QWEN_STOP, strips_question=True,
         ),
-        PromptTemplate("dapo", _DAPO, _QWEN_STOP),
+        PromptTemplate("dapo", _DAPO, _QWEN_STOP, official_stop=_MATH_CODE_ABEL_STOP, strips_question=True),
         # SimpleRL-Zoo's prompt for weaker base models (Llama-3.1-8B): plain text, no chat markup.
         PromptTemplate("simple", "Question:\n{question}\nAnswer:\nLet's think step by step.\n",
-                       ("\n\nQuestion:", *_LLAMA_STOP)),
+                       ("\n\nQuestion:", *_LLAMA_STOP), official_stop=_MATH_CODE_ABEL_STOP, strips_question=True),
         PromptTemplate(
             "r1-think",
             "<｜begin▁of▁sentence｜><｜User｜>{question}\n" + _BOXED + "<｜Assistant｜><think>\n",
@@ -96,25 +129,26 @@ TEMPLATES: dict[str, PromptTemplate] = {
         ),
         # No wrapping at all: the question is the prompt (base-model completion style).
         PromptTemplate("plain", "Question: {question}\n" + _BOXED + "\nAnswer:", ()),
-        # HumanEval+/MBPP+ as evalplus prompts chat models: the assistant turn is pre-filled up to a python fence.
+        # HumanEval+/MBPP+ as evalplus prompts chat models (the paper's Fig. 25, both models of the Code-R1 pair):
+        # the assistant turn is pre-filled up to a python fence.
         PromptTemplate(
             "evalplus-chat",
             "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n" + _EVALPLUS_ASK
             + "\n```\n{question}\n```\n<|im_end|>\n<|im_start|>assistant\n" + _EVALPLUS_ANSWER + "\n```python\n",
-            _QWEN_STOP, code_prefix="```python\n"),
-        # The CodeR1 pair on HumanEval+/MBPP+: Code-R1's system prompt, evalplus's turns, pre-filled answer.
+            _QWEN_STOP, code_prefix="```python\n", official_stop=_EVALPLUS_STOP, strips_question=True),
+        # LiveCodeBench's CodeQwen prompt with the answer primed with a python fence (the paper's Fig. 24).
+        PromptTemplate("lcb-codeqwen", _LCB_CODEQWEN, _QWEN_STOP, code_prefix="```python\n",
+                       official_stop=_LCB_STOP, question_from="lcb-codeqwen"),
+        # Options, not the paper's evaluation: Code-R1's training system prompt (Fig. 23) with the same user turns.
         PromptTemplate(
             "code-r1-evalplus",
             "<|im_start|>system\n" + _CODE_R1_SYSTEM + "<|im_end|>\n<|im_start|>user\n" + _EVALPLUS_ASK
             + "\n```\n{question}\n```\n<|im_end|>\n<|im_start|>assistant\n" + _EVALPLUS_ANSWER + "\n```python\n",
-            _QWEN_STOP, code_prefix="```python\n"),
-        # The CodeR1 pair on LiveCodeBench: Code-R1's system prompt, LiveCodeBench's user turn (the question as the
-        # loader writes it), the response primed with a bare python fence.
+            _QWEN_STOP, code_prefix="```python\n", official_stop=_EVALPLUS_STOP, strips_question=True),
         PromptTemplate(
             "code-r1-lcb",
-            "<|im_start|>system\n" + _CODE_R1_SYSTEM + "<|im_end|>\n<|im_start|>user\n{question}<|im_end|>\n"
-            "<|im_start|>assistant\n```python\n",
-            _QWEN_STOP, code_prefix="```python\n"),
+            _LCB_CODEQWEN.replace("You are a helpful assistant.", _CODE_R1_SYSTEM),
+            _QWEN_STOP, code_prefix="```python\n", official_stop=_LCB_STOP, question_from="lcb-codeqwen"),
         PromptTemplate(
             "qwen25-vl-think",
             "<|im_start|>system\n" + _VL_THINK_SYSTEM + "<|im_end|>\n<|im_start|>user\n" + IMAGE_PLACEHOLDER
@@ -128,13 +162,24 @@ TEMPLATES: dict[str, PromptTemplate] = {
     ]
 }
 CHAT_TEMPLATE = "chat"  # the tokenizer's own chat template, user turn = question + boxed instruction
+# The paper's math code on a chat template (its --apply_chat_template): the question stripped, its base stops.
+_CHAT_OFFICIAL_STOP = _MATH_CODE_STOP
+STOP_STRING_MODES = ("official", "end_of_text")  # sampling.stop_strings
 
 
 def template_names() -> list[str]:
     return sorted([*TEMPLATES, CHAT_TEMPLATE])
 
 
-def render_prompt(template: str, question: str, tokenizer=None) -> str:
+def strips_question(template: str) -> bool:
+    """Whether the template's official code strips each question (applied under sampling.strip_questions)."""
+    return template == CHAT_TEMPLATE or (template in TEMPLATES and TEMPLATES[template].strips_question)
+
+
+def render_prompt(template: str, question: str, tokenizer=None, strip_questions: bool = True) -> str:
+    """The prompt of one question; strip_questions: strip it where the template's official code does."""
+    if strip_questions and strips_question(template):
+        question = question.strip()
     if template == CHAT_TEMPLATE:
         if tokenizer is None or not getattr(tokenizer, "chat_template", None):
             raise ValueError("prompt template 'chat' needs a tokenizer with a chat template")
@@ -144,6 +189,30 @@ def render_prompt(template: str, question: str, tokenizer=None) -> str:
         raise ValueError(f"unknown prompt template {template!r}; known: {', '.join(template_names())}")
     # str.replace, not str.format: questions and templates contain literal braces.
     return TEMPLATES[template].text.replace("{question}", question)
+
+
+def lcb_codeqwen_question(question_content: str, starter_code: str = "") -> str:
+    """LiveCodeBench's CodeQwen user turn (between its opening and closing blank lines) for one problem."""
+    if starter_code:
+        fmt = f"{_LCB_WITH_STARTER}\n```python\n{starter_code}\n```"
+    else:
+        fmt = f"{_LCB_WITHOUT_STARTER}\n```python\n# YOUR CODE HERE\n```"
+    return f"{_LCB_ASK}\n\nQuestion: {question_content}\n\n{fmt}"
+
+
+def _template_questions(template: str, problems) -> list[str]:
+    """What each problem puts in the template's {question}: the question, or for LiveCodeBench's own turn the
+    turn built from the problem's LiveCodeBench fields (question_content, starter_code in its metadata)."""
+    if template not in TEMPLATES or TEMPLATES[template].question_from == "question":
+        return list(problems["question"])
+    questions = []
+    for pid, metadata in zip(problems["problem_id"], problems["metadata"]):
+        fields = json.loads(metadata)
+        if "question_content" not in fields:
+            raise ValueError(f"prompt template {template!r} needs LiveCodeBench problems (question_content in their "
+                             f"metadata); problem {pid!r} has none: pair it with the livecodebench benchmark only")
+        questions.append(lcb_codeqwen_question(fields["question_content"], fields.get("starter_code") or ""))
+    return questions
 
 
 class VisualPrompt(str):
@@ -162,16 +231,16 @@ def is_visual(template: str) -> bool:
     return template in TEMPLATES and TEMPLATES[template].images > 0
 
 
-def render_problem_prompts(template: str, problems, tokenizer=None) -> list[str]:
+def render_problem_prompts(template: str, problems, tokenizer=None, strip_questions: bool = True) -> list[str]:
     """The prompt of each problem of a canonical table; a visual template gets each problem's `image` with it
-    (VisualPrompt). A visual template on a table without images, or the reverse, is an error: an image must never
-    be dropped silently."""
+    (VisualPrompt). strip_questions: as in render_prompt. A visual template on a table without images, or the
+    reverse, is an error: an image must never be dropped silently."""
     has_images = "image" in getattr(problems, "columns", [])
     if is_visual(template) != has_images:
         raise ValueError(f"prompt template {template!r} {'takes' if is_visual(template) else 'takes no'} images, and "
                          f"the benchmark {'has' if has_images else 'has no'} images: pair visual templates "
                          "(qwen25-vl-think) with visual benchmarks (mathvision, mathvista) only")
-    texts = [render_prompt(template, q, tokenizer) for q in problems["question"]]
+    texts = [render_prompt(template, q, tokenizer, strip_questions) for q in _template_questions(template, problems)]
     if not has_images:
         return texts
     return [VisualPrompt(t, (img,)) for t, img in zip(texts, problems["image"])]
@@ -182,13 +251,24 @@ def code_prefix(template: str) -> str:
     return TEMPLATES[template].code_prefix if template in TEMPLATES else ""
 
 
-def stop_strings(template: str) -> list[str]:
-    return list(TEMPLATES[template].stop) if template in TEMPLATES else []
+def stop_strings(template: str, mode: str = "official") -> list[str]:
+    """The strings that end a response under `template`: official (sampling.stop_strings' default) adds those its
+    official evaluation code stops at to the end-of-text strings; end_of_text keeps only the latter."""
+    if mode not in STOP_STRING_MODES:
+        raise ValueError(f"unknown stop-string mode {mode!r} (known: {', '.join(STOP_STRING_MODES)})")
+    t = TEMPLATES.get(template)
+    own = list(t.stop) if t else []
+    if mode == "end_of_text":
+        return own
+    official = t.official_stop if t else (_CHAT_OFFICIAL_STOP if template == CHAT_TEMPLATE else ())
+    return own + [s for s in official if s not in own]
 
 
 def template_fingerprint(template: str) -> str:
-    """A digest of the template's text and stop strings ("chat": the tokenizer's, covered by the model revision):
-    a sampling parameter, so that editing one template resamples only the models that use it."""
+    """A digest of the template's text, stop strings and question handling ("chat": the tokenizer's, covered by the
+    model revision): a sampling parameter, so that editing one template resamples only the models that use it."""
     t = TEMPLATES.get(template)
-    payload = {"name": template} if t is None else {"name": t.name, "text": t.text, "stop": list(t.stop)}
+    payload = {"name": template} if t is None else {
+        "name": t.name, "text": t.text, "stop": list(t.stop), "official_stop": list(t.official_stop),
+        "strips_question": t.strips_question, "question_from": t.question_from}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]

@@ -153,7 +153,7 @@ def _link_or_copy(src: Path, dest: Path) -> None:
 def sample_shard(problems: pd.DataFrame, backend: Backend | Callable[[], Backend], spec: ShardSpec, template: str,
                  params: SamplingParams, out_path: str | Path, checkpoint_samples: int = DEFAULT_CHECKPOINT_SAMPLES,
                  extra_metadata: dict | None = None, progress: bool = True, job_params: dict | None = None,
-                 hold: OutputHold | None = None) -> pd.DataFrame:
+                 hold: OutputHold | None = None, strip_questions: bool = True) -> pd.DataFrame:
     """Sample shard `spec` of every problem into `out_path` (schema above) and return it.
 
     backend: a Backend, or a function that builds one: called (and the backend closed after) only if the shard
@@ -163,10 +163,13 @@ def sample_shard(problems: pd.DataFrame, backend: Backend | Callable[[], Backend
     weights or another engine option are never resumed or restored.
     hold: the job's hold on the shard (`shard_hold`, entered by the caller around the job's provenance record);
     without one the shard is locked here (flock) for the call.
+    strip_questions: strip each question where the template's official code does (rlvr_eval.sampling.prompts).
     """
     out_path = Path(out_path)
     with (contextlib.nullcontext(hold) if hold is not None else _LockOnly(out_path)) as guard:
         key = shard_key(problems, spec, template, params, extra_metadata, job_params)
+        if not strip_questions:  # (keyed only when off: the default leaves the keys of direct calls as they were)
+            key["strip_questions"] = False
         archived = archive_path(out_path, key)
         if _archive_intact(archived):  # the same samples were made before (and their output since deleted)
             guard.check()
@@ -175,11 +178,11 @@ def sample_shard(problems: pd.DataFrame, backend: Backend | Callable[[], Backend
             return read_parquet(out_path)
         if hasattr(backend, "generate"):
             return _sample_shard(problems, backend, spec, template, params, out_path, checkpoint_samples, key,
-                                 archived, extra_metadata or {}, progress, guard)
+                                 archived, extra_metadata or {}, progress, guard, strip_questions)
         engine = backend()
         try:
             return _sample_shard(problems, engine, spec, template, params, out_path, checkpoint_samples, key,
-                                 archived, extra_metadata or {}, progress, guard)
+                                 archived, extra_metadata or {}, progress, guard, strip_questions)
         finally:
             engine.close()
 
@@ -204,9 +207,9 @@ class _LockOnly(contextlib.ExitStack):
 
 
 def _sample_shard(problems, backend, spec, template, params, out_path, checkpoint_samples, key, archived, extra,
-                  progress, guard):
+                  progress, guard, strip_questions):
     params = _with_stop(params, template)
-    prompts = render_problem_prompts(template, problems, backend.tokenizer)
+    prompts = render_problem_prompts(template, problems, backend.tokenizer, strip_questions)
     budgets = token_budgets(backend.prompt_lengths(prompts), params.max_new_tokens, backend.context_limit)
     streaming = hasattr(backend, "generate_stream")  # vLLM: every prompt at once, each checkpointed as it finishes
     chunk_size = problems_per_checkpoint(checkpoint_samples, spec.num_samples)

@@ -1,5 +1,7 @@
 """The paper's Fig. 18 form: reward, response length and entropy against the training step, one line per RL model
-(rule training_dynamics; the logs are rlvr_eval.models.rlvr's training_log.csv)."""
+(rule training_dynamics; the logs are rlvr_eval.models.rlvr's training_log.csv). In the one style (plots.style):
+its writer, legend and markers; every model here is an RL model of one base, so each takes its own colour (a
+family's shared colour would make the lines indistinguishable) and a marker every tenth of training."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from rlvr_eval.plots.analysis_figures import COLOURS, LINESTYLES, save_figure  # noqa: E402
+from rlvr_eval.plots.style import FAMILY_COLOURS, MARKERS, collect_legend, figure_legend, save_figure  # noqa: E402
 
 PANELS = [("reward", "training reward"), ("completion_length", "response length (tokens)"), ("entropy", "entropy (nats/token)")]
 
@@ -26,14 +28,11 @@ def plot_training_dynamics(logs: dict[str, pd.DataFrame], out_prefix: str | Path
         for i, (model, log) in enumerate(logs.items()):
             log = log.sort_values("step")
             smooth = log[column].rolling(window, center=True, min_periods=1).mean()
-            ax.plot(log["step"], smooth, linestyle=LINESTYLES[i % len(LINESTYLES)], color=COLOURS[i % len(COLOURS)],
-                    linewidth=1.4, label=model)
+            ax.plot(log["step"], smooth, color=FAMILY_COLOURS[i % len(FAMILY_COLOURS)], linewidth=1.3,
+                    marker=MARKERS[i % len(MARKERS)], markersize=4, markevery=max(1, len(log) // 10), label=model)
         ax.set_xlabel("training step")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-    axes[0][0].set_title(f"rolling mean over {window} steps", fontsize=8, loc="left")
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=min(len(labels), 4), fontsize=8,
-               frameon=False)
     fig.tight_layout()
+    figure_legend(fig, collect_legend(axes[0]), note=f"each line: rolling mean over {window} steps")
     return save_figure(fig, out_prefix)

@@ -14,7 +14,7 @@ VLLM_BIN := $(VLLM_VENV)/bin
 # (rlvr_eval.data.mirror_sources; LiveCodeBench is read from the hub instead). MIRROR_DIR=... to put it elsewhere.
 MIRROR_DIR ?= ../shared/data/benchmarks
 
-.PHONY: install install-cluster install-vllm data demo test test-main test-vllm paper-dry-run bench-scale clean-demo
+.PHONY: install install-cluster install-vllm data demo docs test test-main test-vllm paper-dry-run bench-scale clean-demo
 
 install: $(VENV)/.installed
 
@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e ".[hf,workflow,test]"
+	$(BIN)/python -m pip install -q -e ".[hf,workflow,test,docs]"
 	touch $@
 
 # A GPU cluster's login node: the project's virtualenv with vLLM's GPU build in it too. Snakemake runs from this
@@ -61,6 +61,10 @@ demo: install
 	$(BIN)/snakemake --configfile config/rl-demo.yaml --cores $(CORES)
 	$(BIN)/snakemake --configfile config/rl-demo.yaml --report results/report.html
 	@echo "Scores: results/summary.md (results/summary.json)  Tables: results/tables/  Figures: results/figures/  Report: results/report.html"
+
+# The user guide (README.md, docs/, bench/README.md) as a static site in site/; any broken link or anchor fails it.
+docs: install
+	$(BIN)/mkdocs build --strict
 
 # Both halves, so CI (.ci/run) exercises the vLLM backend; `make test-main` runs everything else without vLLM.
 test: test-main test-vllm

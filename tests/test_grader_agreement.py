@@ -110,7 +110,8 @@ def test_tables_of_different_samples_are_refused():
 
 
 def test_write_report_writes_csv_tables_and_a_markdown_summary(report, tmp_path):
-    written = write_report(report, tmp_path / "out", title="tiny-model, gsm8k")
+    settings = [{"grader": "math_verify", "n": 8, "temperature": 0.6, "top_p": 0.95, "max_new_tokens": 512}]
+    written = write_report(report, tmp_path / "out", title="tiny-model, gsm8k", settings=settings)
     assert written["markdown"] == tmp_path / "out" / "summary.md"
     assert written["disagreements"] == tmp_path / "out" / "disagreements.csv"
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
@@ -119,7 +120,12 @@ def test_write_report_writes_csv_tables_and_a_markdown_summary(report, tmp_path)
     back = pd.read_csv(written["disagreements"], dtype=str)
     pd.testing.assert_frame_equal(back, report["disagreements"].astype(str), check_dtype=False)
     markdown = written["markdown"].read_text()
-    assert markdown.startswith("# Grader agreement: qwen_math vs math_verify (tiny-model, gsm8k)")
+    assert markdown.startswith("# Grader agreement: qwen_math vs math_verify (tiny-model, gsm8k; n = 8, temperature 0.6, "
+                               "top-p 0.95, max 512 new tokens)")
+    # the pass@k table: fractions of 1 in the CSV and, saying so, in the Markdown
+    assert "## pass@k (mean over problems, as a fraction of 1)" in markdown
+    first = pd.read_csv(written["pass_at_k"]).iloc[0]
+    assert f"{first.iloc[-1]:.4f}" in markdown and first.iloc[-1] <= 1
     assert "agree on correctness for 10 samples (83.33%) and disagree on 2" in markdown
     assert "| p1 | 1 | 42 | wrong | correct | 42.0 apples | 42.0 | other |" in markdown
     assert "## Disagreements by the rule of the paper's grader behind them" in markdown

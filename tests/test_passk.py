@@ -48,3 +48,22 @@ def test_per_problem_and_mean_pass_at_k_from_verdicts():
     assert per_problem["pass@1"].tolist() == pytest.approx([0.25, 0.0])
     assert per_problem["pass@2"].tolist() == pytest.approx([0.5, 0.0])
     assert mean_pass_at_k(per_problem, [1, 2, 4]).to_dict() == pytest.approx({1: 0.125, 2: 0.25, 4: 0.5})
+
+
+def test_the_passk_tables_csv_and_markdown_hold_the_same_fractions_under_their_settings(tmp_path):
+    from rlvr_eval.metrics.tables import passk_table, sample_counts, write_table
+
+    counts = pd.DataFrame({"problem_id": ["a", "b", "c", "d"], "n": 4, "c": [0, 1, 2, 4]})
+    per_problem = {"base": per_problem_pass_at_k(counts, [1, 4]),
+                   "rl": per_problem_pass_at_k(counts.assign(c=[0, 0, 4, 4]), [1, 4])}
+    settings = [{"model": m, "benchmark": "gsm8k", "grader": "math_verify", "n": 4, "temperature": 0.6, "top_p": 0.95,
+                 "max_new_tokens": 512} for m in per_problem]
+    table = passk_table(per_problem)
+    write_table(table, tmp_path / "t.csv", tmp_path / "t.md", title="pass@k on gsm8k", counts=sample_counts(per_problem),
+                settings=settings)
+    csv = pd.read_csv(tmp_path / "t.csv")
+    assert csv["base"].tolist() == [0.4375, 0.75]  # (0 + 1/4 + 2/4 + 1) / 4; three of four problems solved
+    md = (tmp_path / "t.md").read_text()
+    assert "### pass@k on gsm8k (grader math_verify; n = 4, temperature 0.6, top-p 0.95, max 512 new tokens)" in md
+    assert "as a fraction (0 to 1)" in md
+    assert "| 1 | 0.438 | 0.500 |" in md and "| 4 | 0.750 | 0.500 |" in md

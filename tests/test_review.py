@@ -92,9 +92,13 @@ def test_the_table_counts_and_shares_the_judged_responses_per_problem_and_in_tot
     assert table[["problem", "shown", "judged", "sound", "flawed", "unclear"]].values.tolist() == [
         ["p1", 1, 0, 0, 0, 0], ["p2", 2, 2, 1, 1, 0], ["total", 3, 2, 1, 1, 0]]
     assert table["sound_share"].tolist()[1:] == [0.5, 0.5] and pd.isna(table.loc[0, "sound_share"])  # p1: none judged
-    markdown = review_markdown(table, "tiny-rl", "gsm8k", "reviews/tiny-rl/gsm8k.csv")
-    assert "2 of 3 responses judged: sound 1 (50 %), flawed or guessed 1 (50 %), unclear 0 (0 %)" in markdown
-    assert "| p2 | 2/8 | 2 | 2 | 1 (50 %) | 1 (50 %) | 0 (0 %) |" in markdown and "| p1 | 1/8 | 1 | 0 | 0 | 0 | 0 |" in markdown
+    settings = [{"grader": "math_verify", "n": 8, "temperature": 0.6, "top_p": 0.95, "max_new_tokens": 24}]
+    markdown = review_markdown(table, "tiny-rl", "gsm8k", "reviews/tiny-rl/gsm8k.csv", settings)
+    assert markdown.startswith("### Guessing check: tiny-rl on gsm8k (grader math_verify; n = 8, temperature 0.6, top-p "
+                               "0.95, max 24 new tokens)")
+    assert "2 of 3 responses judged: sound 1 (0.50), flawed or guessed 1 (0.50), unclear 0 (0.00)" in markdown
+    assert "(shares of the judged responses, as fractions of 1)" in markdown  # the CSV's unit
+    assert "| p2 | 2/8 | 2 | 2 | 1 (0.50) | 1 (0.50) | 0 (0.00) |" in markdown and "| p1 | 1/8 | 1 | 0 | 0 | 0 | 0 |" in markdown
 
 
 @pytest.mark.parametrize("text, message", [

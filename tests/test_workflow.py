@@ -51,7 +51,13 @@ def test_demo_produces_passk_tables_and_figure(demo_run):
         assert table["k"].tolist() == [1, 2, 4, 8]
         assert {"tiny-base", "tiny-rl"} <= set(table.columns)
         assert table[["tiny-base", "tiny-rl"]].apply(lambda col: col.is_monotonic_increasing).all()
-        assert "| k | tiny-base | tiny-rl |" in (demo_run / f"results/tables/passk/{benchmark}.md").read_text()
+        md = (demo_run / f"results/tables/passk/{benchmark}.md").read_text()
+        assert "| k | tiny-base | tiny-rl |" in md
+        # the Markdown table: the CSV's numbers in the CSV's unit, headed with the unit and the settings behind them
+        assert f"### pass@k on {benchmark} (grader math_verify; n = 8, temperature 0.6, top-p 0.95, max " in md
+        assert "as a fraction (0 to 1)" in md
+        last = table.iloc[-1]
+        assert f"| 8 | {last['tiny-base']:.3f} | {last['tiny-rl']:.3f} |" in md
         for model in ("tiny-base", "tiny-rl"):
             per_problem = read_parquet(demo_run / f"results/metrics/{model}/{benchmark}/math_verify/per_problem.parquet")
             assert len(per_problem) == 8 and (per_problem["n"] == 8).all()
@@ -60,6 +66,12 @@ def test_demo_produces_passk_tables_and_figure(demo_run):
             assert verdicts["status"].isin(["correct", "wrong", "no_answer", "timeout", "error"]).all()
             # the table is the mean of the per-problem values
             assert table.loc[table["k"] == 1, model].item() == per_problem["pass@1"].mean()
+    # ΔSE and token NLL: the CSV's unit in the Markdown too, and the settings of the samples behind them
+    delta_se = pd.read_csv(demo_run / "results/tables/delta_se.csv").iloc[0]
+    md = (demo_run / "results/tables/delta_se.md").read_text()
+    assert "(fractions of 1," in md and f"| {delta_se['delta_se']:.3f} |" in md
+    settings = "Samples: graders code_exec, math_verify; n = 8, temperature 0.6, top-p 0.95, max 24 new tokens."
+    assert settings in md and settings in (demo_run / "results/tables/token_nll.md").read_text()
     for suffix in ("png", "pdf"):
         assert (demo_run / f"results/figures/passk_curves.{suffix}").stat().st_size > 10_000
 
@@ -102,11 +114,31 @@ def test_one_results_file_holds_every_score_with_its_interval_and_settings(demo_
     assert "## gsm8k (grader math_verify; n = 8, temperature 0.6, top-p 0.95" in md and "| tiny-rl | 8 |" in md
 
 
+def report_data(html: str, variable: str):
+    """The JSON a Snakemake report page assigns to a JavaScript variable (`var results = {...};`): the last such
+    line, after the bundled libraries (which have a `var results = new Array(...)` of their own)."""
+    line = [line for line in html.splitlines() if line.strip().startswith(f"var {variable} = ")][-1]
+    return json.loads(line.strip()[len(f"var {variable} = "):].rstrip(";"))
+
+
 def test_snakemake_report_gathers_figures_and_tables(demo_run):
     snakemake(demo_run, "--report", "results/report.html")
     report = (demo_run / "results" / "report.html").read_text(errors="replace")
     for name in ("passk_curves.png", "passk_grid.png", "coverage.png", "perplexity.png", "gsm8k.csv", "summary.md"):
         assert name in report, name
+    # the landing page (workflow/report/workflow.rst) says what the run is and where its numbers come from
+    landing = report_data(report, "workflow_desc")
+    assert "Does RL incentivize reasoning beyond the base model?" in landing
+    assert "Where the numbers come from" in landing and "1 − C(n − c, k) / C(n, k)" in landing
+    # every output in the report has a caption, rendered with its wildcards
+    results = report_data(report, "results")
+    # among them the outputs that had none before: ΔSE, token NLL, sample counts, grader agreement
+    rules = {result["job_properties"]["rule"] for result in results.values()}
+    assert {"passk_table", "delta_se", "token_nll", "grader_agreement", "summary", "analysis_figures"} <= rules
+    assert "results/tables/samples/gsm8k.csv" in results
+    uncaptioned = [path for path, result in results.items() if not result["caption"].strip()]
+    assert not uncaptioned, uncaptioned
+    assert "over the problems of gsm8k, as a fraction (0 to 1)" in results["results/tables/passk/gsm8k.csv"]["caption"]
 
 
 def test_demo_verifies_humanevalplus_in_the_code_sandbox(demo_run):

@@ -105,10 +105,16 @@ rule delta_se:
     input:
         lambda w: [f for e in GRID.delta_se_entries() for f in (e["base_file"], e["rl_file"])],
     output:
-        csv=report("results/tables/delta_se.csv", category="pass@k", subcategory="sampling-efficiency gap"),
+        csv=report(
+            "results/tables/delta_se.csv",
+            category="pass@k",
+            subcategory="sampling-efficiency gap",
+            caption="../report/delta_se.rst",
+        ),
         md="results/tables/delta_se.md",
     params:
         entries=GRID.delta_se_entries(),
+        settings=table_settings(GRID, [(e[m], e["benchmark"]) for e in GRID.delta_se_entries() for m in ("base", "rl")]),
         num_resamples=config["analysis"]["bootstrap"]["resamples"],
         seed=config["analysis"]["bootstrap"]["seed"],
         confidence=config["analysis"]["bootstrap"]["confidence"],
@@ -154,10 +160,16 @@ rule token_nll:
     input:
         lambda w: [f for e in GRID.token_nll_entries() for f in e["files"]],
     output:
-        csv=report("results/tables/token_nll.csv", category="pass@k", subcategory="token NLL"),
+        csv=report(
+            "results/tables/token_nll.csv",
+            category="pass@k",
+            subcategory="token NLL",
+            caption="../report/token_nll.rst",
+        ),
         md="results/tables/token_nll.md",
     params:
         entries=GRID.token_nll_entries(),
+        settings=table_settings(GRID, [(e["model"], e["benchmark"]) for e in GRID.token_nll_entries()]),
         left_out=GRID.left_out_note(),
         logic=logic_version("token_nll"),
     resources:
@@ -182,6 +194,7 @@ rule review_sheet:
             "results/review/{model}/{benchmark}.html",
             category="guessing check",
             labels={"model": "{model}", "benchmark": "{benchmark}"},
+            caption="../report/review_sheet.rst",
         ),
         shown="results/review/{model}/{benchmark}.responses.csv",
     params:
@@ -210,6 +223,7 @@ rule review_table:
         csv="results/tables/review/{model}/{benchmark}.csv",
         md="results/tables/review/{model}/{benchmark}.md",
     params:
+        settings=lambda w: table_settings(GRID, [(w.model, w.benchmark)]),
         logic=logic_version("review_table"),
     resources:
         mem_mb=RESOURCES.cpu("metrics")["mem_mb"],

@@ -12,30 +12,35 @@ rule checkpoint_series:
             "results/tables/checkpoints/{model}/{benchmark}.csv",
             category="RL training",
             labels={"model": "{model}", "benchmark": "{benchmark}", "kind": "table"},
+            caption="../report/checkpoint_table.rst",
         ),
         md="results/tables/checkpoints/{model}/{benchmark}.md",
         png=report(
             "results/figures/checkpoints/{model}/{benchmark}.png",
             category="RL training",
             labels={"model": "{model}", "benchmark": "{benchmark}", "kind": "figure"},
+            caption="../report/checkpoint_figure.rst",
         ),
         pdf="results/figures/checkpoints/{model}/{benchmark}.pdf",
         summary_csv=report(
             "results/tables/checkpoints/{model}/{benchmark}.summary.csv",
             category="RL training",
             labels={"model": "{model}", "benchmark": "{benchmark}", "kind": "pass@1 and pass@k_max"},
+            caption="../report/checkpoint_summary.rst",
         ),
         summary_md="results/tables/checkpoints/{model}/{benchmark}.summary.md",
         passk_png=report(
             "results/figures/checkpoints/{model}/{benchmark}.passk.png",
             category="RL training",
             labels={"model": "{model}", "benchmark": "{benchmark}", "kind": "pass@k by step"},
+            caption="../report/checkpoint_passk.rst",
         ),
         passk_pdf="results/figures/checkpoints/{model}/{benchmark}.passk.pdf",
     wildcard_constraints:
         model=regex_of(GRID.series_models),
     params:
         series=lambda w: GRID.checkpoint_series(w.model),
+        settings=lambda w: table_settings(GRID, [(m, w.benchmark) for _, m in GRID.checkpoint_series(w.model)]),
         logic=logic_version("checkpoint_series"),
     resources:
         mem_mb=RESOURCES.cpu("metrics")["mem_mb"],

@@ -15,6 +15,7 @@ from rlvr_eval.provenance import stamps
 from rlvr_eval.planning.config import SCHEMA_PATH, ConfigError, validate_config
 from rlvr_eval.planning.preflight import check_before_jobs, job_environment_problems
 from rlvr_eval.planning.grid import Grid
+from rlvr_eval.planning.table_settings import table_settings
 from rlvr_eval.planning.guessable_files import guessable_filter
 from rlvr_eval.planning.review_files import judgements_file
 from rlvr_eval.sampling.prompts import code_prefix

@@ -12,12 +12,14 @@ rule grader_agreement:
             category="Grader agreement",
             subcategory="{benchmark}",
             labels={"model": "{model}", "benchmark": "{benchmark}"},
+            caption="../report/grader_agreement.rst",
         ),
         disagreements="results/grader_agreement/{model}/{benchmark}/disagreements.csv",
         tables=multiext("results/grader_agreement/{model}/{benchmark}/", "summary.csv", "status_crosstab.csv",
                         "pass_at_k.csv", "coverage.csv", "causes.csv"),
     params:
         graders=GRID.compare_graders()[:2],
+        settings=lambda w: table_settings(GRID, [(w.model, w.benchmark)]),
         logic=logic_version("agreement"),
     resources:
         mem_mb=RESOURCES.cpu("metrics")["mem_mb"],

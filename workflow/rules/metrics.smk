@@ -40,9 +40,11 @@ rule passk_table:
             category="pass@k",
             subcategory="samples capped or not generated",
             labels={"benchmark": "{benchmark}"},
+            caption="../report/sample_counts.rst",
         ),
     params:
         models=lambda w: GRID.models_on(w.benchmark),
+        settings=lambda w: table_settings(GRID, [(m, w.benchmark) for m in GRID.models_on(w.benchmark)]),
         left_out=GRID.left_out_note(),
         logic=logic_version("tables"),
     resources:

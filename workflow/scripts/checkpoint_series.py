@@ -12,10 +12,12 @@ with logged(snakemake) as prov:
     series = [tuple(s) for s in snakemake.params.series]
     table = series_table(pd.read_csv(snakemake.input.passk), series)
     write_text(out.csv, table.to_csv(index=False))
-    write_text(out.md, series_markdown(table, f"pass@k along training: {model}"))
+    settings = snakemake.params.settings
+    write_text(out.md, series_markdown(table, f"pass@k along training: {model} on {benchmark}", settings))
     summary = summary_table(table)
     write_text(out.summary_csv, summary.to_csv(index=False))
-    write_text(out.summary_md, summary_markdown(summary, f"pass@1 and pass@k_max along training: {model} on {benchmark}"))
+    write_text(out.summary_md, summary_markdown(summary, f"pass@1 and pass@k_max along training: {model} on {benchmark}",
+                                                settings))
     log = None
     if snakemake.input.trained:  # an rlvr model trained here: its training reward
         log_file = Path(read_json(snakemake.input.trained[0])["path"]) / "training_log.csv"

@@ -14,5 +14,5 @@ with logged(snakemake):
         rows.append({k: entry[k] for k in ("pair", "benchmark", "base", "rl")} | gap)
     table = delta_se_table(rows)
     write_text(snakemake.output.csv, table.to_csv(index=False))
-    write_text(snakemake.output.md, to_markdown(table, p.left_out))
+    write_text(snakemake.output.md, to_markdown(table, p.left_out, p.settings))
     print(table.to_string(index=False))

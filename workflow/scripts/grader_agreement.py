@@ -17,7 +17,7 @@ with logged(snakemake):
     report = grader_agreement_report(verdicts_a, verdicts_b, name_a, name_b, samples=samples,
                                      benchmark=snakemake.wildcards.benchmark)
     title = f"{snakemake.wildcards.model}, {snakemake.wildcards.benchmark}"
-    written = write_report(report, Path(snakemake.output.summary).parent, title)
+    written = write_report(report, Path(snakemake.output.summary).parent, title, snakemake.params.settings)
     # write_report names its files itself: fail loudly if the rule's declared outputs drift from them
     assert set(written.values()) == {Path(p) for p in snakemake.output}, (written, list(snakemake.output))
     print(report["summary"].T.to_string())

@@ -12,5 +12,6 @@ with logged(snakemake):
     shown = pd.read_csv(snakemake.input.shown, dtype={"problem": str})
     table = review_table(read_judgements(snakemake.input.judgements, shown), shown)
     write_text(snakemake.output.csv, table.to_csv(index=False))
-    write_text(snakemake.output.md, review_markdown(table, w.model, w.benchmark, snakemake.input.judgements))
+    write_text(snakemake.output.md, review_markdown(table, w.model, w.benchmark, snakemake.input.judgements,
+                                                snakemake.params.settings))
     print(table.to_string(index=False))

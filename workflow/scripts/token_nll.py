@@ -13,5 +13,5 @@ with logged(snakemake):
         rows.append({"model": entry["model"], "benchmark": entry["benchmark"], **token_nll(samples)})
     table = pd.DataFrame(rows, columns=COLUMNS)
     write_text(snakemake.output.csv, table.to_csv(index=False))
-    write_text(snakemake.output.md, to_markdown(table, snakemake.params.left_out))
+    write_text(snakemake.output.md, to_markdown(table, snakemake.params.left_out, snakemake.params.settings))
     print(table.to_string(index=False))

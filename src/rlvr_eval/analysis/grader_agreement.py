@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from rlvr_eval.io import write_text
+from rlvr_eval.metrics.tables import settings_heading
 from rlvr_eval.metrics.passk import default_ks, mean_pass_at_k, per_problem_counts, per_problem_pass_at_k
 from rlvr_eval.verify.graders import STATUSES
 from rlvr_eval.verify.qwen_math_causes import CAUSES, disagreement_cause
@@ -177,7 +178,10 @@ def _markdown_table(df: pd.DataFrame, index: bool = False, max_cell: int = 80) -
     return "\n".join([header, rule, *rows])
 
 
-def report_markdown(report: dict[str, pd.DataFrame], title: str | None = None) -> str:
+def report_markdown(report: dict[str, pd.DataFrame], title: str | None = None, settings: list[dict] | None = None) -> str:
+    """The comparison in Markdown; `settings`: the sampling settings of the samples (planning.table_settings)."""
+    if settings:
+        title = "; ".join(filter(None, [title, settings_heading(settings, with_grader=False)]))
     summary = report["summary"].iloc[0]
     name_a, name_b = summary["grader_a"], summary["grader_b"]
     disagreements = report["disagreements"]
@@ -195,7 +199,7 @@ def report_markdown(report: dict[str, pd.DataFrame], title: str | None = None) -
         "",
         _markdown_table(report["status_crosstab"], index=True),
         "",
-        "## pass@k",
+        "## pass@k (mean over problems, as a fraction of 1)",
         "",
         _markdown_table(report["pass_at_k"]),
         "",
@@ -203,7 +207,7 @@ def report_markdown(report: dict[str, pd.DataFrame], title: str | None = None) -
         "",
         _markdown_table(report["coverage"]),
         "",
-        *(["## Disagreements by the rule of the paper's grader behind them", "",
+        *(["## Disagreements by the rule of the paper's grader behind them (shift_pass@k: a fraction of 1)", "",
            _markdown_table(report["causes"]) if len(report["causes"]) else "None.", ""]
           if "causes" in report and PAPER_GRADER in (name_a, name_b) else []),
         f"## Disagreements ({len(shown)} of {len(disagreements)} shown; all in disagreements.csv)",
@@ -214,7 +218,8 @@ def report_markdown(report: dict[str, pd.DataFrame], title: str | None = None) -
     return "\n".join(lines)
 
 
-def write_report(report: dict[str, pd.DataFrame], out_dir: str | Path, title: str | None = None) -> dict[str, Path]:
+def write_report(report: dict[str, pd.DataFrame], out_dir: str | Path, title: str | None = None,
+                 settings: list[dict] | None = None) -> dict[str, Path]:
     """Write each table as `<name>.csv` and the Markdown summary as `summary.md`, each atomically.
     Returns the written paths by table name, plus "markdown"."""
     out_dir = Path(out_dir)
@@ -223,5 +228,5 @@ def write_report(report: dict[str, pd.DataFrame], out_dir: str | Path, title: st
         written[name] = out_dir / f"{name}.csv"
         write_text(written[name], table.to_csv(index=name == "status_crosstab"))
     written["markdown"] = out_dir / "summary.md"
-    write_text(written["markdown"], report_markdown(report, title))
+    write_text(written["markdown"], report_markdown(report, title, settings))
     return written

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from rlvr_eval.metrics.tables import settings_heading
+
 # The vendored KaTeX release (vendor/katex, from npm's `katex` package): part of this module's code digest, so a
 # new release re-renders every sheet; tests check that it matches the vendored files.
 KATEX_VERSION = "0.19.1"
@@ -273,20 +275,21 @@ def review_table(judgements: pd.DataFrame, shown: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def review_markdown(table: pd.DataFrame, model: str, benchmark: str, source: str) -> str:
-    """The table in Markdown, the total first."""
+def review_markdown(table: pd.DataFrame, model: str, benchmark: str, source: str, settings: list[dict] | None = None) -> str:
+    """The table in Markdown, the total first; shares as fractions of 1, as in the CSV; `settings`: the grader and
+    sampling settings of the responses (planning.table_settings), for the heading."""
     def share(x: float) -> str:
-        return "" if pd.isna(x) else f"{100 * x:.0f} %"
+        return "" if pd.isna(x) else f"{x:.2f}"
 
     def count(n: int, x: float) -> str:
         return f"{n}" if pd.isna(x) else f"{n} ({share(x)})"
 
     total = table.iloc[-1]
-    lines = [f"### Guessing check: {model} on {benchmark}", "",
+    lines = [f"### Guessing check: {model} on {benchmark}" + (f" ({settings_heading(settings)})" if settings else ""), "",
              f"Judgements of the correct responses on hard problems (`{source}`): {total['judged']} of "
              f"{total['shown']} responses judged: sound {count(total['sound'], total['sound_share'])}, flawed or guessed "
              f"{count(total['flawed'], total['flawed_share'])}, unclear {count(total['unclear'], total['unclear_share'])} "
-             f"(shares of the judged responses).", "",
+             f"(shares of the judged responses, as fractions of 1).", "",
              "| problem | solved | shown | judged | sound | flawed or guessed | unclear |", "|---|---:|---:|---:|---:|---:|---:|"]
     for r in table.itertuples():
         solved = "" if pd.isna(r.c) else f"{r.c}/{r.n}"

@@ -8,7 +8,7 @@ algorithm stays. The interval is a paired bootstrap over problems (rlvr_eval.ana
 resampled problems for both terms.
 
 Table schema (`results/tables/delta_se.csv`), one row per (pair, benchmark): pair, benchmark, base, rl, k,
-base_pass@k, rl_pass@1, delta_se, ci_low, ci_high.
+base_pass@k, rl_pass@1, delta_se, ci_low, ci_high (all four fractions of 1, as in the Markdown table).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import pandas as pd
 
 from rlvr_eval.analysis.bootstrap import bootstrap_mean_passk, percentiles
-from rlvr_eval.metrics.tables import with_note
+from rlvr_eval.metrics.tables import settings_heading, with_note
 
 DELTA_SE_COLUMNS = ["pair", "benchmark", "base", "rl", "k", "base_pass@k", "rl_pass@1", "delta_se", "ci_low", "ci_high"]
 
@@ -38,12 +38,13 @@ def delta_se_table(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=DELTA_SE_COLUMNS)
 
 
-def to_markdown(table: pd.DataFrame, note: str = "") -> str:
-    """The table in Markdown; `note`: what the run left out (rlvr_eval.planning.left_out)."""
-    lines = ["### Sampling-efficiency gap ΔSE = base pass@k − RL pass@1 (in points, 95 % bootstrap interval)", "",
+def to_markdown(table: pd.DataFrame, note: str = "", settings: list[dict] | None = None) -> str:
+    """The table in Markdown; `note`: what the run left out (rlvr_eval.planning.left_out); `settings`: the grader and
+    sampling settings of its models (planning.table_settings)."""
+    lines = ["### Sampling-efficiency gap ΔSE = base pass@k − RL pass@1 (fractions of 1, 95 % bootstrap interval)", "",
+             *([f"Samples: {settings_heading(settings)}.", ""] if settings else []),
              "| pair | benchmark | k | base pass@k | RL pass@1 | ΔSE | interval |", "|---|---|---:|---:|---:|---:|---|"]
     for _, r in table.iterrows():
-        lines.append(f"| {r['pair']} | {r['benchmark']} | {r['k']} | {100 * r['base_pass@k']:.1f} | "
-                     f"{100 * r['rl_pass@1']:.1f} | {100 * r['delta_se']:.1f} | [{100 * r['ci_low']:.1f}, "
-                     f"{100 * r['ci_high']:.1f}] |")
+        lines.append(f"| {r['pair']} | {r['benchmark']} | {r['k']} | {r['base_pass@k']:.3f} | "
+                     f"{r['rl_pass@1']:.3f} | {r['delta_se']:.3f} | [{r['ci_low']:.3f}, {r['ci_high']:.3f}] |")
     return with_note("\n".join(lines) + "\n", note)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import pandas as pd
 
 from rlvr_eval.analysis.bootstrap import bootstrap_mean_passk, passk_intervals
+from rlvr_eval.metrics.tables import settings_heading
 
 SCHEMA_VERSION = 1
 SHOWN_KS = (1, 8, 64, 256, 1024)  # the columns of summary.md (every k is in summary.json)
@@ -43,11 +44,9 @@ def to_markdown(scores: list[dict], note: str = "") -> str:
     for s in scores:
         by_table.setdefault((s["benchmark"], s["grader"]), []).append(s)
     for (benchmark, grader), rows in by_table.items():
-        settings = sorted({(r["n"], r["temperature"], r["top_p"], r["max_new_tokens"]) for r in rows})
-        head = "; ".join(f"n = {n}, temperature {t}, top-p {p}, max {m} new tokens" for n, t, p, m in settings)
         reached = {int(k) for r in rows for k in r["pass_at_k"]}
         ks = sorted({k for k in SHOWN_KS if k in reached} | {max(reached)})  # and k = n
-        lines += [f"## {benchmark} (grader {grader}; {head})", "",
+        lines += [f"## {benchmark} ({settings_heading(rows)})", "",
                   "| model | problems | " + " | ".join(f"pass@{k}" for k in ks) + " |",
                   "|---|---:|" + "---:|" * len(ks)]
         for r in rows:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from rlvr_eval.metrics.tables import with_note
+from rlvr_eval.metrics.tables import settings_heading, with_note
 
 COLUMNS = ["model", "benchmark", "samples", "without_logprobs", "tokens", "token_nll", "sample_token_nll"]
 
@@ -38,10 +38,12 @@ def token_nll(samples: pd.DataFrame) -> dict:
             "sample_token_nll": float((-s["logprob_sum"] / s["num_tokens"]).mean()) if len(s) else np.nan}
 
 
-def to_markdown(table: pd.DataFrame, note: str = "") -> str:
-    """The table in Markdown; `note`: what the run left out (rlvr_eval.planning.left_out)."""
+def to_markdown(table: pd.DataFrame, note: str = "", settings: list[dict] | None = None) -> str:
+    """The table in Markdown; `note`: what the run left out (rlvr_eval.planning.left_out); `settings`: the grader and
+    sampling settings of its responses (planning.table_settings)."""
     lines = ["### Mean token NLL of each model's own responses", "",
              "Nats per token, under the model's own distribution (temperature 1) of the tokens it sampled.", "",
+             *([f"Samples: {settings_heading(settings)}.", ""] if settings else []),
              "| model | benchmark | samples | tokens | token NLL | per-sample mean |", "|---|---|---:|---:|---:|---:|"]
     lines += [f"| {r.model} | {r.benchmark} | {r.samples} | {r.tokens} | {r.token_nll:.3f} | {r.sample_token_nll:.3f} |"
               for r in table.itertuples()]

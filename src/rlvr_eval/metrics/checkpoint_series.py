@@ -7,10 +7,11 @@ Table (`results/tables/checkpoints/{model}/{benchmark}.csv`), one row per traini
 |---------|------------------------------------------------------------------|
 | step    | training step (0: the model training started from)               |
 | model   | the model entry of the config sampled at that step               |
-| pass@k  | one column per k of the benchmark's pass@k table (mean over problems) |
+| pass@k  | one column per k of the benchmark's pass@k table (mean over problems, a fraction of 1) |
 
 Summary (`results/tables/checkpoints/{model}/{benchmark}.summary.csv`, the paper's Table 3 form), one row per step:
-step, model, k_max (the model's n: its largest k), pass@1, pass@k_max.
+step, model, k_max (the model's n: its largest k), pass@1, pass@k_max (fractions of 1). The Markdown tables hold the
+same fractions, headed with the unit and the grader and sampling settings.
 
 Figures (rlvr_eval.plots.checkpoint_figures): `{benchmark}.png` puts pass@k against the step for k = 1, n and
 the powers of 4 between, beside the mean training reward per step for an rlvr model (from the run's
@@ -21,6 +22,8 @@ paper's Fig. 1 right).
 from __future__ import annotations
 
 import pandas as pd
+
+from rlvr_eval.metrics.tables import settings_heading
 
 
 def series_table(passk: pd.DataFrame, series: list[tuple[int, str]]) -> pd.DataFrame:
@@ -33,11 +36,12 @@ def series_table(passk: pd.DataFrame, series: list[tuple[int, str]]) -> pd.DataF
     return pd.DataFrame(rows)
 
 
-def series_markdown(table: pd.DataFrame, title: str) -> str:
+def series_markdown(table: pd.DataFrame, title: str, settings: list[dict] | None = None) -> str:
+    """The series table in Markdown, in the CSV's unit; `settings`: the summary entries of the series' models."""
     ks = [c for c in table.columns if c.startswith("pass@")]
-    lines = [f"### {title}", "", "Mean pass@k over problems, in %.", "",
+    lines = [_heading(title, settings), "", "Mean pass@k over problems, as a fraction (0 to 1).", "",
              "| step | model | " + " | ".join(ks) + " |", "|---:|---|" + "---:|" * len(ks)]
-    lines += [f"| {r['step']} | {r['model']} | " + " | ".join(f"{100 * r[k]:.1f}" for k in ks) + " |"
+    lines += [f"| {r['step']} | {r['model']} | " + " | ".join(f"{r[k]:.3f}" for k in ks) + " |"
               for _, r in table.iterrows()]
     return "\n".join(lines) + "\n"
 
@@ -53,9 +57,13 @@ def summary_table(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def summary_markdown(summary: pd.DataFrame, title: str) -> str:
-    lines = [f"### {title}", "", "Mean over problems, in %; k_max is each model's n.", "",
+def _heading(title: str, settings: list[dict] | None) -> str:
+    return f"### {title}" + (f" ({settings_heading(settings)})" if settings else "")
+
+
+def summary_markdown(summary: pd.DataFrame, title: str, settings: list[dict] | None = None) -> str:
+    lines = [_heading(title, settings), "", "Mean over problems, as a fraction (0 to 1); k_max is each model's n.", "",
              "| step | model | pass@1 | k_max | pass@k_max |", "|---:|---|---:|---:|---:|"]
-    lines += [f"| {r['step']} | {r['model']} | {100 * r['pass@1']:.1f} | {r['k_max']} | {100 * r['pass@k_max']:.1f} |"
+    lines += [f"| {r['step']} | {r['model']} | {r['pass@1']:.3f} | {r['k_max']} | {r['pass@k_max']:.3f} |"
               for _, r in summary.iterrows()]
     return "\n".join(lines) + "\n"

@@ -1,7 +1,8 @@
 """pass@k tables with the models side by side (CSV for machines, Markdown for people).
 
 Table schema (`results/tables/passk/{benchmark}.csv`): column `k`, then one column per model with the
-mean pass@k over problems; one row per k. Every model must cover the same problems (else: an error naming
+mean pass@k over problems as a fraction (0 to 1); one row per k. The Markdown table holds the same fractions, headed
+with the unit and with the grader and sampling settings behind them (`settings_heading`). Every model must cover the same problems (else: an error naming
 them), so that each column is a mean over the same set.
 
 Sample counts (`results/tables/samples/{benchmark}.csv`), one row per model: problems, samples, capped
@@ -50,14 +51,29 @@ def sample_counts(per_problem: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SAMPLE_COUNT_COLUMNS)
 
 
-def to_markdown(table: pd.DataFrame, title: str | None = None, digits: int = 3, counts: pd.DataFrame | None = None) -> str:
+def settings_heading(entries: list[dict], with_grader: bool = True) -> str:
+    """'grader G; n = 8, temperature 0.6, top-p 0.95, max 512 new tokens' for the entries behind one table
+    ({grader, n, temperature, top_p, max_new_tokens} each; settings that differ between entries are listed in turn).
+    with_grader=False: the sampling settings only (a table comparing graders names its own)."""
+    graders = sorted({e["grader"] for e in entries})
+    settings = sorted({(e["n"], e["temperature"], e["top_p"], e["max_new_tokens"]) for e in entries})
+    runs = "; ".join(f"n = {n}, temperature {t}, top-p {p}, max {m} new tokens" for n, t, p, m in settings)
+    if not with_grader:
+        return runs
+    return ("grader " if len(graders) == 1 else "graders ") + ", ".join(graders) + "; " + runs
+
+
+def to_markdown(table: pd.DataFrame, title: str | None = None, digits: int = 3, counts: pd.DataFrame | None = None,
+                settings: list[dict] | None = None) -> str:
+    """The pass@k table in Markdown, in the CSV's unit (a fraction of 1); `settings`: summary entries behind it."""
     header = "| " + " | ".join(table.columns) + " |"
     sep = "|" + "|".join("---:" for _ in table.columns) + "|"
     rows = []
     for _, r in table.iterrows():
-        cells = [str(int(r["k"]))] + ["" if pd.isna(v) else f"{100 * v:.{max(digits - 2, 1)}f}" for v in r.iloc[1:]]
+        cells = [str(int(r["k"]))] + ["" if pd.isna(v) else f"{v:.{digits}f}" for v in r.iloc[1:]]
         rows.append("| " + " | ".join(cells) + " |")
-    lines = ([f"### {title}", "", "Mean pass@k over problems, in %.", ""] if title else []) + [header, sep, *rows]
+    heading = f"### {title}" + (f" ({settings_heading(settings)})" if settings else "")
+    lines = ([heading, "", "Mean pass@k over problems, as a fraction (0 to 1).", ""] if title else []) + [header, sep, *rows]
     if counts is not None:
         lines += ["", "Samples per model: capped = the token budget was cut below max_new_tokens by the model's "
                   "context; prompt_too_long = never generated (the prompt fills the context), counted as wrong.", "",
@@ -72,8 +88,9 @@ def with_note(markdown: str, note: str) -> str:
 
 
 def write_table(table: pd.DataFrame, csv_path: str, md_path: str, title: str | None = None,
-                counts: pd.DataFrame | None = None, counts_path: str | None = None, note: str = "") -> None:
+                counts: pd.DataFrame | None = None, counts_path: str | None = None, note: str = "",
+                settings: list[dict] | None = None) -> None:
     write_text(csv_path, table.to_csv(index=False))
-    write_text(md_path, with_note(to_markdown(table, title, counts=counts), note))
+    write_text(md_path, with_note(to_markdown(table, title, counts=counts, settings=settings), note))
     if counts_path is not None and counts is not None:
         write_text(counts_path, counts.to_csv(index=False))

@@ -1,7 +1,7 @@
-"""RLVR on CPU: the synthetic task, TRL's GRPO for a few steps with checkpoints, and its workflow rules.
+"""RLVR on CPU: the synthetic task, TRL's GRPO and RLOO for a few steps with checkpoints, and its workflow rules.
 
-The full experiment (config/rl-demo.yaml, `make demo`) is too long for the suite; these tests train for
-seconds on a case a tiny model can learn at once and check what the demo relies on.
+The full experiments (config/rl-demo.yaml, `make demo`; config/rl-algorithms.yaml) are too long for the suite;
+these tests train for seconds on a case a tiny model can learn at once and check what the demos rely on.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from rlvr_eval.models.rlvr import RlvrSpec, boxed_reward, checkpoint_dir, train_rlvr
+from rlvr_eval.models.rlvr import LOG_COLUMNS, RlvrSpec, boxed_reward, checkpoint_dir, train_rlvr
+from rlvr_eval.planning.config import ConfigError, validate_config
 from rlvr_eval.data.synthetic import generate_split
 from rlvr_eval.models.revision import weights_revision
 from rlvr_eval.models.tiny_spec import TinyModelSpec
@@ -103,6 +104,60 @@ def test_checkpoint_steps_outside_training_are_refused_before_training(learnable
         train_rlvr(root / "base", root / "rl-c", problems, "plain", RlvrSpec(steps=24, checkpoint_steps=(24,)))
 
 
+@pytest.fixture(scope="module")
+def two_step_base(tmp_path_factory):
+    """A base model trained for a few steps: enough for two RL steps to run, nothing to learn."""
+    root = tmp_path_factory.mktemp("algorithms")
+    problems = generate_split("train", 8, seed=0, difficulty=2)
+    build_tiny_model(root / "base", TinyModelSpec(seed=0, recipe="base", train_steps=3, hidden_size=16, vocab_size=300,
+                                                  max_position_embeddings=128), problems, "plain")
+    return root, problems
+
+
+@pytest.mark.parametrize("algorithm, trainer", [
+    ({"trainer": "grpo", "loss_type": "dr_grpo", "scale_rewards": "none", "beta": 0.001},
+     {"class": "GRPOTrainer", "loss_type": "dr_grpo", "scale_rewards": "none", "beta": 0.001}),
+    ({"trainer": "rloo"}, {"class": "RLOOTrainer", "normalize_advantages": False, "beta": 0.0}),
+])
+def test_each_algorithm_reaches_trls_config_and_logs_every_step(two_step_base, algorithm, trainer):
+    root, problems = two_step_base
+    spec = RlvrSpec(seed=0, steps=2, prompts_per_step=2, group_size=4, max_new_tokens=8, **algorithm)
+    manifest = train_rlvr(root / "base", root / algorithm["trainer"], problems, "plain", spec, progress=False)
+    assert manifest["trainer"] | trainer == manifest["trainer"], manifest["trainer"]  # TRL's config, after training
+    assert manifest["trainer"]["num_generations"] == 4
+    log = pd.read_csv(root / algorithm["trainer"] / "training_log.csv")
+    assert list(log.columns) == LOG_COLUMNS and list(log["step"]) == [1, 2]
+    assert log["reward"].between(0, 1).all() and log["completion_length"].between(1, 8).all()
+    assert log["entropy"].gt(0).all()
+    assert log["kl"].notna().all() == (spec.beta > 0)  # TRL logs the KL only when it computes it
+
+
+def rl_algorithms_config(**rlvr) -> dict:
+    config = yaml.safe_load((REPO / "config" / "rl-algorithms.yaml").read_text())
+    config["models"]["rl-rloo"]["rlvr"].update(rlvr)
+    return config
+
+
+def test_the_rl_algorithms_config_is_valid():
+    config = validate_config(rl_algorithms_config())
+    trainers = {m: (e["rlvr"]["trainer"], e["rlvr"].get("loss_type"), e["rlvr"].get("scale_rewards"))
+                for m, e in config["models"].items() if "rlvr" in e}
+    assert len(set(trainers.values())) == 5 and len(trainers) == 7  # five algorithms, two ablations of GRPO
+
+
+@pytest.mark.parametrize("rlvr, message", [
+    ({"trainer": "ppo"}, r"models\.rl-rloo\.rlvr\.trainer: 'ppo' is not available: TRL 1\.16 has no PPO trainer"),
+    ({"trainer": "remax"}, r"rlvr\.trainer: 'remax' is not available: TRL 1\.16 has no ReMax"),
+    ({"trainer": "a2c"}, r"rlvr\.trainer: 'a2c' is not available \(available: grpo, rloo\)"),
+    ({"loss_type": "dapo"}, r"rlvr\.loss_type: GRPO settings, but trainer is 'rloo'"),
+    ({"trainer": "grpo", "loss_type": "cispo"}, r"rlvr\.loss_type: 'cispo' is not one of grpo, dr_grpo, dapo, bnpo"),
+    ({"trainer": "grpo", "scale_rewards": "batch_std"}, r"rlvr\.scale_rewards: 'batch_std' is not one of group"),
+])
+def test_an_algorithm_trl_does_not_offer_is_a_config_error(rlvr, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_config(rl_algorithms_config(**rlvr))
+
+
 def small_rl_demo() -> dict:
     """config/rl-demo.yaml, shrunk to seconds of training."""
     config = yaml.safe_load((REPO / "config" / "rl-demo.yaml").read_text())
@@ -127,3 +182,13 @@ def test_the_rules_train_register_checkpoints_and_plan_the_series(tmp_path):
     data = pd.read_parquet(work / "results/data/train/arith.parquet")
     assert len(data) == 50 and (work / "results/models/arith-rl.json.prov.json").is_file()
     assert snakemake(work, "-n", "results/models/arith-rl-step100.json").stdout.count("rule ") == 0  # cached
+
+    snakemake(work, "results/figures/training_dynamics.png", "results/tables/training_dynamics.md")
+    log = pd.read_csv(work / "results/training/arith-rl.csv")
+    assert list(log["step"]) == [1, 2, 3, 4]
+    pd.testing.assert_frame_equal(log, pd.read_csv(work / trained["path"] / "training_log.csv"))
+    table = pd.read_csv(work / "results/tables/training_dynamics.csv")
+    assert table[["model", "trainer", "loss_type", "group_size", "steps"]].values.tolist() == [
+        ["arith-rl", "GRPOTrainer", "dapo", 2, 4]]  # rl-demo keeps TRL's default loss
+    assert table.loc[0, "reward_last"] == pytest.approx(log["reward"].mean())  # 4 steps: all within the window
+    assert (work / "results/figures/training_dynamics.pdf").stat().st_size > 0

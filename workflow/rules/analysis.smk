@@ -320,3 +320,27 @@ rule analysis_figures:
         "logs/figures/{pair}/analysis_figures.log",
     script:
         "../scripts/analysis_figures.py"
+
+
+rule training_dynamics:
+    input:
+        manifests=expand("results/models/{model}.json", model=GRID.models_of_kind("rlvr")),
+        logs=expand("results/training/{model}.csv", model=GRID.models_of_kind("rlvr")),
+    output:
+        csv=report("results/tables/training_dynamics.csv", category="training", subcategory="dynamics"),
+        md="results/tables/training_dynamics.md",
+        png=report("results/figures/training_dynamics.png", category="training", caption="../report/training_dynamics.rst"),
+        pdf="results/figures/training_dynamics.pdf",
+    params:
+        models=GRID.models_of_kind("rlvr"),
+        window=10,  # steps per mean: the table's first / last, the figure's rolling mean
+        logic=logic_version("training_dynamics"),
+    resources:
+        mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
+        runtime=RESOURCES.cpu("metrics")["runtime"],
+    conda:
+        "../../envs/cpu.yaml"
+    log:
+        "logs/figures/training_dynamics.log",
+    script:
+        "../scripts/training_dynamics.py"

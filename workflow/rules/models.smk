@@ -76,6 +76,7 @@ rule train_rlvr:
     output:
         manifest="results/models/{model}.json",
         weights=directory("results/models/{model}"),
+        training_log="results/training/{model}.csv",
     wildcard_constraints:
         model=regex_of(GRID.models_of_kind("rlvr")),
     params:

@@ -1,3 +1,5 @@
+import shutil
+
 import pandas as pd
 import torch
 
@@ -14,6 +16,7 @@ with logged(snakemake) as prov:
     prov.seeds["rlvr"] = spec.seed
     manifest = train_rlvr(init["path"], snakemake.output.weights, problems, snakemake.params.template, spec)
     print({k: v for k, v in manifest.items() if k != "checkpoints"})
+    shutil.copyfile(f"{snakemake.output.weights}/training_log.csv", snakemake.output.training_log)
     manifest = {"path": snakemake.output.weights, "source": "tiny", **manifest}
     write_json(snakemake.output.manifest, manifest)
     prov.add_model(snakemake.wildcards.model, manifest, snakemake.output.manifest, weights=snakemake.output.weights)

@@ -18,6 +18,7 @@ from rlvr_eval.sampling.prompts import is_visual, template_names
 from rlvr_eval.code.driver import CODE_GRADERS
 from rlvr_eval.verify.graders import GRADERS
 from rlvr_eval.data.visual import VISUAL_BENCHMARKS
+from rlvr_eval.models.rlvr import algorithm_problem
 from rlvr_eval.planning.imported import ImportedConfigError, infer_imported
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
@@ -194,6 +195,11 @@ def _check_references(config: dict) -> None:
                     raise ConfigError(f"models.{name}.{kind}.train_benchmarks: {b!r} is not in benchmarks")
         if "rlvr" in m and m["rlvr"]["init_from"] not in models:
             raise ConfigError(f"models.{name}.rlvr.init_from: unknown model {m['rlvr']['init_from']!r}")
+        if "rlvr" in m:
+            algorithm = {k: m["rlvr"][k] for k in ("trainer", "loss_type", "scale_rewards") if k in m["rlvr"]}
+            problem = algorithm_problem(**algorithm)
+            if problem:
+                raise ConfigError(f"models.{name}.rlvr.{problem}")
         if "checkpoint" in m:
             of, step = m["checkpoint"]["of"], m["checkpoint"]["step"]
             if "rlvr" not in models.get(of, {}):

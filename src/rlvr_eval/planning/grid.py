@@ -1,8 +1,7 @@
 """The job grid implied by a validated config: which files each stage produces and needs.
 
 The Snakemake rules call these functions (as input functions and targets), so the grid logic is
-importable and testable without Snakemake. Paths are relative to the workflow's working directory.
-"""
+importable and testable without Snakemake. Paths are relative to the workflow's working directory."""
 
 from __future__ import annotations
 
@@ -18,6 +17,7 @@ from rlvr_eval.planning.guessable_files import guessable_filter_files
 from rlvr_eval.planning.review_files import review_targets
 from rlvr_eval.planning.shard_time import ShardTimes
 from rlvr_eval.metrics.passk import default_ks
+from rlvr_eval.analysis.training_dynamics import TRAINING_DYNAMICS_FILES
 from rlvr_eval.sampling.prompts import is_visual, stop_strings, strips_question, template_fingerprint
 from rlvr_eval.sampling.shards import shard_sizes
 from rlvr_eval.verify.graders import GRADER_VERSIONS
@@ -52,8 +52,7 @@ class Grid(FigurePlan):
         return self.config["models"][name]
 
     def models_of_kind(self, kind: str) -> list[str]:
-        """kind: 'tiny' (built locally), 'path' (a local directory), 'hf_id' (staged from the hub) or 'variant_of'
-        (another model's weights)."""
+        """kind: the key that makes the model: 'tiny', 'path', 'hf_id', 'variant_of', 'rlvr', 'checkpoint', ..."""
         return [m for m, spec in self.config["models"].items() if kind in spec]
 
     def training_data(self, benchmark: str) -> str:
@@ -420,6 +419,7 @@ class Grid(FigurePlan):
         out += guessable_filter_files(self)
         out += ["results/summary.json", "results/summary.md"]
         out += [f for m in self.series_models for f in self.checkpoint_series_files(m)]
+        out += [f for f in TRAINING_DYNAMICS_FILES if self.models_of_kind("rlvr")]  # its inputs: every training log
         if len(self.compare_graders()) >= 2:
             for m in self.models:
                 for b in (b for b in self.benchmarks_of(m) if b not in CODE_BENCHMARKS):

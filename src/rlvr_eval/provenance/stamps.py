@@ -98,6 +98,7 @@ STAGE_SCRIPTS: dict[str, tuple[str, ...]] = {
     "review": ("review_sheet.py",),
     "review_table": ("review_table.py",),
     "summary": ("summary.py",),
+    "training_dynamics": ("training_dynamics.py",),
 }
 
 _STAMP_RE = re.compile(r"^(?P<stage>[\w-]+)(?:\[(?P<args>[^\]]*)\])?:(?P<kind>manual|auto)-(?P<digest>\S+)$")

@@ -12,6 +12,7 @@ from rlvr_eval.sampling.backends import SamplingParams
 from rlvr_eval.data.benchmarks import CODE_BENCHMARKS
 from rlvr_eval.planning.config import DEFAULT_COVERAGE_KS, checkpoint_model_name
 from rlvr_eval.planning.figure_plan import FigurePlan
+from rlvr_eval.planning.perplexity_plan import PerplexityPlan
 from rlvr_eval.planning.left_out import leave_out, note
 from rlvr_eval.planning.guessable_files import guessable_filter_files
 from rlvr_eval.planning.review_files import review_targets
@@ -23,12 +24,9 @@ from rlvr_eval.sampling.shards import shard_sizes
 from rlvr_eval.verify.graders import GRADER_VERSIONS
 from rlvr_eval.data.visual import VISUAL_BENCHMARKS
 
-# analysis.perplexity.group_by -> how many of (scorer, benchmark, response model) name a perplexity job's group
-PERPLEXITY_GROUP_DEPTH = {"scorer": 1, "scorer_benchmark": 2, "response_set": 3}
-
 
 @dataclass(frozen=True)
-class Grid(FigurePlan):
+class Grid(FigurePlan, PerplexityPlan):
     """`config` as validated; the grid holds it without the models the config leaves out (planning.left_out)."""
 
     config: dict
@@ -228,16 +226,6 @@ class Grid(FigurePlan):
         opts.update({k: m[k] for k in ("min_pixels", "max_pixels") if k in m})
         return opts
 
-    def perplexity_engine_options(self, model: str) -> dict:
-        """backend_options of `model` as a scoring engine (vLLM: the perplexity memory share)."""
-        opts = {k: v for k, v in self.backend_options(model).items() if k != "seeding"}  # (scoring samples nothing)
-        if self.backend(model) == "vllm":
-            for key in ("gpu_memory_utilization", "max_num_batched_tokens"):
-                value = self.analysis.get("perplexity", {}).get(key)
-                if value is not None:
-                    opts[key] = value
-        return opts
-
     def sample_file(self, model: str, benchmark: str, shard: str) -> str:
         return f"results/samples/{model}/{benchmark}/shard-{shard}.parquet"
 
@@ -329,57 +317,6 @@ class Grid(FigurePlan):
         """One entry per (model, benchmark) whose samples are generated here (imported ones carry no log-probs)."""
         return [{"model": m, "benchmark": b, "files": self.sample_files(m, b)}
                 for m in self.sampled_models for b in self.benchmarks_of(m)]
-
-    def perplexity_response_models(self, pair: str) -> list[str]:
-        p = self.pair(pair)
-        extra = self.analysis.get("perplexity", {}).get("response_models", [])
-        return list(dict.fromkeys([p["base"], p["rl"], *extra]))
-
-    def perplexity_scorers(self, pair: str) -> list[str]:
-        """The models that score the pair's response sets: analysis.perplexity.scored_by, "base" and "rl" standing
-        for the pair's models (the paper's PPL_base(Y_RL) and PPL_RL(Y_RL))."""
-        p = self.pair(pair)
-        named = self.analysis.get("perplexity", {}).get("scored_by", ["base", "rl"])
-        scorers = [p.get(s, s) if s in ("base", "rl") else s for s in named]
-        return list(dict.fromkeys(m for m in scorers if "responses" not in self.model(m)))  # imported: no weights
-
-    def perplexity_files(self, pair: str) -> list[str]:
-        if not self.perplexity_enabled():
-            return []
-        return [f"results/analysis/perplexity/{b}/{scorer}/{m}.parquet" for b in self.pair_benchmarks(pair)
-                for scorer in self.perplexity_scorers(pair) for m in self.perplexity_response_models(pair)
-                # a scorer needs only weights (and a template of the benchmark's modality); the responses must exist
-                if b in self.benchmarks_of(m) and (b in VISUAL_BENCHMARKS) == is_visual(self.template(scorer, b))]
-
-    def perplexity_enabled(self) -> bool:
-        return self.analysis.get("perplexity", {}).get("enabled", True)
-
-    @cached_property
-    def perplexity_groups(self) -> dict[str, list[dict]]:
-        """group -> its response sets ({benchmark, scored_model, response_model, output}), the work of one perplexity
-        job, which starts the scoring engine once (analysis.perplexity.group_by: `scorer`, one job per scoring model;
-        `scorer_benchmark`; `response_set`, one job per set). A group is named by its scorer, then (finer grouping)
-        benchmark and response model: `tiny-base`, `tiny-base/gsm8k`, `tiny-base/gsm8k/tiny-rl`."""
-        depth = PERPLEXITY_GROUP_DEPTH[self.perplexity_group_by()]
-        groups: dict[str, list[dict]] = {}
-        files = dict.fromkeys(f for p in self.pairs for f in self.perplexity_files(p["name"]))
-        for f in sorted(files):
-            benchmark, scorer, responses = f.removeprefix("results/analysis/perplexity/").removesuffix(".parquet").split("/")
-            name = "/".join([scorer, benchmark, responses][:depth])
-            groups.setdefault(name, []).append(
-                {"benchmark": benchmark, "scored_model": scorer, "response_model": responses, "output": f})
-        return groups
-
-    def perplexity_group_by(self) -> str:
-        return self.analysis.get("perplexity", {}).get("group_by", "scorer")
-
-    def perplexity_group_of(self, benchmark: str, scorer: str, responses: str) -> str:
-        """The group whose job scores this response set."""
-        return "/".join([scorer, benchmark, responses][:PERPLEXITY_GROUP_DEPTH[self.perplexity_group_by()]])
-
-    def perplexity_group_file(self, group: str) -> str:
-        """The group job's output: which archived table each of its sets is (rlvr_eval.analysis.perplexity_groups)."""
-        return f"results/analysis/perplexity/_groups/{group}.json"
 
     def graders_used(self, benchmark: str) -> list[str]:
         """The primary grader of the benchmark, then the compared ones (answer graders: not for code)."""

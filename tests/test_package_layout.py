@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "src" / "rlvr_eval"
 
 # Lowest first: a module may import from its own subpackage and from those before it, never from one after it.
-LAYERS = ["io", "data", "sampling", "models", "verify", "code", "metrics", "analysis", "plots", "planning",
+LAYERS = ["io", "console", "data", "sampling", "models", "verify", "code", "metrics", "analysis", "plots", "planning",
           "provenance", "cli"]
 MAX_LINES = 400
 # One file on purpose: the program the code sandbox starts as `python -I -S sandbox_stub.py` (no package imports).

@@ -163,6 +163,20 @@ def test_the_log_also_takes_what_child_processes_print_and_late_writes_of_librar
     assert "after the job" not in text and "after the job" in capfd.readouterr().out
 
 
+def test_progress_reaches_the_console_as_well_as_the_log(tmp_path, capfd):
+    """A job's prints go to its log; its progress lines also to the stderr it started with (the console of
+    `snakemake --cores N`), so a long sampling or training job shows that it advances."""
+    from rlvr_eval.console import progress
+
+    with logged(tmp_path / "x.log"):
+        print("detail")
+        progress("tiny-base/gsm8k/shard-0000: 4 of 8 problems sampled (12 s)")
+    console = capfd.readouterr().err
+    assert "4 of 8 problems sampled" in console and "detail" not in console
+    text = (tmp_path / "x.log").read_text()
+    assert "detail" in text and "4 of 8 problems sampled" in text
+
+
 def test_normalised_digest_ignores_comments_docstrings_and_layout():
     a = 'def f(x):\n    """Doc."""\n    return x + 1  # add one\n'
     b = '# a comment\ndef f(x):\n\n    return (x +\n            1)\n'

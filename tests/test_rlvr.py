@@ -119,10 +119,15 @@ def two_step_base(tmp_path_factory):
      {"class": "GRPOTrainer", "loss_type": "dr_grpo", "scale_rewards": "none", "beta": 0.001}),
     ({"trainer": "rloo"}, {"class": "RLOOTrainer", "normalize_advantages": False, "beta": 0.0}),
 ])
-def test_each_algorithm_reaches_trls_config_and_logs_every_step(two_step_base, algorithm, trainer):
+def test_each_algorithm_reaches_trls_config_and_logs_every_step(two_step_base, algorithm, trainer, capfd):
+    from rlvr_eval.provenance.scriptlog import logged
+
     root, problems = two_step_base
     spec = RlvrSpec(seed=0, steps=2, prompts_per_step=2, group_size=4, max_new_tokens=8, **algorithm)
-    manifest = train_rlvr(root / "base", root / algorithm["trainer"], problems, "plain", spec, progress=False)
+    with logged(root / f"{algorithm['trainer']}.log"):  # as in the rule's job: the trainer's output in the log
+        manifest = train_rlvr(root / "base", root / algorithm["trainer"], problems, "plain", spec)
+    console = capfd.readouterr().err  # and a line per step of this short run on the console
+    assert f"{algorithm['trainer']}: RL step 1 of 2, reward" in console and "RL step 2 of 2" in console
     assert manifest["trainer"] | trainer == manifest["trainer"], manifest["trainer"]  # TRL's config, after training
     assert manifest["trainer"]["num_generations"] == 4
     log = pd.read_csv(root / algorithm["trainer"] / "training_log.csv")

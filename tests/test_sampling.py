@@ -72,6 +72,17 @@ def test_samples_depend_on_seed_not_on_checkpointing(backend, problems, tmp_path
     assert c["text"].tolist() != a["text"].tolist()
 
 
+def test_a_sampling_job_shows_on_the_console_how_far_it_is(backend, problems, tmp_path, capfd):
+    from rlvr_eval.provenance.scriptlog import logged
+
+    spec = ShardSpec("tiny", "gsm8k", shard=0, shard_size=2, num_samples=2, seed=3)
+    with logged(tmp_path / "job.log"):  # as in a rule script: prints go to the log
+        sample_shard(problems, backend, spec, "qwen-boxed", PARAMS, tmp_path / "a.parquet")
+    console = capfd.readouterr().err
+    assert f"tiny/gsm8k/shard-0: {len(problems)} of {len(problems)} problems sampled" in console
+    assert "problems sampled" in (tmp_path / "job.log").read_text()
+
+
 class Streaming:
     """A backend that streams (as vLLM's does): the transformers backend's completions, prompt by prompt, last
     prompt first; `stop_after` finished prompts, it dies as a killed job would."""

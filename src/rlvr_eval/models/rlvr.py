@@ -36,6 +36,7 @@ import pandas as pd
 from rlvr_eval.data.benchmarks import last_boxed_content
 from rlvr_eval.sampling.prompts import render_prompt
 from rlvr_eval.models.revision import weights_revision
+from rlvr_eval.console import progress as show
 
 LOG_COLUMNS = ["step", "reward", "reward_std", "completion_length", "kl", "entropy"]
 TRAINERS = ("grpo", "rloo")
@@ -129,6 +130,12 @@ def train_rlvr(init_dir: str | Path, out_dir: str | Path, problems: pd.DataFrame
             if state.global_step in spec.checkpoint_steps:
                 save_model(model, tokenizer, checkpoint_dir(out_dir, state.global_step))
 
+    class ShowProgress(TrainerCallback):  # a line on the console every tenth of the run (rlvr_eval.console)
+        def on_log(self, args, state, control, logs=None, **_):
+            every = max(1, state.max_steps // 10)
+            if progress and logs and "reward" in logs and (state.global_step % every == 0 or state.global_step == 1):
+                show(f"{out_dir.name}: RL step {state.global_step} of {state.max_steps}, reward {logs['reward']:.3f}")
+
     common = dict(
         output_dir=str(out_dir / "trainer"), max_steps=spec.steps, learning_rate=spec.learning_rate,
         warmup_steps=spec.warmup_steps,
@@ -149,7 +156,8 @@ def train_rlvr(init_dir: str | Path, out_dir: str | Path, problems: pd.DataFrame
                                    "lr": spec.final_norm_learning_rate or spec.learning_rate}],
                                   lr=spec.learning_rate, weight_decay=0.0)
     trainer = trainer_class(model=model, reward_funcs=reward, args=args, train_dataset=data,
-                            processing_class=tokenizer, callbacks=[SaveCheckpoints()], optimizers=(optimizer, None))
+                            processing_class=tokenizer, callbacks=[SaveCheckpoints(), ShowProgress()],
+                            optimizers=(optimizer, None))
     trainer.train()
     shutil.rmtree(out_dir / "trainer", ignore_errors=True)  # nothing of the trainer's own state is kept
     save_model(trainer.model, tokenizer, out_dir)

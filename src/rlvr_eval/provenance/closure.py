@@ -12,7 +12,7 @@ from typing import Iterable
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # src/rlvr_eval
 # Modules that record or report but never compute a result: their edits must not rerun anything.
-NEUTRAL_MODULES = frozenset({"rlvr_eval.provenance", "rlvr_eval.cli"})
+NEUTRAL_MODULES = frozenset({"rlvr_eval.provenance", "rlvr_eval.cli", "rlvr_eval.console"})
 
 
 def is_neutral(module: str) -> bool:

@@ -11,7 +11,8 @@ In a rule script:
 `prov` is a `rlvr_eval.provenance.records.JobRecorder` (scripts may add to it, e.g. `prov.add_input(path)`).
 `logged(path)` with a plain path only redirects to that log (no provenance).
 
-Scripts that start a vLLM engine end with `end_process()` after the block.
+Scripts that start a vLLM engine end with `end_process()` after the block. Inside the block,
+`rlvr_eval.console.progress(message)` also shows a line on the console.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import sys
 import traceback
 from pathlib import Path
 from typing import NoReturn
+
+from rlvr_eval import console
 
 
 @contextlib.contextmanager
@@ -38,6 +41,7 @@ def _redirected(path: str | os.PathLike | None):
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     saved = [os.dup(1), os.dup(2)]
+    console.register(saved[1])
     os.dup2(log.fileno(), 1)
     os.dup2(log.fileno(), 2)
     handler = logging.StreamHandler(log)
@@ -53,6 +57,7 @@ def _redirected(path: str | os.PathLike | None):
     finally:
         logging.getLogger().removeHandler(handler)
         log.flush()
+        console.unregister(saved[1])
         for fd, original in zip((1, 2), saved):
             os.dup2(original, fd)
             os.close(original)

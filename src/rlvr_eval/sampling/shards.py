@@ -56,6 +56,7 @@ from rlvr_eval.sampling.backends import Backend, SamplingParams
 from rlvr_eval.sampling.backends.base import Completion, token_budgets
 from rlvr_eval.sampling.holds import OutputHeldError, OutputHold, locked
 from rlvr_eval.io import derive_seed, read_json, read_parquet, sha256_file, write_json, write_parquet, write_text
+from rlvr_eval.console import progress
 from rlvr_eval.sampling.prompts import render_problem_prompts, stop_strings
 
 SAMPLE_COLUMNS = ["problem_id", "sample_index", "text", "num_tokens", "finish_reason", "max_tokens", "logprob_sum"]
@@ -348,7 +349,33 @@ def _sample_streaming(backend, spec: ShardSpec, params: SamplingParams, problem_
     return _rows(spec, problem_ids, budgets, done), resumed
 
 
-def _progress(total: int, desc: str, enabled: bool):
-    from tqdm.auto import tqdm
+class _Progress:
+    """A tqdm bar in the job's log, and a line on the console (rlvr_eval.console) at most every `every_s` seconds
+    and at the end: several jobs may share the console, so no bar there."""
 
-    return tqdm(total=total, desc=desc, unit="problem", disable=not enabled)
+    def __init__(self, total: int, desc: str, enabled: bool, every_s: float = 60.0):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=total, desc=desc, unit="problem", disable=not enabled)
+        self.total, self.desc, self.enabled, self.every_s = total, desc, enabled, every_s
+        self.done, self.started = 0, time.monotonic()
+        self.shown = self.started
+
+    def update(self, n: int) -> None:
+        self.bar.update(n)
+        self.done += n
+        if self.enabled and time.monotonic() - self.shown >= self.every_s:
+            self._show()
+
+    def close(self) -> None:
+        self.bar.close()
+        if self.enabled:
+            self._show()
+
+    def _show(self) -> None:
+        self.shown = time.monotonic()
+        progress(f"{self.desc}: {self.done} of {self.total} problems sampled ({self.shown - self.started:.0f} s)")
+
+
+def _progress(total: int, desc: str, enabled: bool) -> _Progress:
+    return _Progress(total, desc, enabled)

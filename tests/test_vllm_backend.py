@@ -311,9 +311,9 @@ def test_a_vllm_sampling_process_killed_mid_shard_resumes_from_its_checkpoints(e
     from rlvr_eval.io import read_parquet_metadata
     from rlvr_eval.sampling.shards import ShardSpec, sample_shard
 
-    num_problems = 48
+    num_problems = 96  # enough work that the kill lands mid-shard even when the test's own polling is slowed by load
     spec = ShardSpec("tiny", "gsm8k", 0, 4, 4, 7)
-    params = SamplingParams(0.6, 0.95, 32, ("<|im_end|>", "<|endoftext|>"))
+    params = SamplingParams(0.6, 0.95, 64, ("<|im_end|>", "<|endoftext|>"))
     out = tmp_path / "shard-0000.parquet"
     partial = out.with_name(out.name + ".partial")
     script = tmp_path / "sample_one_shard.py"

@@ -6,7 +6,6 @@ answers huggingface_hub's requests (HF_ENDPOINT) with files built from the mirro
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import http.server
 import json

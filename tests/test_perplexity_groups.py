@@ -1,11 +1,8 @@
 """Perplexity jobs per group of response sets (analysis.perplexity.group_by): one engine start per scoring model,
 the same per-set tables as one job per set, and a killed job keeps the sets it finished."""
 
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +14,7 @@ from rlvr_eval.io import read_parquet, read_parquet_metadata, write_parquet
 from rlvr_eval.planning.config import ConfigError, validate_config
 from rlvr_eval.planning.grid import Grid
 from rlvr_eval.planning.resources import JobResources
-from workflow_helpers import demo_config, executed_rules, planned_rules, read_config, snakemake, write_config
+from workflow_helpers import demo_config, executed_rules, kill_when, planned_rules, read_config, snakemake, write_config
 
 
 @pytest.mark.parametrize("group_by, jobs", [("scorer", 2), ("scorer_benchmark", 6), ("response_set", 12)])
@@ -98,21 +95,6 @@ def test_a_group_keeps_its_finished_sets_and_rescores_only_what_changed(tmp_path
     assert not read_parquet(changed[1]["archive"])["perplexity"].equals(tables[1]["perplexity"])
 
 
-def _run_until(cmd: list[str], cwd: Path, condition, log: Path, timeout: float = 600) -> None:
-    """Run `cmd` in its own process group and SIGKILL the group as soon as `condition()` holds."""
-    with open(log, "w") as f:
-        proc = subprocess.Popen(cmd, cwd=cwd, start_new_session=True, stdout=f, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.time() + timeout
-        while not condition():
-            assert proc.poll() is None, f"the run ended first:\n{log.read_text()[-3000:]}"
-            assert time.time() < deadline, f"condition not met after {timeout:.0f} s"
-            time.sleep(0.005)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
 def test_one_job_per_scorer_resumes_and_matches_one_job_per_set(demo_copy, tmp_path):
     """The demo: one perplexity job per scoring model (2 instead of 12). Killed after its first set, the job's rerun
     restores that set; the tables equal those of one job per response set (group_by: response_set)."""
@@ -128,7 +110,7 @@ def test_one_job_per_scorer_resumes_and_matches_one_job_per_set(demo_copy, tmp_p
     target = "results/analysis/perplexity/_groups/tiny-base.json"
     (demo_copy / target).unlink()
     cmd = [str(Path(sys.executable).with_name("snakemake")), "--configfile", "config/demo.yaml", "--cores", "2", target]
-    _run_until(cmd, demo_copy, lambda: any(results.glob("*/tiny-base/.archive/*/*.parquet")), tmp_path / "killed.log")
+    kill_when(cmd, demo_copy, lambda: any(results.glob("*/tiny-base/.archive/*/*.parquet")), tmp_path / "killed.log")
     first = list(results.glob("*/tiny-base/.archive/*/*.parquet"))
     assert len(first) == 1
     inode = first[0].stat().st_ino

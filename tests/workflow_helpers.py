@@ -138,10 +138,9 @@ def executed_rules(proc: subprocess.CompletedProcess) -> dict[str, int]:
     return counts
 
 
-def kill_after_first_checkpoint(cmd: list[str], cwd: Path, partial: Path, log: Path, timeout: float = 600) -> None:
-    """Run `cmd` in its own process group and SIGKILL the whole group (no cleanup runs) as soon as the sampling
-    job's first checkpoint exists (`partial/chunk-00000.parquet`, or a first finished problem in
-    `partial/finished.jsonl` from a streaming backend); fail if the process ends first or `timeout` passes."""
+def kill_when(cmd: list[str], cwd: Path, condition, log: Path, timeout: float = 600) -> None:
+    """Run `cmd` in its own process group and SIGKILL the whole group (no cleanup runs) as soon as `condition()`
+    holds; fail if the process ends first or `timeout` passes."""
     import signal
     import time
 
@@ -149,14 +148,20 @@ def kill_after_first_checkpoint(cmd: list[str], cwd: Path, partial: Path, log: P
         proc = subprocess.Popen(cmd, cwd=cwd, start_new_session=True, stdout=f, stderr=subprocess.STDOUT)
     try:
         deadline = time.time() + timeout
-        def checkpointed() -> bool:
-            finished = partial / "finished.jsonl"
-            return (partial / "chunk-00000.parquet").exists() or (finished.exists() and b"\n" in finished.read_bytes())
-
-        while not checkpointed():
-            assert proc.poll() is None, f"the process ended before its first checkpoint:\n{log.read_text()[-3000:]}"
-            assert time.time() < deadline, f"no checkpoint after {timeout:.0f} s"
+        while not condition():
+            assert proc.poll() is None, f"the process ended before the condition held:\n{log.read_text()[-3000:]}"
+            assert time.time() < deadline, f"condition not met after {timeout:.0f} s"
             time.sleep(0.005)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+def kill_after_first_checkpoint(cmd: list[str], cwd: Path, partial: Path, log: Path, timeout: float = 600) -> None:
+    """kill_when the sampling job's first checkpoint exists (`partial/chunk-00000.parquet`, or a first finished
+    problem in `partial/finished.jsonl` from a streaming backend)."""
+    def checkpointed() -> bool:
+        finished = partial / "finished.jsonl"
+        return (partial / "chunk-00000.parquet").exists() or (finished.exists() and b"\n" in finished.read_bytes())
+
+    kill_when(cmd, cwd, checkpointed, log, timeout)

@@ -225,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--benchmarks", nargs="+", metavar="NAME", help="only these (default: every one with a source)")
     data.add_argument("--images", action="store_true", help="also MATH-V's 304 testmini images")
     data.set_defaults(func=_data)
+
     importing = sub.add_parser(
         "import", help="add a model whose responses were generated elsewhere to a config (or print its entry)",
         description="Reads the benchmarks and n of a responses file (`rlvr-eval export`'s output, or any format of "

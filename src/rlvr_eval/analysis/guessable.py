@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from rlvr_eval.analysis.bootstrap import passk_columns
+
 GUESSABLE_COLUMNS = ["pair", "benchmark", "base", "rl", "k", "base_pass@k", "rl_pass@k", "kept", "removed"]
 
 
@@ -31,11 +33,6 @@ def guessable_ids(direct: pd.DataFrame, max_rate: float) -> list[str]:
     return sorted(rates[(rates > 0) & (rates < max_rate)].index)
 
 
-def _common_ks(*tables: pd.DataFrame) -> list[int]:
-    ks = [{int(c.split("@")[1]) for c in t.columns if c.startswith("pass@")} for t in tables]
-    return sorted(set.intersection(*ks))
-
-
 def filtered_passk(base: pd.DataFrame, rl: pd.DataFrame, direct: pd.DataFrame, max_rate: float, *, pair: str,
                    benchmark: str, base_model: str, rl_model: str) -> tuple[pd.DataFrame, dict]:
     """The pair's pass@k on the problems left after removing the guessable ones, and what was removed and why."""
@@ -46,7 +43,7 @@ def filtered_passk(base: pd.DataFrame, rl: pd.DataFrame, direct: pd.DataFrame, m
     removed = set(guessable_ids(direct, max_rate))
     if removed == ids[0]:
         raise ValueError(f"{pair} on {benchmark}: every problem is guessable at max_rate {max_rate}: nothing is left")
-    ks = _common_ks(base, rl)
+    ks = sorted(set(passk_columns(base)) & set(passk_columns(rl)))
     kept = {name: t[~t["problem_id"].astype(str).isin(removed)] for name, t in (("base", base), ("rl", rl))}
     table = pd.DataFrame([{"pair": pair, "benchmark": benchmark, "base": base_model, "rl": rl_model, "k": k,
                            "base_pass@k": float(kept["base"][f"pass@{k}"].mean()),

@@ -17,12 +17,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from rlvr_eval.data.benchmarks import KNOWN_SOURCES, BenchmarkError
+from rlvr_eval.io import atomic_path, sha256_file
 
 RAW = "https://raw.githubusercontent.com"
 RELEASES = "https://github.com"
@@ -80,33 +80,16 @@ def _mapped(url: str) -> str:
 
 
 def _download(url: str, dest: Path, sha256: str | None) -> None:
-    """url -> dest, written only if its sha256 is the expected one (None: any)."""
+    """url -> dest, written (atomically) only if its sha256 is the expected one (None: any)."""
     actual_url = _mapped(url)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=dest.parent, prefix=f".{dest.name}.", delete=False) as tmp:
-        try:
-            digest = hashlib.sha256()
-            with urllib.request.urlopen(actual_url, timeout=60) as response:
-                while chunk := response.read(1 << 20):
-                    digest.update(chunk)
-                    tmp.write(chunk)
-            if sha256 is not None and digest.hexdigest() != sha256:
-                raise BenchmarkError(f"{actual_url}: sha256 {digest.hexdigest()}, expected {sha256} (the paper's file); "
-                                     f"{dest} was not written")
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        except BaseException:
-            os.unlink(tmp.name)
-            raise
-    os.replace(tmp.name, dest)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
+    with atomic_path(dest) as tmp, open(tmp, "wb") as out, urllib.request.urlopen(actual_url, timeout=60) as response:
+        digest = hashlib.sha256()
+        while chunk := response.read(1 << 20):
             digest.update(chunk)
-    return digest.hexdigest()
+            out.write(chunk)
+        if sha256 is not None and digest.hexdigest() != sha256:
+            raise BenchmarkError(f"{actual_url}: sha256 {digest.hexdigest()}, expected {sha256} (the paper's file); "
+                                 f"{dest} was not written")
 
 
 def fetch_mirror(mirror_dir: str | Path, benchmarks: list[str] | None = None, images: bool = False,
@@ -122,7 +105,7 @@ def fetch_mirror(mirror_dir: str | Path, benchmarks: list[str] | None = None, im
         if benchmarks and f.benchmark not in benchmarks:
             continue
         dest = mirror_dir / f.path
-        if dest.is_file() and _sha256(dest) == f.sha256:
+        if dest.is_file() and sha256_file(dest) == f.sha256:
             done[f.path] = "kept"
         else:
             _download(f.url, dest, f.sha256)

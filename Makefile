@@ -14,7 +14,7 @@ VLLM_BIN := $(VLLM_VENV)/bin
 # (rlvr_eval.data.mirror_sources; LiveCodeBench is read from the hub instead). MIRROR_DIR=... to put it elsewhere.
 MIRROR_DIR ?= ../shared/data/benchmarks
 
-.PHONY: install install-cluster install-vllm data demo docs test test-main test-vllm paper-dry-run bench-scale clean-demo
+.PHONY: install install-cluster install-vllm data demo docs test test-main test-vllm test-paper-grid paper-dry-run bench-scale clean-demo
 
 install: $(VENV)/.installed
 
@@ -76,7 +76,12 @@ test-main: install
 
 # RLVR_EVAL_REQUIRE_VLLM=1: a vLLM test that cannot run here fails instead of skipping.
 test-vllm: install-vllm
-	PATH="$(abspath $(VLLM_BIN)):$$PATH" RLVR_EVAL_REQUIRE_VLLM=1 $(VLLM_BIN)/python -m pytest -ra -m vllm
+	PATH="$(abspath $(VLLM_BIN)):$$PATH" RLVR_EVAL_REQUIRE_VLLM=1 $(VLLM_BIN)/python -m pytest -ra -m "vllm and not paper_grid"
+
+# The paper grid in miniature (config/paper-grid-tiny.yaml) through `snakemake --profile slurm` on the local SLURM
+# cluster (../shared/slurm/start-slurm.sh start) with vLLM's CPU build: every pair, benchmark and template.
+test-paper-grid: install-vllm
+	PATH="$(abspath $(VLLM_BIN)):$$PATH" RLVR_EVAL_REQUIRE_VLLM=1 $(VLLM_BIN)/python -m pytest -ra -s -m paper_grid
 
 # The scale benchmarks of bench/README.md "Verification, bootstrap and planning at the paper's scale", each printing its
 # ratio against a baseline measured in the same run; long (tens of minutes): run them on an otherwise idle machine.

@@ -68,3 +68,22 @@ def test_mathvista_rule(boxed, reference, status):
 
 def test_mathvista_rule_needs_a_box():
     assert get_grader("mathvista")("The answer is 7.", "7", "mathvista") == ("no_answer", None)
+
+
+@pytest.mark.parametrize("grader", ["mathvista", "math_verify", "qwen_math"])
+def test_mathvista_samples_are_verified_through_the_fast_path_as_by_the_grader(grader):
+    """verify_samples' default (fast) path asks each grader where the answer lies; the MathVista rule grades the
+    whole response."""
+    import pandas as pd
+
+    from rlvr_eval.verify.driver import verify_samples
+
+    problems = pd.DataFrame({"problem_id": ["1", "2", "3"], "reference": ["8", "1.2", "[2014, 2016]"]})
+    texts = [response("8.0"), "no box here", response("1.26"), response("2014, 2016")]
+    samples = pd.DataFrame({"problem_id": ["1", "1", "2", "3"], "sample_index": [0, 1, 0, 0], "text": texts,
+                            "finish_reason": ["stop"] * 4})
+    verdicts = verify_samples(samples, problems, grader, timeout_s=10, workers=1, benchmark="mathvista")
+    expected = [get_grader(grader)(t, r, "mathvista")[0] for t, r in zip(texts, ["8", "8", "1.2", "[2014, 2016]"])]
+    assert list(verdicts["status"]) == expected
+    if grader == "mathvista":
+        assert expected == ["correct", "no_answer", "wrong", "correct"]

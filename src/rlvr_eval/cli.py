@@ -55,6 +55,18 @@ def _doctor(args: argparse.Namespace) -> int:
         return 1
 
 
+def _miniature(args: argparse.Namespace) -> int:
+    import yaml
+
+    from rlvr_eval.planning.miniature import miniature
+
+    header = (f"# The paper grid in miniature: written by `rlvr-eval miniature {args.config}` from that file; do not edit\n"
+              "# (rlvr_eval.planning.miniature). Tiny models with random weights stand in for every model: no result.\n")
+    sys.stdout.write(header + yaml.safe_dump(miniature(yaml.safe_load(Path(args.config).read_text())),
+                                             sort_keys=False, width=120))
+    return 0
+
+
 def _export(args: argparse.Namespace) -> int:
     from rlvr_eval.analysis.export import export_samples
 
@@ -239,6 +251,14 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("-d", "--directory", default=".",
                            help="the workflow's working directory, which the entry's path is relative to (default: .)")
     importing.set_defaults(func=_import)
+
+    mini = sub.add_parser(
+        "miniature", help="print the paper grid's config in miniature: tiny models, a few problems, small n",
+        description="Every model entry, pair, benchmark, template and analysis of the config, with tiny models built "
+                    "locally in place of the weights (rlvr_eval.planning.miniature); config/paper-grid-tiny.yaml is "
+                    "its output for config.yaml.")
+    mini.add_argument("config", nargs="?", default="config.yaml")
+    mini.set_defaults(func=_miniature)
 
     run = sub.add_parser(
         "run", help="evaluate one model (or a pair) on some benchmarks: writes its config and runs Snakemake",

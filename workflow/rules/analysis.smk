@@ -3,6 +3,21 @@
 # Inputs are the primary grader's verdicts and per-problem metrics (rlvr_eval.analysis.*).
 
 
+# Seconds of pandas or matplotlib each: they run where Snakemake runs (on a cluster: no queue wait).
+localrules:
+    coverage,
+    accuracy_hist,
+    bootstrap_passk,
+    guessable_filter,
+    delta_se,
+    summary,
+    token_nll,
+    review_sheet,
+    review_table,
+    analysis_figures,
+    training_dynamics,
+
+
 rule coverage:
     input:
         base=pair_verdicts("base"),

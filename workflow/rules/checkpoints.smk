@@ -2,6 +2,11 @@
 # (schema: rlvr_eval.metrics.checkpoint_series).
 
 
+# Seconds of pandas or matplotlib each: they run where Snakemake runs (on a cluster: no queue wait).
+localrules:
+    checkpoint_series,
+
+
 rule checkpoint_series:
     input:
         passk="results/tables/passk/{benchmark}.csv",

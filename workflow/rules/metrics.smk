@@ -1,6 +1,13 @@
 # verdicts -> per-problem pass@k -> tables and figures (schemas: rlvr_eval.metrics.passk).
 
 
+# Seconds of pandas or matplotlib each: they run where Snakemake runs (on a cluster: no queue wait).
+localrules:
+    passk_metrics,
+    passk_table,
+    passk_figure,
+
+
 rule passk_metrics:
     input:
         verdicts=lambda w: GRID.verdict_files(w.model, w.benchmark, w.grader),

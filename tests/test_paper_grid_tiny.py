@@ -1,0 +1,122 @@
+"""The paper grid in miniature (config/paper-grid-tiny.yaml, rlvr_eval.planning.miniature): config.yaml's structure
+with tiny models, checked against config.yaml itself, and run through the README's cluster command on the local
+SLURM cluster with vLLM's CPU build (`make test-paper-grid`: far too long for every CI run on 2 cores)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from test_slurm import slurm_cluster  # noqa: F401 (a fixture)
+from workflow_helpers import MIRROR, REPO, copy_workflow, snakemake
+
+TINY = REPO / "config" / "paper-grid-tiny.yaml"
+
+
+def test_the_committed_miniature_is_the_one_config_yaml_makes():
+    from rlvr_eval.planning.miniature import miniature
+
+    paper = yaml.safe_load((REPO / "config.yaml").read_text())
+    assert yaml.safe_load(TINY.read_text()) == miniature(paper), (
+        "config/paper-grid-tiny.yaml is out of date: rlvr-eval miniature config.yaml > config/paper-grid-tiny.yaml")
+
+
+def mathvista_images(workdir: Path, config: dict) -> None:
+    """Blank images at the sizes MathVista's annotation records (the mirror has no images), for the problems used."""
+    from PIL import Image
+
+    out = workdir / config["benchmarks"]["mathvista"]["images_dir"]
+    out.mkdir(parents=True, exist_ok=True)
+    rows = [r for r in json.loads((MIRROR / "mathvista" / "testmini.json").read_text()).values()
+            if r["question_type"] == "free_form"][:config["benchmarks"]["mathvista"]["limit"]]
+    for r in rows:
+        Image.new("RGB", (r["metadata"]["img_width"], r["metadata"]["img_height"]), "white").save(
+            out / r["image"].split("/")[-1])
+
+
+def tiny_workflow(tmp_path: Path) -> tuple[Path, dict]:
+    config = yaml.safe_load(TINY.read_text())
+    config["benchmark_source"]["mirror_dir"] = str(MIRROR)
+    workdir = copy_workflow(tmp_path / "wf", config)
+    (workdir / "config" / "paper-grid-tiny.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    mathvista_images(workdir, config)
+    return workdir, config
+
+
+def planned_jobs(workdir: Path, configfile: str) -> dict[str, int]:
+    proc = snakemake(workdir, "--dry-run", "--quiet", "rules", configfile=configfile)
+    table = proc.stdout[proc.stdout.index("job "):]
+    return {m[0]: int(m[1]) for m in re.findall(r"^(\w+)\s+(\d+)$", table, flags=re.M) if m[0] != "total"}
+
+
+def test_the_miniature_plans_every_rule_and_every_output_of_the_paper_grid(tmp_path):
+    """Same models, pairs, benchmarks, templates and temperatures; every output of config.yaml's DAG has its
+    counterpart (same path) in the miniature's, whose only extra outputs are the visual pair's (its RL model is a
+    placeholder in config.yaml) and the tiny models' weights; every rule of the grid's DAG runs, tiny-model building in place of staging."""
+    from rlvr_eval.planning.config import validate_config
+    from rlvr_eval.planning.grid import Grid
+
+    workdir, config = tiny_workflow(tmp_path)
+    paper = Grid(validate_config(yaml.safe_load((workdir / "config.yaml").read_text())))
+    tiny = Grid(validate_config(config))
+    vl_pair = "easyr1-vl-7b"
+    assert [p["name"] for p in tiny.pairs] == [p["name"] for p in paper.pairs] + [vl_pair]
+    for model in paper.models:
+        assert tiny.benchmarks_of(model) == paper.benchmarks_of(model)
+        for benchmark in paper.benchmarks_of(model):
+            assert tiny.template(model, benchmark) == paper.template(model, benchmark)
+            assert (tiny.sampling_params(model, benchmark).temperature
+                    == paper.sampling_params(model, benchmark).temperature)
+    vl_models = {"qwen2.5-vl-7b-instruct", "qwen2.5-vl-7b-rl"}
+    def outputs(grid):  # shard counts differ (n / 16): one name for a model x benchmark's shards
+        return {re.sub(r"shard-\d+", "shard-*", path) for path in grid.targets()}
+
+    extra = outputs(tiny) - outputs(paper)
+    assert outputs(paper) <= outputs(tiny), sorted(outputs(paper) - outputs(tiny))[:5]
+    # and the tiny models' weight directories, which the models' builds write (staged weights live in resources/)
+    assert [p for p in sorted(extra) if not (p.startswith("results/models/") or vl_pair in p
+                                             or any(m in p for m in vl_models))] == []
+
+    paper_jobs = planned_jobs(workdir, "config.yaml")
+    tiny_jobs = planned_jobs(workdir, "config/paper-grid-tiny.yaml")
+    assert set(tiny_jobs) == set(paper_jobs) - {"stage_model"} | {"build_tiny_model"}
+    assert tiny_jobs["sample"] < paper_jobs["sample"] / 10  # one shard per model x benchmark
+
+
+@pytest.mark.paper_grid
+@pytest.mark.slurm
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_the_paper_grid_in_miniature_through_the_readmes_cluster_command(slurm_cluster, tmp_path):
+    """`snakemake --profile slurm --configfile config/paper-grid-tiny.yaml`, the README's command plus only the
+    config file, run by the Python that has vLLM (its CPU build here): every output of the DAG is built and every
+    submitted job is COMPLETED in sacct."""
+    from rlvr_eval.planning.config import validate_config
+    from rlvr_eval.planning.grid import Grid
+    from test_slurm import sacct_states, write_test_profile
+
+    workdir, config = tiny_workflow(tmp_path)
+    write_test_profile(workdir)
+    started = time.time()
+    proc = snakemake(workdir, "--profile", "slurm", configfile="config/paper-grid-tiny.yaml", check=False,
+                     timeout=4 * 3600)
+    elapsed = time.time() - started
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f"snakemake --profile slurm failed after {elapsed:.0f} s:\n{log[-8000:]}"
+    print(f"paper grid in miniature on SLURM: {elapsed:.0f} s")
+    missing = [t for t in Grid(validate_config(config)).targets() if not (workdir / t).exists()]
+    assert not missing, missing[:10]
+    run_id = re.search(r"SLURM run ID: (\S+)", log).group(1)
+    submitted = dict(re.findall(r"has been submitted with SLURM jobid (\d+) \(log: .*?/rule_(\w+)/", log))
+    states = sacct_states(run_id, set(submitted), timeout=300)
+    not_completed = {j: (submitted[j], states.get(j, ("unknown",))[0]) for j in submitted
+                     if states.get(j, ("unknown",))[0] != "COMPLETED"}
+    assert submitted and not not_completed, f"jobs not COMPLETED in sacct: {not_completed}"
+    print(f"{len(submitted)} SLURM jobs: " + ", ".join(
+        f"{rule} {count}" for rule, count in sorted(Counter(submitted.values()).items())))

@@ -58,7 +58,8 @@ def planned_jobs(workdir: Path, configfile: str) -> dict[str, int]:
 def test_the_miniature_plans_every_rule_and_every_output_of_the_paper_grid(tmp_path):
     """Same models, pairs, benchmarks, templates and temperatures; every output of config.yaml's DAG has its
     counterpart (same path) in the miniature's, whose only extra outputs are the visual pair's (its RL model is a
-    placeholder in config.yaml) and the tiny models' weights; every rule of the grid's DAG runs, tiny-model building in place of staging."""
+    placeholder in config.yaml) and the tiny models' weights; every rule of the grid's DAG runs, tiny-model building
+    in place of staging."""
     from rlvr_eval.planning.config import validate_config
     from rlvr_eval.planning.grid import Grid
 

@@ -60,8 +60,8 @@ def _miniature(args: argparse.Namespace) -> int:
 
     from rlvr_eval.planning.miniature import miniature
 
-    header = (f"# The paper grid in miniature: written by `rlvr-eval miniature {args.config}` from that file; do not edit\n"
-              "# (rlvr_eval.planning.miniature). Tiny models with random weights stand in for every model: no result.\n")
+    header = (f"# The paper grid in miniature, written by `rlvr-eval miniature {args.config}`: do not edit (its code:\n"
+              "# rlvr_eval.planning.miniature). Tiny models with random weights stand in for every model: no result.\n")
     sys.stdout.write(header + yaml.safe_dump(miniature(yaml.safe_load(Path(args.config).read_text())),
                                              sort_keys=False, width=120))
     return 0

@@ -39,7 +39,8 @@ def _tokens(value: int) -> int:
 def _tiny_model(entry: dict, seed: int, vision: bool) -> dict:
     out = {k: v for k, v in entry.items()
            if k not in ("hf_id", "path", "revision", "gated", "tensor_parallel_size", "size", "enabled")}
-    out["tiny"] = {"seed": seed, "vision": True, "vocab_size": 512} if vision else {"seed": seed}
+    # hidden 128 over 4 heads: vLLM's CPU attention wants a head_dim of at least 32
+    out["tiny"] = {"seed": seed, "vision": True, "vocab_size": 512} if vision else {"seed": seed, "hidden_size": 128}
     return out
 
 

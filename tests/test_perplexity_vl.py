@@ -59,6 +59,15 @@ def test_beyond_the_context_is_skipped_not_truncated(tiny_vl_model_dir, problems
     assert table["status"].tolist() == ["too_long", "too_long"] and table["perplexity"].isna().all()
 
 
+def test_a_response_holding_an_image_placeholder_is_skipped_not_taken_for_an_image(tiny_vl_model_dir, problems):
+    """Samples keep special tokens, and a (tiny, random) model does emit `<|image_pad|>`: the scorer would count it
+    as one more image token than it has features for ("Image features and image tokens do not match") and stop."""
+    emitted = responses(["4", "5"]).assign(text=["It is <|image_pad|> six.", RESPONSES[1]])
+    table = score_responses_vl(tiny_vl_model_dir, emitted, problems, "qwen25-vl-think", "a", "b")
+    assert table["status"].tolist() == ["vision_token", "scored"]
+    assert table["perplexity"].isna().tolist() == [True, False]
+
+
 def test_one_loaded_model_scores_several_sets_as_separate_loads_do(tiny_vl_model_dir, problems):
     """A perplexity job of several visual response sets loads the model once (rlvr_eval.analysis.perplexity_groups):
     the same rows as a model loaded for each set."""

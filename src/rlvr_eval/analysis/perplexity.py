@@ -21,8 +21,9 @@ NaN mean_logprob/perplexity, and the job goes on. Samples that were never genera
 prompt_too_long) are not selected at all.
 
 Output schema, one row per selected response (PERPLEXITY_COLUMNS): problem_id, sample_index, scored_model,
-response_model, status ("scored" or "too_long"), num_tokens (response tokens), mean_logprob, perplexity
-(plus any label columns).
+response_model, status ("scored", "too_long", or for an image-conditioned scorer "vision_token": the response
+holds the scorer's image/video placeholder token, which its forward pass would take for an image), num_tokens
+(response tokens), mean_logprob, perplexity (plus any label columns).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from rlvr_eval.sampling.prompts import render_problem_prompts
 
 PERPLEXITY_COLUMNS = ["problem_id", "sample_index", "scored_model", "response_model", "status", "num_tokens",
                       "mean_logprob", "perplexity"]
-SCORED, TOO_LONG = "scored", "too_long"
+SCORED, TOO_LONG, VISION_TOKEN = "scored", "too_long", "vision_token"
 
 
 def select_responses(samples: pd.DataFrame, num_problems: int | None = None, responses_per_problem: int | None = None,
@@ -257,23 +258,24 @@ def score_responses(model_dir: str | Path | None, responses: pd.DataFrame, probl
         scored = response_logprobs_vllm(scorer.llm, [prompts[i] for i in todo], [texts[i] for i in todo], tokenizer)
     if own:
         scorer.close()
-    return perplexity_table(responses, ids, scored_model, response_model, fits, dict(zip(todo, scored)),
+    return perplexity_table(responses, ids, scored_model, response_model, [SCORED if ok else TOO_LONG for ok in fits],
+                            dict(zip(todo, scored)),
                             response_tokens, labels)
 
 
 def perplexity_table(responses: pd.DataFrame, ids: pd.Series, scored_model: str, response_model: str,
-                     fits: list[bool], scored: dict[int, np.ndarray], response_tokens: list[int],
+                     status: list[str], scored: dict[int, np.ndarray], response_tokens: list[int],
                      labels: dict | None = None) -> pd.DataFrame:
-    """The output rows (PERPLEXITY_COLUMNS, labels first): `scored` maps a row to its token log-probs; a row that
-    does not fit the context is `too_long` with its token count and NaN scores."""
+    """The output rows (PERPLEXITY_COLUMNS, labels first): `scored` maps a row to its token log-probs; a row not
+    scored (status too_long or vision_token) has its token count and NaN scores."""
     summary = [summarise_logprobs(scored[i]) if i in scored else (response_tokens[i], float("nan"), float("nan"))
-               for i in range(len(fits))]
+               for i in range(len(status))]
     table = pd.DataFrame({
         "problem_id": ids.to_numpy(),
         "sample_index": responses["sample_index"].astype(int).to_numpy(),
         "scored_model": scored_model,
         "response_model": response_model,
-        "status": [SCORED if ok else TOO_LONG for ok in fits],
+        "status": status,
         "num_tokens": np.array([s[0] for s in summary], dtype=int),
         "mean_logprob": np.array([s[1] for s in summary], dtype=float),
         "perplexity": np.array([s[2] for s in summary], dtype=float),

@@ -3,7 +3,9 @@
 Each response is scored given its prompt *with the problem's image*, exactly as it was sampled: the prompt's
 `<|image_pad|>` expanded to the image's tokens under the scoring model's pixel limits (rlvr_eval.sampling.backends.vision),
 the response tokenized on its own and appended. Only response tokens count; a prompt + response beyond the
-scoring model's context is skipped (status "too_long"), never truncated. Same output schema as for text.
+scoring model's context is skipped (status "too_long"), never truncated. A response holding the scoring model's
+image or video placeholder token (sampling keeps special tokens; a model can emit one) is skipped too (status
+"vision_token"): the scorer would take it for an image and stop the job. Same output schema as for text.
 
 transformers: one forward pass per response (the vision tower's inputs differ per image). vLLM: prompt log-probs of
 `{"prompt_token_ids": prompt + response, "multi_modal_data": {"image": …}}`, the positions shifted by the image
@@ -18,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from rlvr_eval.sampling.prompts import render_problem_prompts
-from rlvr_eval.analysis.perplexity import perplexity_table
+from rlvr_eval.analysis.perplexity import SCORED, TOO_LONG, VISION_TOKEN, perplexity_table
 
 
 def score_responses_vl(model_dir: str | Path, responses: pd.DataFrame, problems: pd.DataFrame, template: str,
@@ -44,9 +46,12 @@ def score_responses_vl(model_dir: str | Path, responses: pd.DataFrame, problems:
     prompt_lengths = scorer.prompt_lengths(prompts)
     reserve = 1 if backend == "vllm" else 0  # vLLM generates one token after the scored prompt
     context = scorer.context_limit
-    fits = [context is None or m + len(r) + reserve <= context for m, r in zip(prompt_lengths, response_ids)]
+    placeholders = vision_placeholder_ids(scorer.tokenizer)
+    status = [VISION_TOKEN if placeholders.intersection(r) else
+              SCORED if context is None or m + len(r) + reserve <= context else TOO_LONG
+              for m, r in zip(prompt_lengths, response_ids)]
     scored: dict[int, np.ndarray] = {}
-    todo = [i for i, ok in enumerate(fits) if ok]
+    todo = [i for i, s in enumerate(status) if s == SCORED]
     if backend == "transformers":
         for i in todo:
             scored[i] = _logprobs_transformers(scorer, prompts[i], response_ids[i])
@@ -55,8 +60,14 @@ def score_responses_vl(model_dir: str | Path, responses: pd.DataFrame, problems:
                                                [prompt_lengths[i] for i in todo])))
     if own:
         scorer.close()
-    return perplexity_table(responses, ids, scored_model, response_model, fits, scored,
+    return perplexity_table(responses, ids, scored_model, response_model, status, scored,
                             [len(r) for r in response_ids], labels)
+
+
+def vision_placeholder_ids(tokenizer) -> set[int]:
+    """The ids of Qwen2.5-VL's image and video placeholder tokens in `tokenizer` (those it has)."""
+    vocab = tokenizer.get_vocab()
+    return {vocab[t] for t in ("<|image_pad|>", "<|video_pad|>") if t in vocab}
 
 
 def load_vl_scorer(model_dir: str | Path, backend: str = "transformers", engine_kwargs: dict | None = None):

@@ -43,6 +43,22 @@ def test_the_scoring_engine_leaves_room_for_full_vocabulary_prompt_logprobs():
     assert "max_num_batched_tokens" not in grid.backend_options("qwen2.5-math-7b")
 
 
+def test_a_variant_runs_its_weights_as_their_model_does_unless_it_says_otherwise():
+    """A variant (other prompt or temperature, same weights) needs the same GPUs and engine: it takes its model's
+    tensor_parallel_size, memory share and context; what it sets itself wins."""
+    from rlvr_eval.planning.grid import Grid
+
+    raw = paper_config()
+    raw["models"]["qwen2.5-32b-t1.0"] = {"variant_of": "qwen2.5-32b", "role": "base", "prompt_template": "qwen-boxed",
+                                         "benchmarks": ["aime24"], "sampling": {"temperature": 1.0}}
+    raw["models"]["qwen2.5-32b"]["gpu_memory_utilization"] = 0.85
+    raw["models"]["qwen2.5-32b-dapo-prompt"]["max_model_len"] = 8192
+    grid = Grid(validate_config(raw))
+    assert grid.backend_options("qwen2.5-32b-t1.0") == grid.backend_options("qwen2.5-32b") == {
+        "tensor_parallel_size": 2, "gpu_memory_utilization": 0.85, "max_model_len": 20480}
+    assert grid.backend_options("qwen2.5-32b-dapo-prompt")["max_model_len"] == 8192
+
+
 def test_engine_seeding_is_a_param_of_vllm_sampling_jobs_only_when_chosen():
     """`sampling.seeding: engine` reaches the vLLM sampling jobs (and reruns them); the default adds no param, so
     a plan made before the setting existed is unchanged; scoring engines never get it."""

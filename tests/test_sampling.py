@@ -355,3 +355,18 @@ def test_each_sample_keeps_the_log_prob_sum_of_its_tokens(backend, problems):
         assert c.logprob_sum == pytest.approx(row[: c.num_tokens].sum().item(), abs=1e-4) and c.logprob_sum < 0
     assert [c.text for c in completions] == [backend._to_completion(r, params, [0.0] * 10).text
                                              for r in seqs[:, prompt_len:].tolist()]  # sampling itself unchanged
+
+
+def test_a_tiny_stand_in_for_a_chat_template_model_prompts_with_its_own_chat_template(problems, tmp_path):
+    """The miniature's stand-in for an R1-distilled model (template 'chat': the tokenizer's own) builds, and the
+    prompts it was built on are the ones sampling renders with its tokenizer."""
+    from transformers import AutoTokenizer
+
+    from rlvr_eval.models.tiny_spec import TinyModelSpec, tiny_prompt
+    from rlvr_eval.models.tiny_text import build_tiny_model
+
+    build_tiny_model(tmp_path, TinyModelSpec(seed=0, recipe="base", train_steps=1), problems.head(4), "chat")
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path)
+    question = problems["question"].iloc[0]
+    assert render_prompt("chat", question, tokenizer) == tiny_prompt("chat", question)
+    assert tiny_prompt("chat", question).startswith("<|im_start|>user\n" + question.strip())

@@ -16,6 +16,24 @@ CHAT_TEMPLATE = (
 )
 
 
+class _TinyChatTemplate:
+    """Renders CHAT_TEMPLATE as a tiny model's tokenizer does (transformers' Jinja settings), before that
+    tokenizer exists: its BPE is trained on the rendered prompts."""
+
+    chat_template = CHAT_TEMPLATE
+
+    def apply_chat_template(self, messages, tokenize=False, add_generation_prompt=True) -> str:
+        from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+        env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+        return env.from_string(CHAT_TEMPLATE).render(messages=messages, add_generation_prompt=add_generation_prompt)
+
+
+def tiny_prompt(template: str, question: str) -> str:
+    """The prompt of `question` for a tiny model (its chat template, for the 'chat' template)."""
+    return render_prompt(template, question, tokenizer=_TinyChatTemplate())
+
+
 @dataclass(frozen=True)
 class TinyModelSpec:
     seed: int = 0
@@ -53,7 +71,7 @@ def training_examples(spec: TinyModelSpec, problems: pd.DataFrame, template: str
     sharpened = set(rng.sample(range(len(problems)), k=round(spec.rl_correct_fraction * len(problems))))
     examples = []
     for i, (question, ref, solution) in enumerate(zip(problems["question"], problems["reference"], problems["solution"])):
-        prompt = render_prompt(template, question)
+        prompt = tiny_prompt(template, question)
         wrong = rng.sample([r for r in references if r != ref], k=min(spec.distractors, len(references) - 1))
         if spec.recipe == "solutions":
             examples.append((i, prompt, f" {solution}<|im_end|>"))

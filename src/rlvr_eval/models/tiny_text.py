@@ -25,8 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from rlvr_eval.models.revision import weights_revision
-from rlvr_eval.models.tiny_spec import CHAT_TEMPLATE, SPECIAL_TOKENS, TinyModelSpec, _target, training_pairs
-from rlvr_eval.sampling.prompts import render_prompt
+from rlvr_eval.models.tiny_spec import CHAT_TEMPLATE, SPECIAL_TOKENS, TinyModelSpec, _target, tiny_prompt, training_pairs
 
 def build_tokenizer(corpus: list[str], vocab_size: int, individual_digits: bool = False):
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -62,7 +61,7 @@ def build_tiny_model(out_dir: str | Path, spec: TinyModelSpec, problems: pd.Data
         tokenizer = AutoTokenizer.from_pretrained(init_from)
         model = AutoModelForCausalLM.from_pretrained(init_from, dtype=torch.float32)
     else:
-        corpus = ([render_prompt(template, q) for q in problems["question"]] + [_target(r) for r in problems["reference"]]
+        corpus = ([tiny_prompt(template, q) for q in problems["question"]] + [_target(r) for r in problems["reference"]]
                   + (list(problems["solution"]) if spec.recipe == "solutions" else []))
         tokenizer = build_tokenizer(corpus, spec.vocab_size, spec.individual_digits)
         config = Qwen2Config(

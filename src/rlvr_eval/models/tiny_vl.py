@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from rlvr_eval.sampling.prompts import render_prompt
 
 VISION_SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
                          "<|image_pad|>", "<|video_pad|>"]
@@ -77,14 +76,14 @@ def _new_model(spec, problems: pd.DataFrame, template: str):
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast, Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
 
-    from rlvr_eval.models.tiny_spec import CHAT_TEMPLATE, _target
+    from rlvr_eval.models.tiny_spec import CHAT_TEMPLATE, _target, tiny_prompt
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=spec.vocab_size, special_tokens=VISION_SPECIAL_TOKENS,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    corpus = [render_prompt(template, q) for q in problems["question"]] + [_target(r) for r in problems["reference"]]
+    corpus = [tiny_prompt(template, q) for q in problems["question"]] + [_target(r) for r in problems["reference"]]
     tok.train_from_iterator(corpus, trainer=trainer)
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",
                                         additional_special_tokens=VISION_SPECIAL_TOKENS[1:])

@@ -74,6 +74,8 @@ def load_schema(path: str | Path = SCHEMA_PATH) -> dict:
 def validate_config(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict:
     """Return a copy of `config` with defaults filled in; raise ConfigError naming the first problem."""
     config = copy.deepcopy(config)
+    if isinstance(config.get("models"), dict):  # before the schema fills in its defaults (tensor_parallel_size: 1)
+        config["models"] = inherit_engine_settings(config["models"])
     schema = load_schema(schema_path)
     validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), e.path))
@@ -87,6 +89,24 @@ def validate_config(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict
     _check_references(config)
     _check_coverage_ks(config)
     return config
+
+
+# What running a model's weights needs, whatever is asked of them: a variant that does not set one of these takes
+# its weights' model's value (a 32B variant without tensor_parallel_size would otherwise get one GPU).
+ENGINE_SETTINGS = ("backend", "tensor_parallel_size", "gpu_memory_utilization", "enforce_eager", "dtype",
+                   "enable_chunked_prefill", "max_model_len", "min_pixels", "max_pixels")
+
+
+def inherit_engine_settings(models: dict) -> dict:
+    """Models with each variant's unset ENGINE_SETTINGS taken from the model whose weights it uses. Idempotent."""
+    out = {}
+    for name, spec in models.items():
+        source = models.get(spec.get("variant_of")) if isinstance(spec, dict) else None
+        if not isinstance(source, dict):
+            out[name] = spec
+            continue
+        out[name] = {**{k: source[k] for k in ENGINE_SETTINGS if k in source}, **spec}
+    return out
 
 
 def checkpoint_model_name(model: str, step: int) -> str:

@@ -12,6 +12,7 @@ localrules:
     delta_se,
     summary,
     token_nll,
+    entropy_table,
     review_sheet,
     review_table,
     analysis_figures,
@@ -196,6 +197,63 @@ rule token_nll:
         "logs/tables/token_nll.log",
     script:
         "../scripts/token_nll.py"
+
+
+rule entropy:
+    # The output entropy of a model on its own responses, on each of its text benchmarks (analysis.entropy; the
+    # paper's Fig. 17): full logits from one transformers forward pass per response, one model load per job. A GPU
+    # job for a 7B model: the resources of the model's perplexity job, and the conda env of its sampling backend
+    # (vLLM's brings a CUDA build of torch and transformers).
+    input:
+        model="results/models/{model}.json",
+        samples=lambda w: [f for s in GRID.entropy_sets(w.model) for f in s["samples"]],
+        problems=lambda w: [s["problems"] for s in GRID.entropy_sets(w.model)],
+    output:
+        "results/analysis/entropy/{model}.parquet",
+    wildcard_constraints:
+        model=regex_of(GRID.entropy_models()),
+    params:
+        sets=lambda w: GRID.entropy_sets(w.model),
+        num_problems=GRID.entropy_settings().get("problems", 64),
+        responses_per_problem=GRID.entropy_settings().get("responses_per_problem", 8),
+        seed=GRID.entropy_settings().get("seed", 0),
+        batch_size=GRID.entropy_settings().get("batch_size", 8),
+        max_batch_tokens=GRID.entropy_settings().get("max_batch_tokens", 16384),
+        logic=logic_version("entropy"),
+    resources:
+        **entropy_job_resources(),
+    conda:
+        constant_or(lambda w: f"../../envs/sampling-{GRID.backend(w.model)}.yaml", ENTROPY_JOBS)
+    log:
+        "logs/analysis/entropy/{model}.log",
+    script:
+        "../scripts/entropy.py"
+
+
+rule entropy_table:
+    input:
+        lambda w: [GRID.entropy_file(m) for m in GRID.entropy_models()],
+    output:
+        csv=report(
+            "results/tables/entropy.csv",
+            category="pass@k",
+            subcategory="output entropy",
+            caption="../report/entropy.rst",
+        ),
+        md="results/tables/entropy.md",
+    params:
+        settings=table_settings(GRID, [(m, b) for m in GRID.entropy_models() for b in GRID.entropy_benchmarks(m)]),
+        left_out=GRID.left_out_note(),
+        logic=logic_version("entropy_table"),
+    resources:
+        mem_mb=RESOURCES.cpu("metrics")["mem_mb"],
+        runtime=RESOURCES.cpu("metrics")["runtime"],
+    conda:
+        "../../envs/cpu.yaml"
+    log:
+        "logs/tables/entropy.log",
+    script:
+        "../scripts/entropy_table.py"
 
 
 rule review_sheet:

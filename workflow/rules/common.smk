@@ -97,6 +97,17 @@ def perplexity_job_resources():
             for key in ("gpu", "cpus_per_gpu", "mem_mb", "runtime", "nodes")}
 
 
+ENTROPY_JOBS = [{"model": m} for m in GRID.entropy_models()]
+
+
+def entropy_job_resources():
+    """The resources of each entropy job (a transformers scoring pass of one model over its own response sets): as
+    a perplexity job of the model over as many sets (JobResources.perplexity: its sampling jobs' GPUs and memory)."""
+    table = {m: RESOURCES.perplexity(m, len(GRID.entropy_sets(m))) for m in GRID.entropy_models()}
+    return {key: constant_or(lambda w, key=key: table[w.model][key], ENTROPY_JOBS)
+            for key in ("gpu", "cpus_per_gpu", "mem_mb", "runtime", "nodes")}
+
+
 def sample_job_resources():
     """The resources of a sampling job (as perplexity_job_resources), with its runtime per model x benchmark
     (resources.sampling.runtime: estimate sizes it to the shard: rlvr_eval.planning.shard_time)."""

@@ -95,9 +95,11 @@ def _batches(lengths: Sequence[int], batch_size: int, max_batch_tokens: int | No
     return batches
 
 
-def response_logprobs_transformers(model, tokenizer, prompts: Sequence[str], responses: Sequence[str],
-                                   batch_size: int = 8, max_batch_tokens: int | None = 16384) -> list[np.ndarray]:
-    """Log-prob of every response token given prompt and preceding response tokens (one array per response).
+def response_logits_transformers(model, tokenizer, prompts: Sequence[str], responses: Sequence[str],
+                                 batch_size: int = 8, max_batch_tokens: int | None = 16384):
+    """Yield (i, response token ids, logits) for every response i (in batch order, not input order): `logits` is
+    the (T × vocabulary) block of the model's output whose row t predicts response token t, from one batched
+    forward pass of prompt + response. The scoring path of perplexity and entropy (rlvr_eval.analysis.entropy).
 
     Batches are right-padded: with causal attention, real tokens never see the padding to their right,
     and position ids stay 0 … L-1 for every row, as in an unpadded forward pass. max_batch_tokens bounds
@@ -116,7 +118,6 @@ def response_logprobs_transformers(model, tokenizer, prompts: Sequence[str], res
                          f"{context} tokens")
     device = next(model.parameters()).device
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0  # masked out either way
-    results: list[np.ndarray | None] = [None] * len(encoded)
     for batch in _batches(lengths, batch_size, max_batch_tokens):
         width = lengths[batch[0]]
         ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
@@ -129,11 +130,24 @@ def response_logprobs_transformers(model, tokenizer, prompts: Sequence[str], res
         for row, i in enumerate(batch):
             prompt_ids, response_ids = encoded[i]
             start, end = len(prompt_ids), len(prompt_ids) + len(response_ids)
-            # the logits at position t predict token t+1; log_softmax in float32 on these rows only
-            log_probs = torch.log_softmax(logits[row, start - 1 : end - 1].float(), dim=-1)
-            targets = torch.tensor(response_ids, dtype=torch.long, device=log_probs.device)
-            results[i] = log_probs.gather(-1, targets[:, None]).squeeze(-1).cpu().numpy().astype(np.float64)
+            # the logits at position t predict token t+1
+            yield i, response_ids, logits[row, start - 1 : end - 1]
         del logits
+
+
+def response_logprobs_transformers(model, tokenizer, prompts: Sequence[str], responses: Sequence[str],
+                                   batch_size: int = 8, max_batch_tokens: int | None = 16384) -> list[np.ndarray]:
+    """Log-prob of every response token given prompt and preceding response tokens (one array per response), from
+    response_logits_transformers (batched, right-padded, at most max_batch_tokens padded tokens a batch)."""
+    import torch
+
+    results: list[np.ndarray | None] = [None] * len(prompts)
+    for i, response_ids, rows in response_logits_transformers(model, tokenizer, prompts, responses, batch_size,
+                                                              max_batch_tokens):
+        # log_softmax in float32 on these rows only
+        log_probs = torch.log_softmax(rows.float(), dim=-1)
+        targets = torch.tensor(response_ids, dtype=torch.long, device=log_probs.device)
+        results[i] = log_probs.gather(-1, targets[:, None]).squeeze(-1).cpu().numpy().astype(np.float64)
     return results  # type: ignore[return-value]
 
 

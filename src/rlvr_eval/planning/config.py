@@ -254,6 +254,16 @@ def _check_references(config: dict) -> None:
                 raise ConfigError(f"analysis.perplexity.{key}: unknown model {m!r} (known: {', '.join(sorted(allowed))})")
             if key == "scored_by" and m in imported:
                 raise ConfigError(f"analysis.perplexity.scored_by: {m!r} has imported responses and no weights to score with")
+    entropy = config.get("analysis", {}).get("entropy", {})
+    pair_names = [p["name"] for p in config.get("pairs", [])]
+    for name in entropy.get("pairs", []):
+        if name not in pair_names:
+            raise ConfigError(f"analysis.entropy.pairs: unknown pair {name!r} (known: {', '.join(pair_names)})")
+    for m in entropy.get("models", []):
+        if m not in models:
+            raise ConfigError(f"analysis.entropy.models: unknown model {m!r} (known: {', '.join(sorted(models))})")
+        if m in imported:
+            raise ConfigError(f"analysis.entropy.models: {m!r} has imported responses and no weights to score with")
     source = config.get("benchmark_source", {})
     for key in ("hub_benchmarks", "unpinned_hub"):
         for b in source.get(key, []):

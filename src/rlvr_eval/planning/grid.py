@@ -12,6 +12,7 @@ from rlvr_eval.sampling.backends import SamplingParams
 from rlvr_eval.data.benchmarks import CODE_BENCHMARKS
 from rlvr_eval.planning.config import DEFAULT_COVERAGE_KS, checkpoint_model_name
 from rlvr_eval.planning.figure_plan import FigurePlan
+from rlvr_eval.planning.entropy_plan import EntropyPlan
 from rlvr_eval.planning.perplexity_plan import PerplexityPlan
 from rlvr_eval.planning.left_out import leave_out, note
 from rlvr_eval.planning.guessable_files import guessable_filter_files
@@ -26,7 +27,7 @@ from rlvr_eval.data.visual import VISUAL_BENCHMARKS
 
 
 @dataclass(frozen=True)
-class Grid(FigurePlan, PerplexityPlan):
+class Grid(FigurePlan, PerplexityPlan, EntropyPlan):
     """`config` as validated; the grid holds it without the models the config leaves out (planning.left_out)."""
 
     config: dict
@@ -352,6 +353,7 @@ class Grid(FigurePlan, PerplexityPlan):
         if self.rl_pairs():
             out += ["results/tables/delta_se.csv", "results/tables/delta_se.md"]
         out += ["results/tables/token_nll.csv", "results/tables/token_nll.md"]
+        out += self.entropy_targets()
         out += review_targets(self)
         out += guessable_filter_files(self)
         out += ["results/summary.json", "results/summary.md"]

@@ -52,6 +52,10 @@ def leave_out(config: dict) -> tuple[dict, dict]:
             if not kept and section == "review":  # no list means every model there: review none instead
                 analysis[section]["enabled"] = False
             analysis[section][key] = kept
+    entropy = analysis.get("entropy")
+    if entropy:
+        entropy["pairs"] = [p for p in entropy.get("pairs", []) if p not in pairs]
+        entropy["models"] = [m for m in entropy.get("models", []) if m not in why]
     guessable = analysis.get("guessable_filter")
     if guessable:
         guessable["pairs"] = [p for p in guessable["pairs"] if p not in pairs]

@@ -101,6 +101,8 @@ def miniature(paper: dict) -> dict:
     perplexity = analysis["perplexity"]
     perplexity.update(problems=PROBLEMS, responses_per_problem=2, gpu_memory_utilization=0.1)
     perplexity.pop("max_num_batched_tokens", None)
+    if "entropy" in analysis:
+        analysis["entropy"] = {**analysis["entropy"], "problems": PROBLEMS, "responses_per_problem": 2}
     analysis["review"] = {**analysis["review"], "responses_per_problem": 2}
 
     resources = {

@@ -4,7 +4,7 @@ change invalidates.
 ``logic_version(stage)`` is a short string that the rules pass as the param ``logic``; Snakemake's params
 trigger reruns a job when it changes. Two kinds:
 
-* ``manual`` for the expensive stages (``MANUAL_STAGES``: model staging, sampling, perplexity): a version
+* ``manual`` for the expensive stages (``MANUAL_STAGES``: model staging, sampling, perplexity, entropy): a version
   declared in ``manual_stamps.yaml`` together with the source digests it accepts. Editing the sampling code
   never resamples by itself, but the Snakefile refuses to run until the edit is declared output-neutral
   (``rlvr-eval logic --accept sampling``) or the version bumped (``rlvr-eval logic --bump sampling``). The
@@ -42,7 +42,7 @@ from rlvr_eval.provenance.closure import _imports, module_file, source_closure
 # refuses to run when a manual stage's code matches none of the digests its version accepts, so nobody can
 # produce samples with new code under an old stamp: `rlvr-eval logic --accept STAGE` declares the edit
 # output-neutral, `rlvr-eval logic --bump STAGE` starts a new version (Snakemake then recomputes the stage).
-MANUAL_STAGES = ("staging", "sampling", "perplexity")
+MANUAL_STAGES = ("staging", "sampling", "perplexity", "entropy")
 
 
 def manual_stamps_path() -> Path:
@@ -95,6 +95,8 @@ STAGE_SCRIPTS: dict[str, tuple[str, ...]] = {
     "delta_se": ("delta_se.py",),
     "guessable_filter": ("guessable_filter.py",),
     "token_nll": ("token_nll.py",),
+    "entropy": ("entropy.py",),
+    "entropy_table": ("entropy_table.py",),
     "review": ("review_sheet.py",),
     "review_table": ("review_table.py",),
     "summary": ("summary.py",),

@@ -170,3 +170,41 @@ def test_table_is_token_weighted_per_model_and_benchmark():
     md = to_markdown(table, "Left out of this run: x.")
     assert "nats per token" in md and "| m | a | 0.6 | 0.95 | 2 | 4 | 1.750 | 2.000 | 0.875 | transformers (bfloat16) |" in md
     assert "Left out of this run: x." in md
+
+
+# --- planning: analysis.entropy -------------------------------------------------------------------------------------
+def test_config_yaml_measures_every_model_of_the_temperature_and_entropy_matched_pairs():
+    from rlvr_eval.planning.config import load_config
+    from rlvr_eval.planning.grid import Grid
+    from workflow_helpers import REPO
+
+    grid = Grid(load_config(REPO / "config.yaml"))
+    assert grid.entropy_models() == ["qwen2.5-7b", "simplerl-zoo-qwen2.5-7b", "qwen2.5-7b-t1.0",
+                                     "simplerl-zoo-qwen2.5-7b-t1.0", "qwen2.5-7b-t1.2", "simplerl-zoo-qwen2.5-7b-t1.2",
+                                     "simplerl-zoo-qwen2.5-7b-entropy-matched"]
+    matched = {s["benchmark"]: (s["temperature"], s["top_p"]) for s in grid.entropy_sets("simplerl-zoo-qwen2.5-7b-entropy-matched")}
+    assert matched == {"gsm8k": (1.0, 0.95), "math500": (0.85, 0.95), "minerva_math": (0.85, 0.95),
+                       "olympiadbench": (1.0, 0.95), "aime24": (1.5, 0.95), "amc23": (0.9, 0.95)}  # the paper's Fig. 17
+    assert {s["benchmark"]: s["temperature"] for s in grid.entropy_sets("qwen2.5-7b-t1.2")} == {"math500": 1.2, "aime24": 1.2}
+    targets = grid.targets()
+    assert "results/tables/entropy.csv" in targets and "results/analysis/entropy/qwen2.5-7b.parquet" in targets
+
+
+def test_entropy_settings_are_checked_and_follow_left_out_pairs():
+    from rlvr_eval.planning.config import ConfigError, validate_config
+    from rlvr_eval.planning.grid import Grid
+    from workflow_helpers import demo_config
+
+    config = demo_config()
+    for bad, match in (({"pairs": ["nope"]}, "analysis.entropy.pairs: unknown pair 'nope'"),
+                       ({"models": ["nope"]}, "analysis.entropy.models: unknown model 'nope'"),
+                       ({"problems": 0}, "problems")):
+        with pytest.raises(ConfigError, match=match):
+            validate_config({**config, "analysis": {**config["analysis"], "entropy": bad}})
+    assert Grid(validate_config(config)).entropy_targets() == []  # not asked for: nothing planned
+    config["analysis"]["entropy"] = {"pairs": ["tiny-zero"]}
+    grid = Grid(validate_config(config))
+    assert grid.entropy_models() == ["tiny-base", "tiny-rl"]
+    assert [s["benchmark"] for s in grid.entropy_sets("tiny-rl")] == ["gsm8k", "math500", "humanevalplus"]  # text: code too
+    config["models"]["tiny-rl"]["enabled"] = False
+    assert Grid(validate_config(config)).entropy_models() == []  # its pair left out, and so the pair's entropy

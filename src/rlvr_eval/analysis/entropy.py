@@ -210,7 +210,7 @@ def to_markdown(table: pd.DataFrame, note: str = "", settings: list[dict] | None
              "softmax(logits / T), at the temperature T the responses were sampled at (before top-p); T = 1: the raw "
              "distribution; top-p: the distribution the tokens were drawn from (truncated to top_p, renormalised). "
              "Exact (full logits, one transformers forward pass per response).", "",
-             *([f"Samples: {settings_heading(settings)}.", ""] if settings else []),
+             *([f"Samples: {settings_heading(settings, with_grader=False)}.", ""] if settings else []),
              "| model | benchmark | T | top-p | responses | tokens | entropy at T (nats) | entropy at T = 1 (nats) "
              "| entropy after top-p (nats) | scorer |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
@@ -246,10 +246,10 @@ def measure_model(model_name: str, model_dir: str | Path, sets: Sequence[dict], 
         table = score_entropy(chosen, read_parquet(s["problems"]), s["template"], model_name, s["temperature"],
                               s["top_p"], (model, tokenizer), batch_size, max_batch_tokens, s["strip_questions"],
                               labels={"benchmark": s["benchmark"]})
-        scored = table[table["status"] == SCORED]
-        print(f"{model_name} on {s['benchmark']} (T = {s['temperature']}, top-p {s['top_p']}): {len(scored)} responses, "
-              f"{int(scored['num_tokens'].sum())} tokens, mean entropy {scored['entropy'].mean():.4f} nats, "
-              f"{int((table['status'] == TOO_LONG).sum())} too long")
+        summary = entropy_summary(table)
+        print(f"{model_name} on {s['benchmark']} (T = {s['temperature']}, top-p {s['top_p']}): {summary['responses']} "
+              f"responses, {summary['tokens']} tokens, entropy per token {summary['entropy']:.4f} nats (T = 1: "
+              f"{summary['entropy_t1']:.4f}; after top-p: {summary['entropy_top_p']:.4f}), {summary['too_long']} too long")
         tables.append(table)
     out = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=["benchmark", *ENTROPY_COLUMNS])
     return out, scorer_name(model)

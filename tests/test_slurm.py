@@ -125,11 +125,13 @@ def test_every_gpu_rule_is_routed_by_the_profiles_gpu_partition_template(tmp_pat
     text = (REPO / "slurm" / "config.yaml").read_text()
     block = text[text.index("# set-resources:"):]
     template = yaml.safe_load("\n".join(line[2:] for line in block.splitlines() if line.startswith("# ")))
-    workdir = copy_workflow(tmp_path, demo_config())
+    config = demo_config()
+    config["analysis"]["entropy"] = {"pairs": ["tiny-zero"]}  # (config.yaml measures entropy; the demo does not)
+    workdir = copy_workflow(tmp_path, config)
     proc = snakemake(workdir, "--dry-run", "--forceall")
     resources = re.findall(r"rule (\w+):.*?resources: ([^\n]+)", proc.stdout + proc.stderr, flags=re.S)
     gpu_rules = {rule for rule, res in resources if "gpu=" in res}
-    assert gpu_rules == {"sample", "perplexity"}
+    assert gpu_rules == {"sample", "perplexity", "entropy"}
     assert set(template["set-resources"]) == gpu_rules
     assert all("nodes=1" in res for rule, res in resources if rule in gpu_rules)
 

@@ -38,7 +38,7 @@ def _gpu_key(resources, model: str) -> str:
 
 
 def planned_jobs(grid, profile: Profile) -> list[Job]:
-    """Every kind of job the grid submits: sampling and perplexity per model, the CPU stages."""
+    """Every kind of job the grid submits: sampling, perplexity and entropy per model, the CPU stages."""
     resources = grid.shard_times.resources
     jobs = []
     for m in grid.sampled_models:
@@ -56,6 +56,9 @@ def planned_jobs(grid, profile: Profile) -> list[Job]:
     for m in sorted(largest_group):
         r = resources.perplexity(m, largest_group[m])
         jobs.append(Job("perplexity", m, r["gpu"], r["runtime"], "resources.perplexity.runtime", _gpu_key(resources, m)))
+    for m in grid.entropy_models():  # a transformers scoring pass of the model over its own responses
+        r = resources.perplexity(m, len(grid.entropy_sets(m)))
+        jobs.append(Job("entropy", m, r["gpu"], r["runtime"], "resources.perplexity.runtime", _gpu_key(resources, m)))
     for rule, stage in CPU_RULES.items():
         if stage != "build_tiny_model" or grid.models_of_kind("tiny") or grid.models_of_kind("rlvr"):
             jobs.append(Job(rule, stage, 0, resources.cpu(stage)["runtime"], f"resources.{stage}.runtime"))

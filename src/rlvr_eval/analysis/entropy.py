@@ -62,7 +62,8 @@ def check_sampling(temperature: float, top_p: float) -> None:
 def token_entropies(logits, temperature: float = 1.0, top_p: float = 1.0):
     """Entropy in nats of each row's next-token distribution softmax(logits / temperature), truncated to top_p as vLLM
     samples (the most likely tokens whose mass reaches top_p; renormalised) when top_p < 1. logits: (T, V) tensor;
-    returns a float32 (T,) tensor. Temperature 0: zeros (a point mass)."""
+    returns a float32 (T,) tensor. Temperature 0: zeros (a point mass). Its float32 temporaries (with top-p: the
+    sort's values and int64 indices) peak at about 12 bytes x V per row (bench/entropy_memory.py)."""
     import torch
 
     check_sampling(temperature, top_p)
@@ -70,15 +71,29 @@ def token_entropies(logits, temperature: float = 1.0, top_p: float = 1.0):
         return torch.zeros(logits.shape[:-1], dtype=torch.float32, device=logits.device)
     log_p = torch.log_softmax(logits.float() / temperature, dim=-1)
     if top_p < 1:
-        log_p, _ = torch.sort(log_p, dim=-1, descending=True)
+        log_p = torch.sort(log_p, dim=-1, descending=True).values
         p = log_p.exp()
-        above = torch.cumsum(p, dim=-1) - p  # the mass of the tokens ranked above each
-        keep = above < top_p
-        keep[..., 0] = True
-        log_p = torch.log_softmax(log_p.masked_fill(~keep, float("-inf")), dim=-1)
-    p = log_p.exp()
+        above = torch.cumsum(p, dim=-1).sub_(p)  # the mass of the tokens ranked above each
+        del p
+        drop = above >= top_p
+        del above
+        drop[..., 0] = False  # the most likely token is always kept
+        log_p = torch.log_softmax(log_p.masked_fill_(drop, float("-inf")), dim=-1)
+        del drop
     # p log p with 0 log 0 = 0 (a -inf log-prob: a masked or underflowed token)
-    return -(p * log_p.clamp(min=torch.finfo(log_p.dtype).min)).sum(dim=-1)
+    return -(log_p.exp().mul_(log_p.clamp_(min=torch.finfo(log_p.dtype).min))).sum(dim=-1)
+
+
+def chunk_quantities(rows, response_ids: Sequence[int], temperature: float, top_p: float) -> dict:
+    """TOKEN_KEYS -> float32 tensor for a block of positions: `rows` their logits (T × V), `response_ids` the T
+    tokens they predict (response_entropies_transformers)."""
+    import torch
+
+    targets = torch.tensor(list(response_ids), dtype=torch.long, device=rows.device)
+    out = {"logprob": torch.log_softmax(rows.float(), dim=-1).gather(-1, targets[:, None]).squeeze(-1),
+           "entropy_t1": token_entropies(rows, 1.0), "entropy": token_entropies(rows, temperature)}
+    out["entropy_top_p"] = token_entropies(rows, temperature, top_p) if top_p < 1 else out["entropy"]
+    return out
 
 
 def response_entropies_transformers(model, tokenizer, prompts: Sequence[str], responses: Sequence[str],
@@ -89,7 +104,8 @@ def response_entropies_transformers(model, tokenizer, prompts: Sequence[str], re
 
     One forward pass per response (batched: rlvr_eval.analysis.perplexity.response_logits_transformers); the
     entropies are taken in float32 over at most `chunk_tokens` positions at a time, which bounds their memory
-    (chunk_tokens × vocabulary × ~16 bytes with top-p's sort: 1024 × 152k ≈ 2.5 GB)."""
+    (measured by bench/entropy_memory.py: about 12 bytes × vocabulary a position, 1.75 GiB for 1,024 positions of
+    Qwen2.5's 152k), on top of the forward pass's logits."""
     import torch
 
     check_sampling(temperature, top_p)
@@ -100,12 +116,10 @@ def response_entropies_transformers(model, tokenizer, prompts: Sequence[str], re
                                                               max_batch_tokens):
         parts: dict[str, list] = {k: [] for k in TOKEN_KEYS}
         for lo in range(0, rows.shape[0], chunk_tokens):
-            chunk = rows[lo : lo + chunk_tokens]
-            targets = torch.tensor(response_ids[lo : lo + chunk_tokens], dtype=torch.long, device=chunk.device)
-            parts["logprob"].append(torch.log_softmax(chunk.float(), dim=-1).gather(-1, targets[:, None]).squeeze(-1))
-            parts["entropy_t1"].append(token_entropies(chunk, 1.0))
-            parts["entropy"].append(token_entropies(chunk, temperature))
-            parts["entropy_top_p"].append(token_entropies(chunk, temperature, top_p) if top_p < 1 else parts["entropy"][-1])
+            block = chunk_quantities(rows[lo : lo + chunk_tokens], response_ids[lo : lo + chunk_tokens], temperature,
+                                     top_p)
+            for k in TOKEN_KEYS:
+                parts[k].append(block[k])
         results[i] = {k: (torch.cat(v).cpu().numpy().astype(np.float64) if v else np.zeros(0)) for k, v in parts.items()}
     return results  # type: ignore[return-value]
 

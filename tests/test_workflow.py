@@ -51,6 +51,9 @@ def test_paper_grid_plans_every_job(tmp_path):
     # the token NLL table, and the guessing check's review sheet of every model on each of its math and visual
     # benchmarks (answer-graded)
     assert rules["token_nll"] == 1 and rules["review_sheet"] == math_cells + 1 * 2
+    # output entropy (Fig. 17, analysis.entropy): one GPU job per model of the Fig. 16 and 17 pairs, on its own
+    # responses (Qwen2.5-7B and SimpleRL-Zoo-7B at 0.6, both at 1.0 and 1.2, the RL model entropy-matched), one table
+    assert rules["entropy"] == 7 and rules["entropy_table"] == 1
 
 
 def test_demo_produces_passk_tables_and_figure(demo_run):

@@ -90,27 +90,20 @@ def test_the_miniature_plans_every_rule_and_every_output_of_the_paper_grid(tmp_p
     assert tiny_jobs["sample"] < paper_jobs["sample"] / 10  # one shard per model x benchmark
 
 
-@pytest.mark.paper_grid
-@pytest.mark.slurm
-@pytest.mark.vllm
-@pytest.mark.slow
-def test_the_paper_grid_in_miniature_through_the_readmes_cluster_command(slurm_cluster, tmp_path):
-    """`snakemake --profile slurm --configfile config/paper-grid-tiny.yaml`, the README's command plus only the
-    config file, run by the Python that has vLLM (its CPU build here): every output of the DAG is built and every
-    submitted job is COMPLETED in sacct."""
+def run_on_slurm(workdir: Path, config: dict, configfile: str) -> Counter:
+    """`snakemake --profile slurm --configfile <configfile>`, the README's command plus only the config file, run
+    by the Python that has vLLM (its CPU build here), with the profile adapted to the local cluster: every output
+    of the DAG is built and every submitted job is COMPLETED in sacct. Returns the submitted jobs per rule."""
     from rlvr_eval.planning.config import validate_config
     from rlvr_eval.planning.grid import Grid
     from test_slurm import sacct_states, write_test_profile
 
-    workdir, config = tiny_workflow(tmp_path)
     write_test_profile(workdir)
     started = time.time()
-    proc = snakemake(workdir, "--profile", "slurm", configfile="config/paper-grid-tiny.yaml", check=False,
-                     timeout=4 * 3600)
+    proc = snakemake(workdir, "--profile", "slurm", configfile=configfile, check=False, timeout=4 * 3600)
     elapsed = time.time() - started
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"snakemake --profile slurm failed after {elapsed:.0f} s:\n{log[-8000:]}"
-    print(f"paper grid in miniature on SLURM: {elapsed:.0f} s")
     missing = [t for t in Grid(validate_config(config)).targets() if not (workdir / t).exists()]
     assert not missing, missing[:10]
     run_id = re.search(r"SLURM run ID: (\S+)", log).group(1)
@@ -119,5 +112,45 @@ def test_the_paper_grid_in_miniature_through_the_readmes_cluster_command(slurm_c
     not_completed = {j: (submitted[j], states.get(j, ("unknown",))[0]) for j in submitted
                      if states.get(j, ("unknown",))[0] != "COMPLETED"}
     assert submitted and not not_completed, f"jobs not COMPLETED in sacct: {not_completed}"
-    print(f"{len(submitted)} SLURM jobs: " + ", ".join(
-        f"{rule} {count}" for rule, count in sorted(Counter(submitted.values()).items())))
+    per_rule = Counter(submitted.values())
+    print(f"{configfile} on SLURM: {elapsed:.0f} s, {len(submitted)} SLURM jobs: "
+          + ", ".join(f"{rule} {count}" for rule, count in sorted(per_rule.items())))
+    return per_rule
+
+
+@pytest.mark.slurm
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_one_pair_of_the_miniature_through_the_readmes_cluster_command(slurm_cluster, tmp_path):
+    """CI's share of the miniature (the whole is `make test-paper-grid`, hours here): its Qwen2.5-7B / SimpleRL-Zoo
+    pair on AIME24, every other model switched off (`enabled: false`). vLLM sampling, verification, perplexity and
+    entropy jobs go through SLURM; the global outputs name what the run left out."""
+    config = yaml.safe_load(TINY.read_text())
+    config["benchmark_source"]["mirror_dir"] = str(MIRROR)
+    pair = {"qwen2.5-7b", "simplerl-zoo-qwen2.5-7b"}
+    for name, model in config["models"].items():
+        if name in pair:
+            model["benchmarks"] = ["aime24"]
+        else:
+            model["enabled"] = False
+    workdir = copy_workflow(tmp_path / "wf", config)
+    (workdir / "config" / "one-pair.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    mathvista_images(workdir, config)  # the benchmark is still prepared (and checked), though no model reads it
+
+    per_rule = run_on_slurm(workdir, config, "config/one-pair.yaml")
+    assert per_rule["sample"] == 2 and per_rule["perplexity"] == 2 and per_rule["entropy"] == 2
+    assert per_rule["verify"] == 4  # two graders per sample shard
+    summary = (workdir / "results" / "summary.md").read_text()
+    assert "Left out of this run:" in summary and "dapo-qwen-32b" in summary
+
+
+@pytest.mark.paper_grid
+@pytest.mark.slurm
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_the_paper_grid_in_miniature_through_the_readmes_cluster_command(slurm_cluster, tmp_path):
+    """`snakemake --profile slurm --configfile config/paper-grid-tiny.yaml`, the README's command plus only the
+    config file, run by the Python that has vLLM (its CPU build here): every output of the DAG is built and every
+    submitted job is COMPLETED in sacct."""
+    workdir, config = tiny_workflow(tmp_path)
+    run_on_slurm(workdir, config, "config/paper-grid-tiny.yaml")

@@ -158,6 +158,35 @@ def _livecodebench(row: dict, i: int) -> dict | None:
                 metadata=_rest(row, ["question_id"]))
 
 
+def _omni_math(row: dict, i: int) -> dict:
+    """Omni-MATH-Rule (the rule-gradable subset of Omni-MATH): no id in the source, so a problem's id is its line
+    number in the file (from 0). load_benchmark keeps the rows of the benchmark's split (omni_math_split)."""
+    return dict(problem_id=str(i), question=row["problem"], reference=str(row["answer"]).strip(),
+                solution=row.get("solution") or "", metadata=_rest(row, ["problem", "answer", "solution"]))
+
+
+# The paper splits Omni-MATH-Rule's 2,821 problems into a training set of 2,000 (its VeRL runs train on it) and an
+# in-domain test set of 821 (its Section 4.4), and publishes neither split. This project's split, fixed here: the
+# problems ranked by the sha256 of f"{OMNI_MATH_SPLIT_SEED}:{problem text}" (independent of any library's random
+# generator and of the file's row order, which runs from the hardest competitions down), the first
+# round(rows x 2000 / 2821) of them train (2,000 of the paper's file), the rest test; each split keeps file order.
+OMNI_MATH_SPLITS = {"omni_math_train": "train", "omni_math_test": "test"}
+OMNI_MATH_TRAIN_SHARE = (2000, 2821)
+OMNI_MATH_SPLIT_SEED = 0
+
+
+def omni_math_split(df: pd.DataFrame, split: str) -> pd.DataFrame:
+    """The rows of Omni-MATH-Rule's `split` ("train" or "test"), in file order."""
+    import hashlib
+
+    rank = sorted(range(len(df)), key=lambda i: (
+        hashlib.sha256(f"{OMNI_MATH_SPLIT_SEED}:{df['question'].iloc[i]}".encode()).hexdigest(), i))
+    train_rows = round(len(df) * OMNI_MATH_TRAIN_SHARE[0] / OMNI_MATH_TRAIN_SHARE[1])
+    train = set(rank[:train_rows])
+    keep = [(i in train) == (split == "train") for i in range(len(df))]
+    return df[keep].reset_index(drop=True)
+
+
 def _visual_only(row: dict, i: int) -> dict:
     raise ValueError("visual benchmarks are read by rlvr_eval.visual_benchmarks.load_visual")
 
@@ -186,6 +215,9 @@ BENCHMARKS: dict[str, BenchmarkSpec] = {
         BenchmarkSpec("mbppplus", "mbppplus/MbppPlus-v0.2.0.jsonl.gz", "evalplus/mbppplus", None, "test", _evalplus),
         BenchmarkSpec("livecodebench", "livecodebench/test_public.jsonl", "livecodebench/code_generation_lite",
                       "release_v5", "test", _livecodebench),
+        # Omni-MATH-Rule's two splits (the paper's Fig. 1 right, Fig. 8, Tables 2 and 3), one file; no hub copy.
+        BenchmarkSpec("omni_math_train", "omni_math_rule/omni_math_rule.jsonl", "", None, "train", _omni_math),
+        BenchmarkSpec("omni_math_test", "omni_math_rule/omni_math_rule.jsonl", "", None, "test", _omni_math),
         # Visual benchmarks: one image per problem; loaded by rlvr_eval.data.visual (options, images).
         BenchmarkSpec("mathvision", "mathvision/testmini.jsonl", "MathLLMs/MathVision", None, "testmini", _visual_only),
         BenchmarkSpec("mathvista", "mathvista/testmini.json", "AI4Math/MathVista", None, "testmini", _visual_only),
@@ -222,6 +254,9 @@ KNOWN_SOURCES: dict[str, KnownSource] = {
                           "QwenLM/Qwen2.5-Math@a45202bd evaluation/data/aime24/test.jsonl"),
     "amc23": KnownSource("43707e1ca784602d8479de24ee8ce36609dbebc46dd152b0b12a46611aa898a4", 40,
                          "QwenLM/Qwen2.5-Math@a45202bd evaluation/data/amc23/test.jsonl"),
+    # Both splits are read from the one file: its rows are those of the whole file, before the split.
+    **{b: KnownSource("d566d5b5a9865a04b507fdc4c0669cf0ff391748e13f190ecc925e78b584b172", 2821,
+                      "KbsdJames/omni-math-rule@4793415e omni_math_rule.jsonl") for b in OMNI_MATH_SPLITS},
     "mathvision": KnownSource("449e238b768f702e2659543495f2c87ee1f41a9e9c013d174daf12029756227a", 304,
                               "mathllm/MATH-V@a1f5cc3a data/testmini.jsonl"),
     "mathvista": KnownSource("ab0148dca9d401c31cc47f29b3826eec28a76ff155a1c0878d81e8daf0413480", 1000,
@@ -324,12 +359,16 @@ def load_benchmark(name: str, mirror_dir: str | Path | None = None, hub_revision
             df = select_problems(df, problem_ids, f"benchmarks.{name}.problem_ids", prov["source"]["path"])
             prov = {**prov, "problem_ids": [str(i) for i in problem_ids], "problems": len(df)}
         return df, {**prov, "warning": warning}
+    if mirror_dir is None and not spec.hub_path:
+        raise BenchmarkError(f"benchmark {name!r} has no copy on the Hugging Face hub: read it from "
+                             "benchmark_source.mirror_dir (`make data` fetches it there)")
     if name == "livecodebench" and mirror_dir is None:
         df, source = _livecodebench_from_hub(spec, hub_revision)
     elif mirror_dir is not None:
         path = mirror_path(name, mirror_dir)
         if not path.is_file():
-            raise BenchmarkError(f"benchmark {name!r}: mirror file {path} does not exist")
+            raise BenchmarkError(f"benchmark {name!r}: mirror file {path} does not exist (`make data "
+                                 f"MIRROR_DIR={mirror_dir}` fetches it)")
         df = normalise_rows(name, read_jsonl(path), str(path))
         source = {"kind": "mirror", "path": str(path), "sha256": sha256_file(path), "rows": len(df)}
     else:
@@ -348,6 +387,9 @@ def load_benchmark(name: str, mirror_dir: str | Path | None = None, hub_revision
         if check_known_files else None
     if warning:
         log.warning(warning)
+    if name in OMNI_MATH_SPLITS:  # after the check: the paper's file is the whole file
+        df = omni_math_split(df, OMNI_MATH_SPLITS[name])
+        source = {**source, "split": OMNI_MATH_SPLITS[name], "split_seed": OMNI_MATH_SPLIT_SEED}
     if limit is not None:
         if limit > len(df):
             raise BenchmarkError(f"benchmarks.{name}.limit: {limit} is more than the {len(df)} problems of "

@@ -9,7 +9,8 @@ import pytest
 
 from rlvr_eval.io import read_parquet, read_parquet_metadata, write_parquet
 from rlvr_eval.sampling.prompts import TEMPLATES, template_names
-from rlvr_eval.verify.answer_format import TEMPLATE_ANSWER_FORMATS, answer_format, answer_tag_content, graded_text
+from rlvr_eval.verify.answer_format import (TEMPLATE_ANSWER_FORMATS, answer_format, answer_tag_content, as_final_answer,
+                                           graded_text)
 from rlvr_eval.verify.driver import verify_shard
 
 # Responses in the style of Qwen2.5-7B under the R1 prompt (Omni-MATH-Rule problems and their references).
@@ -25,6 +26,18 @@ UNTAGGED = "We compute the sum of squares: it equals 6. So the answer is \\boxed
 # The last tag counts (a model that corrects itself).
 TWO_TAGS = "<think> first try </think> <answer> 5 </answer> Wait, I made an error. <answer> 6 </answer>"
 EMPTY_TAG = "<think> I am not sure. </think> <answer> </answer>"
+# Bare LaTeX in the tag, as Omni-MATH-Rule's references are written: graded as the final answer, not its last number.
+BARE_LATEX = "<think> The side is 10 and the diagonal adds 10\\sqrt{5}, three times. </think> <answer> 30(1 + \\sqrt{5}) </answer>"
+DELIMITED = "<think> Half of them. </think> <answer> \\(\\frac{1}{2}\\) </answer>"
+
+
+@pytest.mark.parametrize("content, final", [
+    ("30(1 + \\sqrt{5})", "\\boxed{30(1 + \\sqrt{5})}"), ("$\\frac{1}{2}$", "\\boxed{\\frac{1}{2}}"),
+    ("\\[ 2^{n} \\]", "\\boxed{2^{n}}"), ("\\(x\\)", "\\boxed{x}"), ("$\\boxed{7}$", "$\\boxed{7}$"), ("", ""),
+    ("$", "\\boxed{$}"),
+])
+def test_the_tags_content_is_graded_as_a_final_answer(content, final):
+    assert as_final_answer(content) == final
 
 
 @pytest.mark.parametrize("response, content", [
@@ -46,12 +59,12 @@ def test_only_the_r1_templates_grade_the_answer_tag():
         graded_text(TAGGED, "xml")
 
 
-PROBLEMS = pd.DataFrame({"problem_id": ["0", "1", "2"], "question": ["…"] * 3,
-                         "reference": ["6", "\\frac{n^2}{2}", "8"]})
+PROBLEMS = pd.DataFrame({"problem_id": ["0", "1", "2", "3", "4"], "question": ["…"] * 5,
+                         "reference": ["6", "\\frac{n^2}{2}", "8", "30(1 + \\sqrt{5})", "\\frac{1}{2}"]})
 SAMPLES = pd.DataFrame({
-    "problem_id": ["0", "1", "2", "0", "0", "0", "0"],
-    "sample_index": [0, 0, 0, 1, 2, 3, 4],
-    "text": [TAGGED, TAGGED_BOXED, UNCLOSED, UNTAGGED, TWO_TAGS, EMPTY_TAG, None],
+    "problem_id": ["0", "1", "2", "0", "0", "0", "0", "3", "4"],
+    "sample_index": [0, 0, 0, 1, 2, 3, 4, 0, 0],
+    "text": [TAGGED, TAGGED_BOXED, UNCLOSED, UNTAGGED, TWO_TAGS, EMPTY_TAG, None, BARE_LATEX, DELIMITED],
 })
 
 
@@ -64,7 +77,7 @@ def test_verify_shard_grades_r1_responses_by_their_answer_tag(tmp_path, grader):
     out = tmp_path / "verdicts.parquet"
     verify_shard(samples_path, problems_path, out, grader, timeout_s=30, workers=1, benchmark="omni_math_test")
     verdicts = read_parquet(out)
-    assert verdicts["correct"].tolist() == [True, True, True, False, True, False, False]
+    assert verdicts["correct"].tolist() == [True, True, True, False, True, False, False, True, True]
     assert verdicts["status"].tolist()[3] == "no_answer"  # the untagged response: not an answer, not an error
     assert read_parquet_metadata(out)["answer_format"] == "answer_tag"
 

@@ -26,6 +26,8 @@ try:
     config.update(validate_config(config))
     RESOURCES = JobResources(config)  # per-job cluster resources (config `resources:`)
     GRID = Grid(config)
+    for _name, _why in GRID.left_out["benchmarks"].items():  # if_missing: leave_out; every global output says so too
+        print(f"Warning: benchmark {_name} is left out of this run: {_why}", file=sys.stderr)
     check_before_jobs(GRID)  # local model paths, limits, max_new_tokens against staged models' contexts
 except (ConfigError, ResourceConfigError) as e:
     sys.exit(f"Config error: {e}")

@@ -50,6 +50,23 @@ def check_hub_revisions(grid: Grid) -> None:
                               f"mirror_dir, or list it in benchmark_source.unpinned_hub)")
 
 
+def check_mirror_files(grid: Grid) -> None:
+    """Each benchmark a model is evaluated on and read from the mirror has its file there (one `if_missing:
+    leave_out` marks is left out instead, planning.left_out): one error naming the file and the fix."""
+    from rlvr_eval.data.benchmarks import mirror_path
+
+    used = {b for m in grid.models for b in grid.benchmarks_of(m)}
+    for benchmark in grid.benchmarks:
+        mirror = grid.benchmark_mirror(benchmark)
+        if benchmark not in used or mirror is None or not Path(mirror).is_dir():  # no mirror at all: doctor's
+            continue
+        path = mirror_path(benchmark, mirror)
+        if not path.is_file():
+            raise ConfigError(f"benchmarks.{benchmark}: its file {path} is not in benchmark_source.mirror_dir: "
+                              f"`make data MIRROR_DIR={mirror}` fetches it (or set benchmarks.{benchmark}.if_missing: "
+                              "leave_out to run without it)")
+
+
 def check_limits(grid: Grid) -> None:
     if not grid.config.get("benchmark_source", {}).get("check_known_files", True):
         return  # the source may hold more problems than the paper's file: the loader checks the limit
@@ -117,6 +134,7 @@ def check_before_jobs(grid: Grid) -> None:
     check_local_models(grid)
     check_hub_revisions(grid)
     check_visual_benchmarks(grid)
+    check_mirror_files(grid)
     check_limits(grid)
     check_sampling_lengths(grid)
 

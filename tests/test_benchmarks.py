@@ -99,9 +99,10 @@ def test_omni_math_rule_from_the_fixture():
     assert prov["source"] | {"sha256": None} == {"kind": "mirror", "path": str(OMNI_FIXTURE / "omni_math_rule/omni_math_rule.jsonl"),
                                                   "sha256": None, "rows": 8, "split": "train", "split_seed": 0}
     table = pd.concat([train, test]).set_index("problem_id")
-    assert table.loc["0", "reference"] == "6" and table.loc["7", "reference"] == "\\(\\frac{1}{99}\\)"
+    assert table.loc["0", "reference"] == "6" and table.loc["7", "reference"] == "\\frac{1}{99}"  # \\( \\) removed
+    assert json.loads(table.loc["7", "metadata"])["answer"] == "\\(\\frac{1}{99}\\)"  # as published
     assert table.loc["0", "question"].startswith("If $\\frac{1}{9}$ of 60 is 5")
-    assert set(json.loads(table.loc["0", "metadata"])) == {"difficulty", "domain", "source"}
+    assert set(json.loads(table.loc["0", "metadata"])) == {"answer", "difficulty", "domain", "source"}
     with pytest.raises(BenchmarkError, match="has 8 problems, the paper's file has 2821 .*omni-math-rule@4793415e"):
         load_benchmark("omni_math_test", OMNI_FIXTURE)
     with pytest.raises(BenchmarkError, match="'omni_math_test' has no copy on the Hugging Face hub.*make data"):
@@ -117,3 +118,15 @@ def test_omni_math_split_is_the_papers_sizes_and_independent_of_row_order():
     assert train["problem_id"].astype(int).is_monotonic_increasing  # file order kept
     shuffled = problems.sample(frac=1, random_state=1).reset_index(drop=True)
     assert set(omni_math_split(shuffled, "train")["question"]) == set(train["question"])
+
+
+@pytest.mark.parametrize("published, reference", [
+    ("\\[\\frac{1}{2}\\]", "\\frac{1}{2}"), ("\\[\n\\boxed{\\frac{\\pi}{4}}\n\\]", "\\frac{\\pi}{4}"), ("\\boxed{60}", "60"),
+    ("\\(\\boxed{4489}\\)", "4489"), ("The number of distinct such colorings of \\( P \\) is \\(\\boxed{6}\\).", "6"),
+    ("$$ 2^{n} $$", "2^{n}"), ("30(1 + \\sqrt{5})", "30(1 + \\sqrt{5})"), (" 2042222 ", "2042222"),
+])
+def test_omni_math_references_are_bare_final_answers(published, reference):
+    """Answers as Omni-MATH-Rule's file writes some of them (its lines 110, 64, 44; test split 231, 981)."""
+    from rlvr_eval.data.benchmarks import _omni_math_reference
+
+    assert _omni_math_reference(published) == reference

@@ -158,11 +158,31 @@ def _livecodebench(row: dict, i: int) -> dict | None:
                 metadata=_rest(row, ["question_id"]))
 
 
+_MATH_DELIMITERS = (("$$", "$$"), ("$", "$"), ("\\[", "\\]"), ("\\(", "\\)"))
+
+
+def _omni_math_reference(answer: str) -> str:
+    """An Omni-MATH-Rule answer as a bare final answer: some are written `\\[ x \\]`, `\\(\\boxed{x}\\)`, `\\boxed{x}`
+    or as a sentence ending in a box; the box's content (the last box), without math delimiters."""
+    answer = answer.strip()
+    if "\\boxed" in answer:
+        answer = (last_boxed_content(answer) or answer).strip()
+    stripped = True
+    while stripped:
+        stripped = False
+        for left, right in _MATH_DELIMITERS:
+            if answer.startswith(left) and answer.endswith(right) and len(answer) > len(left) + len(right):
+                answer, stripped = answer[len(left):-len(right)].strip(), True
+                break
+    return answer
+
+
 def _omni_math(row: dict, i: int) -> dict:
     """Omni-MATH-Rule (the rule-gradable subset of Omni-MATH): no id in the source, so a problem's id is its line
-    number in the file (from 0). load_benchmark keeps the rows of the benchmark's split (omni_math_split)."""
-    return dict(problem_id=str(i), question=row["problem"], reference=str(row["answer"]).strip(),
-                solution=row.get("solution") or "", metadata=_rest(row, ["problem", "answer", "solution"]))
+    number in the file (from 0). load_benchmark keeps the rows of the benchmark's split (omni_math_split). The
+    reference is the answer without its delimiters or box (_omni_math_reference); metadata keeps it as published."""
+    return dict(problem_id=str(i), question=row["problem"], reference=_omni_math_reference(str(row["answer"])),
+                solution=row.get("solution") or "", metadata=_rest(row, ["problem", "solution"]))
 
 
 # The paper splits Omni-MATH-Rule's 2,821 problems into a training set of 2,000 (its VeRL runs train on it) and an

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from rlvr_eval.data.benchmarks import (BENCHMARKS, OMNI_MATH_SPLITS, BenchmarkError, last_boxed_content, load_benchmark,
-                                       mirror_path, omni_math_split)
+from rlvr_eval.data.benchmarks import BENCHMARKS, BenchmarkError, last_boxed_content, load_benchmark, mirror_path
+from rlvr_eval.data.omni_math import OMNI_MATH_SPLITS, omni_math_reference, omni_math_split
 from rlvr_eval.data.visual import VISUAL_BENCHMARKS
 
 EXPECTED_ROWS = {"gsm8k": 1319, "math500": 500, "minerva_math": 272, "olympiadbench": 675, "aime24": 30, "amc23": 40,
@@ -127,6 +127,4 @@ def test_omni_math_split_is_the_papers_sizes_and_independent_of_row_order():
 ])
 def test_omni_math_references_are_bare_final_answers(published, reference):
     """Answers as Omni-MATH-Rule's file writes some of them (its lines 110, 64, 44; test split 231, 981)."""
-    from rlvr_eval.data.benchmarks import _omni_math_reference
-
-    assert _omni_math_reference(published) == reference
+    assert omni_math_reference(published) == reference

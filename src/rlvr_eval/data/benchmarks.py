@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterable
 import pandas as pd
 
 from rlvr_eval.data.columns import CANONICAL_COLUMNS
+from rlvr_eval.data.omni_math import OMNI_MATH_SPLIT_SEED, OMNI_MATH_SPLITS, normalise_omni_math, omni_math_split
 from rlvr_eval.data.visual import VISUAL_BENCHMARKS, load_visual, options_for
 from rlvr_eval.io import sha256_file
 
@@ -158,55 +159,6 @@ def _livecodebench(row: dict, i: int) -> dict | None:
                 metadata=_rest(row, ["question_id"]))
 
 
-_MATH_DELIMITERS = (("$$", "$$"), ("$", "$"), ("\\[", "\\]"), ("\\(", "\\)"))
-
-
-def _omni_math_reference(answer: str) -> str:
-    """An Omni-MATH-Rule answer as a bare final answer: some are written `\\[ x \\]`, `\\(\\boxed{x}\\)`, `\\boxed{x}`
-    or as a sentence ending in a box; the box's content (the last box), without math delimiters."""
-    answer = answer.strip()
-    if "\\boxed" in answer:
-        answer = (last_boxed_content(answer) or answer).strip()
-    stripped = True
-    while stripped:
-        stripped = False
-        for left, right in _MATH_DELIMITERS:
-            if answer.startswith(left) and answer.endswith(right) and len(answer) > len(left) + len(right):
-                answer, stripped = answer[len(left):-len(right)].strip(), True
-                break
-    return answer
-
-
-def _omni_math(row: dict, i: int) -> dict:
-    """Omni-MATH-Rule (the rule-gradable subset of Omni-MATH): no id in the source, so a problem's id is its line
-    number in the file (from 0). load_benchmark keeps the rows of the benchmark's split (omni_math_split). The
-    reference is the answer without its delimiters or box (_omni_math_reference); metadata keeps it as published."""
-    return dict(problem_id=str(i), question=row["problem"], reference=_omni_math_reference(str(row["answer"])),
-                solution=row.get("solution") or "", metadata=_rest(row, ["problem", "solution"]))
-
-
-# The paper splits Omni-MATH-Rule's 2,821 problems into a training set of 2,000 (its VeRL runs train on it) and an
-# in-domain test set of 821 (its Section 4.4), and publishes neither split. This project's split, fixed here: the
-# problems ranked by the sha256 of f"{OMNI_MATH_SPLIT_SEED}:{problem text}" (independent of any library's random
-# generator and of the file's row order, which runs from the hardest competitions down), the first
-# round(rows x 2000 / 2821) of them train (2,000 of the paper's file), the rest test; each split keeps file order.
-OMNI_MATH_SPLITS = {"omni_math_train": "train", "omni_math_test": "test"}
-OMNI_MATH_TRAIN_SHARE = (2000, 2821)
-OMNI_MATH_SPLIT_SEED = 0
-
-
-def omni_math_split(df: pd.DataFrame, split: str) -> pd.DataFrame:
-    """The rows of Omni-MATH-Rule's `split` ("train" or "test"), in file order."""
-    import hashlib
-
-    rank = sorted(range(len(df)), key=lambda i: (
-        hashlib.sha256(f"{OMNI_MATH_SPLIT_SEED}:{df['question'].iloc[i]}".encode()).hexdigest(), i))
-    train_rows = round(len(df) * OMNI_MATH_TRAIN_SHARE[0] / OMNI_MATH_TRAIN_SHARE[1])
-    train = set(rank[:train_rows])
-    keep = [(i in train) == (split == "train") for i in range(len(df))]
-    return df[keep].reset_index(drop=True)
-
-
 def _visual_only(row: dict, i: int) -> dict:
     raise ValueError("visual benchmarks are read by rlvr_eval.visual_benchmarks.load_visual")
 
@@ -235,9 +187,8 @@ BENCHMARKS: dict[str, BenchmarkSpec] = {
         BenchmarkSpec("mbppplus", "mbppplus/MbppPlus-v0.2.0.jsonl.gz", "evalplus/mbppplus", None, "test", _evalplus),
         BenchmarkSpec("livecodebench", "livecodebench/test_public.jsonl", "livecodebench/code_generation_lite",
                       "release_v5", "test", _livecodebench),
-        # Omni-MATH-Rule's two splits (the paper's Fig. 1 right, Fig. 8, Tables 2 and 3), one file; no hub copy.
-        BenchmarkSpec("omni_math_train", "omni_math_rule/omni_math_rule.jsonl", "", None, "train", _omni_math),
-        BenchmarkSpec("omni_math_test", "omni_math_rule/omni_math_rule.jsonl", "", None, "test", _omni_math),
+        BenchmarkSpec("omni_math_train", "omni_math_rule/omni_math_rule.jsonl", "", None, "train", normalise_omni_math),  # no hub
+        BenchmarkSpec("omni_math_test", "omni_math_rule/omni_math_rule.jsonl", "", None, "test", normalise_omni_math),
         # Visual benchmarks: one image per problem; loaded by rlvr_eval.data.visual (options, images).
         BenchmarkSpec("mathvision", "mathvision/testmini.jsonl", "MathLLMs/MathVision", None, "testmini", _visual_only),
         BenchmarkSpec("mathvista", "mathvista/testmini.json", "AI4Math/MathVista", None, "testmini", _visual_only),
@@ -274,8 +225,7 @@ KNOWN_SOURCES: dict[str, KnownSource] = {
                           "QwenLM/Qwen2.5-Math@a45202bd evaluation/data/aime24/test.jsonl"),
     "amc23": KnownSource("43707e1ca784602d8479de24ee8ce36609dbebc46dd152b0b12a46611aa898a4", 40,
                          "QwenLM/Qwen2.5-Math@a45202bd evaluation/data/amc23/test.jsonl"),
-    # Both splits are read from the one file: its rows are those of the whole file, before the split.
-    **{b: KnownSource("d566d5b5a9865a04b507fdc4c0669cf0ff391748e13f190ecc925e78b584b172", 2821,
+    **{b: KnownSource("d566d5b5a9865a04b507fdc4c0669cf0ff391748e13f190ecc925e78b584b172", 2821,  # one file, 2 splits
                       "KbsdJames/omni-math-rule@4793415e omni_math_rule.jsonl") for b in OMNI_MATH_SPLITS},
     "mathvision": KnownSource("449e238b768f702e2659543495f2c87ee1f41a9e9c013d174daf12029756227a", 304,
                               "mathllm/MATH-V@a1f5cc3a data/testmini.jsonl"),
@@ -387,8 +337,7 @@ def load_benchmark(name: str, mirror_dir: str | Path | None = None, hub_revision
     elif mirror_dir is not None:
         path = mirror_path(name, mirror_dir)
         if not path.is_file():
-            raise BenchmarkError(f"benchmark {name!r}: mirror file {path} does not exist (`make data "
-                                 f"MIRROR_DIR={mirror_dir}` fetches it)")
+            raise BenchmarkError(f"benchmark {name!r}: mirror file {path} does not exist (`make data MIRROR_DIR={mirror_dir}`)")
         df = normalise_rows(name, read_jsonl(path), str(path))
         source = {"kind": "mirror", "path": str(path), "sha256": sha256_file(path), "rows": len(df)}
     else:
@@ -408,8 +357,8 @@ def load_benchmark(name: str, mirror_dir: str | Path | None = None, hub_revision
     if warning:
         log.warning(warning)
     if name in OMNI_MATH_SPLITS:  # after the check: the paper's file is the whole file
-        df = omni_math_split(df, OMNI_MATH_SPLITS[name])
-        source = {**source, "split": OMNI_MATH_SPLITS[name], "split_seed": OMNI_MATH_SPLIT_SEED}
+        df, source = omni_math_split(df, OMNI_MATH_SPLITS[name]), {**source, "split": OMNI_MATH_SPLITS[name],
+                                                                     "split_seed": OMNI_MATH_SPLIT_SEED}
     if limit is not None:
         if limit > len(df):
             raise BenchmarkError(f"benchmarks.{name}.limit: {limit} is more than the {len(df)} problems of "

@@ -64,7 +64,7 @@ MIRROR_FILES = [
                "af43697e8791c4c149bdfd6b489d8b5412507551ac20e28a439f650b8225db63"),
     MirrorFile("mathvision", "mathvision/testmini.jsonl", _raw(MATH_V, "data/testmini.jsonl"),
                KNOWN_SOURCES["mathvision"].sha256),
-    # Omni-MATH-Rule, both splits of the paper's VeRL runs in one file (rlvr_eval.data.benchmarks.omni_math_split).
+    # Omni-MATH-Rule, both splits of the paper's VeRL runs in one file (rlvr_eval.data.omni_math.omni_math_split).
     MirrorFile("omni_math_rule", "omni_math_rule/omni_math_rule.jsonl",
                _raw(("KbsdJames/omni-math-rule", "4793415ef37d31c9cdb4e5b82dbe172f76f8cf08"), "omni_math_rule.jsonl"),
                KNOWN_SOURCES["omni_math_test"].sha256),

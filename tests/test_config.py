@@ -317,6 +317,14 @@ def test_config_yaml_plans_omni_math_where_the_mirror_has_it_and_names_the_fix_w
     assert [grid.n("qwen2.5-7b-verl-r1", b) for b in ("omni_math_train", "omni_math_test", "math500")] == [256] * 3
     assert not any(p["base"] == "qwen2.5-7b-verl-r1" for p in grid.pairs)  # its RL partners: placeholders
 
+    hub = copy.deepcopy(raw)  # read from the hub, where it has no copy: left out (named), or with no if_missing an error
+    hub["benchmark_source"]["hub_benchmarks"] = ["livecodebench", "mathvista", "omni_math_test"]
+    assert list(Grid(validate_config(copy.deepcopy(hub))).left_out["benchmarks"]) == ["omni_math_test"]
+    del hub["benchmarks"]["omni_math_test"]["if_missing"]
+    with pytest.raises(ConfigError, match="benchmarks.omni_math_test: it has no copy on the Hugging Face hub: read it "
+                                          "from benchmark_source.mirror_dir"):
+        check_before_jobs(Grid(validate_config(hub)))
+
     (mirror / "omni_math_rule").unlink()
     for b in ("omni_math_train", "omni_math_test"):
         del raw["benchmarks"][b]["if_missing"]

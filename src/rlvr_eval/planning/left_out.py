@@ -31,15 +31,20 @@ _BY_BENCHMARK = ("n", "shard_size", "sampling_by_benchmark", "prompt_template_by
 
 
 def missing_benchmarks(config: dict) -> dict[str, str]:
-    """{benchmark: why} for the benchmarks marked `if_missing: leave_out` whose mirror file is absent."""
-    from rlvr_eval.data.benchmarks import mirror_path
+    """{benchmark: why} for the benchmarks marked `if_missing: leave_out` whose mirror file is absent (or which are
+    to be read from the hub, where they have no copy)."""
+    from rlvr_eval.data.benchmarks import BENCHMARKS, mirror_path
 
     source = config.get("benchmark_source", {})
     mirror = source.get("mirror_dir")
     out = {}
     for name, spec in config["benchmarks"].items():
-        if (spec.get("if_missing") != "leave_out" or mirror is None or "synthetic" in spec
-                or name in source.get("hub_benchmarks", [])):
+        if spec.get("if_missing") != "leave_out" or "synthetic" in spec:
+            continue
+        if mirror is None or name in source.get("hub_benchmarks", []):
+            if name in BENCHMARKS and not BENCHMARKS[name].hub_path:
+                out[name] = ("no copy on the Hugging Face hub: read it from benchmark_source.mirror_dir, where `make "
+                             "data` fetches it")
             continue
         path = mirror_path(name, mirror)
         if not Path(path).is_file():

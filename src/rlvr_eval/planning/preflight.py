@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rlvr_eval.data.benchmarks import KNOWN_SOURCES
+from rlvr_eval.data.benchmarks import KNOWN_SOURCES, get_spec
 from rlvr_eval.planning.config import ConfigError
 from rlvr_eval.planning.grid import Grid
 from rlvr_eval.models.staging import PLACEHOLDER, is_pinned
@@ -43,6 +43,9 @@ def check_hub_revisions(grid: Grid) -> None:
         if (grid.benchmark_mirror(benchmark) is not None or benchmark in source.get("unpinned_hub", [])
                 or "synthetic" in grid.config["benchmarks"][benchmark]):  # generated, not read
             continue
+        if not get_spec(benchmark).hub_path:
+            raise ConfigError(f"benchmarks.{benchmark}: it has no copy on the Hugging Face hub: read it from "
+                              "benchmark_source.mirror_dir (`make data` fetches it there)")
         revision = source.get("hub_revisions", {}).get(benchmark)
         if not is_pinned(revision):
             raise ConfigError(f"benchmark_source.hub_revisions.{benchmark}: {revision!r} is not a commit hash (40 hex "

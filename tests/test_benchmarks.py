@@ -2,15 +2,27 @@ import json
 
 import pytest
 
-from rlvr_eval.data.benchmarks import BENCHMARKS, BenchmarkError, last_boxed_content, load_benchmark
+from pathlib import Path
+
+import pandas as pd
+
+from rlvr_eval.data.benchmarks import BENCHMARKS, BenchmarkError, last_boxed_content, load_benchmark, mirror_path
+from rlvr_eval.data.omni_math import OMNI_MATH_SPLITS, omni_math_reference, omni_math_split
 from rlvr_eval.data.visual import VISUAL_BENCHMARKS
 
 EXPECTED_ROWS = {"gsm8k": 1319, "math500": 500, "minerva_math": 272, "olympiadbench": 675, "aime24": 30, "amc23": 40,
-                 "humanevalplus": 164, "mbppplus": 378, "livecodebench": 279}
+                 "humanevalplus": 164, "mbppplus": 378, "livecodebench": 279, "omni_math_train": 2000,
+                 "omni_math_test": 821}
+# A few rows of Omni-MATH-Rule (lines 77, 110, 382, 1751, 2240, 2311, 2403 and 2631 of the paper's file, verbatim):
+# the shared mirror has no Omni-MATH-Rule (`make data` fetches it).
+OMNI_FIXTURE = Path(__file__).parent / "fixtures"
 
 
 @pytest.mark.parametrize("name", sorted(set(BENCHMARKS) - set(VISUAL_BENCHMARKS)))  # visual: test_visual_benchmarks.py
 def test_every_benchmark_loads_from_the_local_mirror(name, mirror):
+    if name in OMNI_MATH_SPLITS and not mirror_path(name, mirror).is_file():
+        pytest.skip(f"{mirror_path(name, mirror)} is not in this mirror (`make data` fetches it); "
+                    "test_omni_math_rule_from_the_fixture reads the fixture")
     table, provenance = load_benchmark(name, mirror)
     assert list(table.columns) == ["problem_id", "question", "reference", "solution", "metadata"]
     assert len(table) == EXPECTED_ROWS[name] == provenance["problems"]
@@ -75,3 +87,44 @@ def test_livecodebench_keeps_the_contest_window_it_is_given(mirror):
     assert len(wider) == 879 and set(paper["problem_id"]) < set(wider["problem_id"])
     dates = [json.loads(m)["contest_date"][:7] for m in wider["metadata"]]
     assert min(dates) == "2023-05" and max(dates) == "2025-01"
+
+
+def test_omni_math_rule_from_the_fixture():
+    """Both splits from one file: ids are line numbers, the splits partition the file, the fields are the source's;
+    a file with fewer rows than the paper's is refused as a truncated copy unless the check is off."""
+    train, prov = load_benchmark("omni_math_train", OMNI_FIXTURE, check_known_files=False)
+    test, _ = load_benchmark("omni_math_test", OMNI_FIXTURE, check_known_files=False)
+    assert (len(train), len(test)) == (6, 2)  # round(8 x 2000 / 2821) train
+    assert sorted(train["problem_id"].tolist() + test["problem_id"].tolist(), key=int) == [str(i) for i in range(8)]
+    assert prov["source"] | {"sha256": None} == {"kind": "mirror", "path": str(OMNI_FIXTURE / "omni_math_rule/omni_math_rule.jsonl"),
+                                                  "sha256": None, "rows": 8, "split": "train", "split_seed": 0}
+    table = pd.concat([train, test]).set_index("problem_id")
+    assert table.loc["0", "reference"] == "6" and table.loc["7", "reference"] == "\\frac{1}{99}"  # \\( \\) removed
+    assert json.loads(table.loc["7", "metadata"])["answer"] == "\\(\\frac{1}{99}\\)"  # as published
+    assert table.loc["0", "question"].startswith("If $\\frac{1}{9}$ of 60 is 5")
+    assert set(json.loads(table.loc["0", "metadata"])) == {"answer", "difficulty", "domain", "source"}
+    with pytest.raises(BenchmarkError, match="has 8 problems, the paper's file has 2821 .*omni-math-rule@4793415e"):
+        load_benchmark("omni_math_test", OMNI_FIXTURE)
+    with pytest.raises(BenchmarkError, match="'omni_math_test' has no copy on the Hugging Face hub.*make data"):
+        load_benchmark("omni_math_test", None)
+
+
+def test_omni_math_split_is_the_papers_sizes_and_independent_of_row_order():
+    problems = pd.DataFrame({"problem_id": [str(i) for i in range(2821)],
+                             "question": [f"Problem {i}: find x." for i in range(2821)]})
+    train, test = omni_math_split(problems, "train"), omni_math_split(problems, "test")
+    assert (len(train), len(test)) == (2000, 821)
+    assert not set(train["question"]) & set(test["question"])
+    assert train["problem_id"].astype(int).is_monotonic_increasing  # file order kept
+    shuffled = problems.sample(frac=1, random_state=1).reset_index(drop=True)
+    assert set(omni_math_split(shuffled, "train")["question"]) == set(train["question"])
+
+
+@pytest.mark.parametrize("published, reference", [
+    ("\\[\\frac{1}{2}\\]", "\\frac{1}{2}"), ("\\[\n\\boxed{\\frac{\\pi}{4}}\n\\]", "\\frac{\\pi}{4}"), ("\\boxed{60}", "60"),
+    ("\\(\\boxed{4489}\\)", "4489"), ("The number of distinct such colorings of \\( P \\) is \\(\\boxed{6}\\).", "6"),
+    ("$$ 2^{n} $$", "2^{n}"), ("30(1 + \\sqrt{5})", "30(1 + \\sqrt{5})"), (" 2042222 ", "2042222"),
+])
+def test_omni_math_references_are_bare_final_answers(published, reference):
+    """Answers as Omni-MATH-Rule's file writes some of them (its lines 110, 64, 44; test split 231, 981)."""
+    assert omni_math_reference(published) == reference

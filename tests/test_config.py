@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from rlvr_eval.planning.config import ConfigError, load_config, validate_config
-from workflow_helpers import REPO, copy_workflow, demo_config, snakemake
+from workflow_helpers import MIRROR, REPO, copy_workflow, demo_config, snakemake
 
 
 def paper_config() -> dict:
@@ -242,8 +242,14 @@ def test_config_yaml_leaves_the_placeholder_out_and_refuses_it_when_enabled():
     grid = Grid(load_config(REPO / "config.yaml"))
     assert "qwen2.5-vl-7b-rl" not in grid.models and "qwen2.5-vl-7b-instruct" in grid.models
     assert "easyr1-vl-7b" not in [p["name"] for p in grid.pairs]
-    assert grid.left_out_note() == ("Left out of this run: openai-o1 (enabled: false); qwen2.5-vl-7b-rl (enabled: false); "
-                                    "pair easyr1-vl-7b (its rl model qwen2.5-vl-7b-rl is left out).")
+    verl = ["grpo-step150", "grpo-step300", "grpo-step450", "ppo", "reinforce-pp", "rloo", "remax", "dapo"]
+    assert grid.left_out_note() == (
+        "Left out of this run: benchmarks omni_math_train, omni_math_test (../shared/data/benchmarks/omni_math_rule/"
+        "omni_math_rule.jsonl is missing: `make data MIRROR_DIR=../shared/data/benchmarks` fetches it); openai-o1 "
+        "(enabled: false); qwen2.5-vl-7b-rl (enabled: false); "
+        + "".join(f"verl-{v} (enabled: false); " for v in verl)
+        + "pair easyr1-vl-7b (its rl model qwen2.5-vl-7b-rl is left out); "
+        + "; ".join(f"pair verl-{v} (its rl model verl-{v} is left out)" for v in verl) + ".")
     check_placeholders(grid)
     raw = yaml.safe_load((REPO / "config.yaml").read_text())
     del raw["models"]["qwen2.5-vl-7b-rl"]["enabled"]
@@ -262,7 +268,7 @@ def test_what_needs_a_left_out_model_is_left_out_too():
     grid = Grid(validate_config(config))
     assert grid.models == [] and grid.pairs == []
     assert grid.left_out == {"models": {"tiny-base": "enabled: false", "tiny-rl": "needs tiny-base, which is left out"},
-                             "pairs": {"tiny-zero": "its base model tiny-base is left out"}}
+                             "pairs": {"tiny-zero": "its base model tiny-base is left out"}, "benchmarks": {}}
 
 
 def test_delta_se_is_taken_at_the_papers_k_or_at_n_where_fewer_were_sampled():
@@ -286,3 +292,44 @@ def test_config_yaml_plans_the_temperature_entropy_and_guessable_figures():
         "gsm8k": 1.0, "math500": 0.85, "minerva_math": 0.85, "olympiadbench": 1.0, "aime24": 1.5, "amc23": 0.9}
     assert {grid.weights_model(m) for m in temperature} == {"qwen2.5-7b", "simplerl-zoo-qwen2.5-7b"}
     assert "results/analysis/guessable/simplerl-zoo-7b/aime24.csv" in grid.targets()  # Fig. 12
+
+
+def test_config_yaml_plans_omni_math_where_the_mirror_has_it_and_names_the_fix_where_not(tmp_path):
+    """Qwen2.5-7B with the Fig. 27 prompt on both Omni-MATH-Rule splits and MATH500 (the VeRL RL entries are
+    placeholders, left out). A mirror without the file leaves both splits out, the file and `make data` named; with
+    `if_missing: leave_out` deleted, the plan stops with one error naming them."""
+    from rlvr_eval.planning.grid import Grid
+    from rlvr_eval.planning.preflight import check_before_jobs
+
+    mirror = tmp_path / "benchmarks"
+    mirror.mkdir()
+    for d in MIRROR.iterdir():
+        (mirror / d.name).symlink_to(d)
+    raw = yaml.safe_load((REPO / "config.yaml").read_text())
+    raw["benchmark_source"]["mirror_dir"] = str(mirror)
+    assert Grid(validate_config(copy.deepcopy(raw))).left_out["benchmarks"].keys() == {"omni_math_train", "omni_math_test"}
+
+    (mirror / "omni_math_rule").symlink_to(REPO / "tests" / "fixtures" / "omni_math_rule")
+    grid = Grid(validate_config(copy.deepcopy(raw)))
+    assert grid.left_out["benchmarks"] == {} and "benchmark" not in grid.left_out_note()
+    assert grid.benchmarks_of("qwen2.5-7b-verl-r1") == ["math500", "omni_math_train", "omni_math_test"]  # config order
+    assert {grid.template("qwen2.5-7b-verl-r1", b) for b in grid.benchmarks_of("qwen2.5-7b-verl-r1")} == {"verl-r1"}
+    assert [grid.n("qwen2.5-7b-verl-r1", b) for b in ("omni_math_train", "omni_math_test", "math500")] == [256] * 3
+    assert not any(p["base"] == "qwen2.5-7b-verl-r1" for p in grid.pairs)  # its RL partners: placeholders
+
+    hub = copy.deepcopy(raw)  # read from the hub, where it has no copy: left out (named), or with no if_missing an error
+    hub["benchmark_source"]["hub_benchmarks"] = ["livecodebench", "mathvista", "omni_math_test"]
+    assert list(Grid(validate_config(copy.deepcopy(hub))).left_out["benchmarks"]) == ["omni_math_test"]
+    del hub["benchmarks"]["omni_math_test"]["if_missing"]
+    with pytest.raises(ConfigError, match="benchmarks.omni_math_test: it has no copy on the Hugging Face hub: read it "
+                                          "from benchmark_source.mirror_dir"):
+        check_before_jobs(Grid(validate_config(hub)))
+
+    (mirror / "omni_math_rule").unlink()
+    for b in ("omni_math_train", "omni_math_test"):
+        del raw["benchmarks"][b]["if_missing"]
+    with pytest.raises(ConfigError) as e:
+        check_before_jobs(Grid(validate_config(raw)))
+    assert str(e.value) == (f"benchmarks.omni_math_train: its file {mirror}/omni_math_rule/omni_math_rule.jsonl is not "
+                            f"in benchmark_source.mirror_dir: `make data MIRROR_DIR={mirror}` fetches it (or set "
+                            "benchmarks.omni_math_train.if_missing: leave_out to run without it)")

@@ -4,6 +4,7 @@ SLURM cluster with vLLM's CPU build (`make test-paper-grid`: far too long for ev
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import time
@@ -57,31 +58,39 @@ def planned_jobs(workdir: Path, configfile: str) -> dict[str, int]:
 
 def test_the_miniature_plans_every_rule_and_every_output_of_the_paper_grid(tmp_path):
     """Same models, pairs, benchmarks, templates and temperatures; every output of config.yaml's DAG has its
-    counterpart (same path) in the miniature's, whose only extra outputs are the visual pair's (its RL model is a
-    placeholder in config.yaml) and the tiny models' weights; every rule of the grid's DAG runs, tiny-model building
+    counterpart (same path) in the miniature's, whose only extra outputs are the placeholder pairs' (the visual pair,
+    the VeRL runs: their RL models are placeholders in config.yaml) and the tiny models' weights; every rule of the grid's DAG runs, tiny-model building
     in place of staging."""
     from rlvr_eval.planning.config import validate_config
     from rlvr_eval.planning.grid import Grid
 
     workdir, config = tiny_workflow(tmp_path)
-    paper = Grid(validate_config(yaml.safe_load((workdir / "config.yaml").read_text())))
+    raw = yaml.safe_load((workdir / "config.yaml").read_text())
+    paper = Grid(validate_config(copy.deepcopy(raw)))
     tiny = Grid(validate_config(config))
-    vl_pair = "easyr1-vl-7b"
-    assert [p["name"] for p in tiny.pairs] == [p["name"] for p in paper.pairs] + [vl_pair]
+    # the RL checkpoints config.yaml holds as placeholders (the visual pair's, the VeRL runs'): tiny stand-ins here
+    placeholders = {name for name, m in raw["models"].items() if "REPLACE-ME" in str(m.get("hf_id", ""))}
+    placeholder_pairs = [p["name"] for p in raw["pairs"] if p["rl"] in placeholders]
+    assert {"easyr1-vl-7b", "verl-grpo-step450", "verl-dapo"} <= set(placeholder_pairs)
+    assert [p["name"] for p in tiny.pairs] == [p["name"] for p in raw["pairs"]]
+    assert set(p["name"] for p in tiny.pairs) - set(p["name"] for p in paper.pairs) == set(placeholder_pairs)
     for model in paper.models:
         assert tiny.benchmarks_of(model) == paper.benchmarks_of(model)
         for benchmark in paper.benchmarks_of(model):
             assert tiny.template(model, benchmark) == paper.template(model, benchmark)
             assert (tiny.sampling_params(model, benchmark).temperature
                     == paper.sampling_params(model, benchmark).temperature)
-    vl_models = {"qwen2.5-vl-7b-instruct", "qwen2.5-vl-7b-rl"}
+    # ... and their base models' outputs that only those pairs need (perplexities)
+    vl_models = placeholders | ({p["base"] for p in raw["pairs"] if p["name"] in placeholder_pairs}
+                                - {p["base"] for p in paper.pairs})
+    assert "qwen2.5-vl-7b-instruct" in vl_models
     def outputs(grid):  # shard counts differ (n / 16): one name for a model x benchmark's shards
         return {re.sub(r"shard-\d+", "shard-*", path) for path in grid.targets()}
 
     extra = outputs(tiny) - outputs(paper)
     assert outputs(paper) <= outputs(tiny), sorted(outputs(paper) - outputs(tiny))[:5]
     # and the tiny models' weight directories, which the models' builds write (staged weights live in resources/)
-    assert [p for p in sorted(extra) if not (p.startswith("results/models/") or vl_pair in p
+    assert [p for p in sorted(extra) if not (p.startswith("results/models/") or any(q in p for q in placeholder_pairs)
                                              or any(m in p for m in vl_models))] == []
 
     paper_jobs = planned_jobs(workdir, "config.yaml")

@@ -169,3 +169,45 @@ def test_chat_uses_the_tokenizers_own_template(tiny_model_dir):
     assert stop_strings("chat") == ["</s>", "<|im_end|>", "<|endoftext|>"] and stop_strings("chat", "end_of_text") == []
     with pytest.raises(ValueError, match="needs a tokenizer with a chat template"):
         render_prompt("chat", Q)
+
+
+# The paper's Fig. 27 (VeRL's R1-style prompt of the Omni-MATH runs), line by line as the PDF's text layer has it
+# (LeapLabTHU/limit-of-RLVR @ fd2cf37f, Limit_of_RLVR.pdf, page 30): a line the figure wraps ends in a space; the
+# line "... User: {}" does not, so "Assistant:" starts a new line of the prompt.
+FIG27_LINES = [
+    "A conversation between User and Assistant. The user asks a question, and the ",
+    "Assistant solves it. The assistant first thinks about the reasoning process in the mind ",
+    "and then provides the user with the answer. The reasoning process and answer are ",
+    "enclosed within <think> </think> and <answer> </answer> tags, respectively, i.e., ",
+    "<think> reasoning process here </think> <answer> answer here </answer>. User: {}",
+    "Assistant:",
+]
+# The same prompt in the paper's math evaluation code (math/examples/math_eval/utils.py, PROMPT_TEMPLATES
+# "deepseek-r1", its input template, verbatim) and that code's stop words for it (math_eval.py: the base list, then
+# the "deepseek" prompt types' ones, "</s>" again among them).
+OFFICIAL_DEEPSEEK_R1 = (
+    'A conversation between User and Assistant. The user asks a question, and the Assistant solves it. The assistant '
+    'first thinks about the reasoning process in the mind and then provides the user with the answer. The reasoning '
+    'process and answer are enclosed within <think> </think> and <answer> </answer> tags, respectively, i.e., <think> '
+    'reasoning process here </think> <answer> answer here </answer>. User: {input}. Assistant:')
+OFFICIAL_DEEPSEEK_STOP = ["</s>", "<|im_end|>", "<|endoftext|>", "\nProblem", "User:", "Assistant:", "</answer>", "</s>"]
+
+
+def _figure_text(lines: list[str]) -> str:
+    """A figure's prompt from its text lines: a wrapped line (ending in a space) runs on, any other ends a line."""
+    return "".join(line if line.endswith(" ") else line + "\n" for line in lines)[:-1]
+
+
+def test_fig27_prompt_renders_byte_for_byte_as_the_figure_prints_it():
+    expected = _figure_text(FIG27_LINES).replace("{}", Q)
+    assert render_prompt("verl-r1", Q) == expected
+    assert expected.endswith("<answer> answer here </answer>. User: What is $1+1$?\nAssistant:")
+    assert stop_strings("verl-r1") == stop_strings("verl-r1", "end_of_text") == QWEN_EOT  # VeRL: end of text only
+    assert render_prompt("verl-r1", " x ").count("User:  x \nAssistant:") == 1  # the question as it is
+
+
+def test_fig27_prompt_as_the_papers_math_code_has_it():
+    assert render_prompt("deepseek-r1", f"  {Q}\n") == OFFICIAL_DEEPSEEK_R1.replace("{input}", Q)  # stripped
+    assert stop_strings("deepseek-r1") == QWEN_EOT + [s for s in dict.fromkeys(OFFICIAL_DEEPSEEK_STOP) if s not in QWEN_EOT]
+    # The two differ only where the figure breaks the line: "{}\nAssistant:" against "{input}. Assistant:".
+    assert render_prompt("deepseek-r1", Q).replace(". Assistant:", "\nAssistant:") == render_prompt("verl-r1", Q)

@@ -15,9 +15,10 @@ def test_paper_grid_plans_every_job(tmp_path):
     # weights; the paper's temperature figures (16, 17) and guessing filter (12): six variants of the 7B pair's
     # weights; code: the CodeR1 and DeepCoder pairs (4 models); visual: Qwen2.5-VL-7B-Instruct (its RL model, a
     # placeholder, is left out with its pair: `enabled: false`, as is o1's responses file); each model only on its
-    # own benchmarks
+    # own benchmarks. Fig. 27: Qwen2.5-7B with the VeRL runs' prompt, a variant of its weights, on MATH500 (n = 256) and
+    # Omni-MATH-Rule's two splits, which this mirror lacks: they are left out (named), as are the VeRL RL placeholders
     assert rules["prepare_benchmark"] == 6 + 3 + 2
-    assert rules["stage_model"] == 13 + 4 + 1 and rules["variant_model"] == 1 + 6
+    assert rules["stage_model"] == 13 + 4 + 1 and rules["variant_model"] == 1 + 6 + 1
     # Shards sized to fit a day (sampling.fit_shard_size, tests/test_shard_time.py): shards per model on GSM8K,
     # MATH500, Minerva, OlympiadBench (n=128; the Llama pair: OlympiadBench at n=1024), AIME24 and AMC23 (n=1024),
     # e.g. the Qwen2.5-7B pair's GSM8K in 16 shards of 8 samples, its AIME24 in 16 shards of 64
@@ -29,7 +30,8 @@ def test_paper_grid_plans_every_job(tmp_path):
     paper_math = sum(models[k] * sum(v) for k, v in math_shards.items())
     # Fig. 16: the 7B pair at T = 1.0 and 1.2 on MATH500 and AIME24 (its shards: 8 and 16); Fig. 17: the RL model at
     # the entropy-matched temperatures on all six; Fig. 12: the direct-answer variant on AIME24 (n = 128: 2 shards)
-    figures = 4 * (8 + 16) + sum(math_shards["qwen2.5-7b pair"]) + 2
+    # Fig. 27's base model on MATH500 (n = 256: 16 shards)
+    figures = 4 * (8 + 16) + sum(math_shards["qwen2.5-7b pair"]) + 2 + 16
     math_samples = paper_math + figures
     # Code: CodeR1's pair on HumanEval+, MBPP+, LiveCodeBench (n=128: 2, 4, 4 shards), DeepCoder's pair on
     # LiveCodeBench (n=64 in 16 shards of 4: 32k-token responses). Visual: MathVision, MathVista (n=128: 2, 4 shards).
@@ -38,7 +40,7 @@ def test_paper_grid_plans_every_job(tmp_path):
     # math_verify and qwen_math (compare_graders), not on code; MathVista's own rule first on MathVista
     assert rules["verify"] == math_samples * 2 + 1 * 2 * 2 + 1 * 4 * 3
     assert rules["verify_code"] == code_samples and rules["code_expected_outputs"] == 2  # LiveCodeBench's tests carry outputs
-    math_cells = 14 * 6 + 4 * 2 + 6 + 1  # (model, benchmark) cells of the math models
+    math_cells = 14 * 6 + 4 * 2 + 6 + 1 + 1  # (model, benchmark) cells of the math models
     assert rules["passk_metrics"] == math_cells + 2 * 3 + 2 * 1 + 1 * 2
     assert rules["passk_table"] == 11 and rules["passk_figure"] == 1 and rules["delta_se"] == 1
     assert rules["grader_agreement"] == math_cells + 1 * 2  # answer graders compared on math and visual benchmarks

@@ -26,6 +26,12 @@ try:
     config.update(validate_config(config))
     RESOURCES = JobResources(config)  # per-job cluster resources (config `resources:`)
     GRID = Grid(config)
+    _gone = {}  # benchmarks if_missing: leave_out left out, by reason (one file): one line; global outputs say so too
+    for _name, _why in GRID.left_out["benchmarks"].items():
+        _gone.setdefault(_why, []).append(_name)
+    for _why, _names in _gone.items():
+        print(f"Warning: left out of this run: benchmark{'s' if len(_names) > 1 else ''} {', '.join(_names)} ({_why})",
+              file=sys.stderr)
     check_before_jobs(GRID)  # local model paths, limits, max_new_tokens against staged models' contexts
 except (ConfigError, ResourceConfigError) as e:
     sys.exit(f"Config error: {e}")

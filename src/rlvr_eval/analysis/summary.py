@@ -8,7 +8,7 @@ and the settings that made it, plus the config, package versions and model revis
 | config    | the validated config as it bears on the scores (planning.grid.Grid.scored_config)                  |
 | packages  | python and library versions of the job that wrote the summary                                      |
 | models    | model -> {revision, hf_id or path, ...} from its staging manifest (results/models/<model>.json)    |
-| left_out  | {models: {name: why}, pairs: {name: why}} (rlvr_eval.planning.left_out)                            |
+| left_out  | {models: {name: why}, pairs: {name: why}, benchmarks: {name: why}} (rlvr_eval.planning.left_out)   |
 | scores    | one entry per model x benchmark x grader: model, benchmark, grader, problems, n, temperature,       |
 |           | top_p, max_new_tokens, and pass_at_k: {k: {value, ci_low, ci_high}} (percent; percentile bootstrap  |
 |           | over problems, `confidence` of analysis.bootstrap)                                                 |

@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterable
 import pandas as pd
 
 from rlvr_eval.data.columns import CANONICAL_COLUMNS
+from rlvr_eval.data.omni_math import OMNI_MATH_SPLIT_SEED, OMNI_MATH_SPLITS, normalise_omni_math, omni_math_split
 from rlvr_eval.data.visual import VISUAL_BENCHMARKS, load_visual, options_for
 from rlvr_eval.io import sha256_file
 
@@ -186,6 +187,8 @@ BENCHMARKS: dict[str, BenchmarkSpec] = {
         BenchmarkSpec("mbppplus", "mbppplus/MbppPlus-v0.2.0.jsonl.gz", "evalplus/mbppplus", None, "test", _evalplus),
         BenchmarkSpec("livecodebench", "livecodebench/test_public.jsonl", "livecodebench/code_generation_lite",
                       "release_v5", "test", _livecodebench),
+        BenchmarkSpec("omni_math_train", "omni_math_rule/omni_math_rule.jsonl", "", None, "train", normalise_omni_math),  # no hub
+        BenchmarkSpec("omni_math_test", "omni_math_rule/omni_math_rule.jsonl", "", None, "test", normalise_omni_math),
         # Visual benchmarks: one image per problem; loaded by rlvr_eval.data.visual (options, images).
         BenchmarkSpec("mathvision", "mathvision/testmini.jsonl", "MathLLMs/MathVision", None, "testmini", _visual_only),
         BenchmarkSpec("mathvista", "mathvista/testmini.json", "AI4Math/MathVista", None, "testmini", _visual_only),
@@ -222,6 +225,8 @@ KNOWN_SOURCES: dict[str, KnownSource] = {
                           "QwenLM/Qwen2.5-Math@a45202bd evaluation/data/aime24/test.jsonl"),
     "amc23": KnownSource("43707e1ca784602d8479de24ee8ce36609dbebc46dd152b0b12a46611aa898a4", 40,
                          "QwenLM/Qwen2.5-Math@a45202bd evaluation/data/amc23/test.jsonl"),
+    **{b: KnownSource("d566d5b5a9865a04b507fdc4c0669cf0ff391748e13f190ecc925e78b584b172", 2821,  # one file, 2 splits
+                      "KbsdJames/omni-math-rule@4793415e omni_math_rule.jsonl") for b in OMNI_MATH_SPLITS},
     "mathvision": KnownSource("449e238b768f702e2659543495f2c87ee1f41a9e9c013d174daf12029756227a", 304,
                               "mathllm/MATH-V@a1f5cc3a data/testmini.jsonl"),
     "mathvista": KnownSource("ab0148dca9d401c31cc47f29b3826eec28a76ff155a1c0878d81e8daf0413480", 1000,
@@ -324,12 +329,15 @@ def load_benchmark(name: str, mirror_dir: str | Path | None = None, hub_revision
             df = select_problems(df, problem_ids, f"benchmarks.{name}.problem_ids", prov["source"]["path"])
             prov = {**prov, "problem_ids": [str(i) for i in problem_ids], "problems": len(df)}
         return df, {**prov, "warning": warning}
+    if mirror_dir is None and not spec.hub_path:
+        raise BenchmarkError(f"benchmark {name!r} has no copy on the Hugging Face hub: read it from "
+                             "benchmark_source.mirror_dir (`make data` fetches it there)")
     if name == "livecodebench" and mirror_dir is None:
         df, source = _livecodebench_from_hub(spec, hub_revision)
     elif mirror_dir is not None:
         path = mirror_path(name, mirror_dir)
         if not path.is_file():
-            raise BenchmarkError(f"benchmark {name!r}: mirror file {path} does not exist")
+            raise BenchmarkError(f"benchmark {name!r}: mirror file {path} does not exist (`make data MIRROR_DIR={mirror_dir}`)")
         df = normalise_rows(name, read_jsonl(path), str(path))
         source = {"kind": "mirror", "path": str(path), "sha256": sha256_file(path), "rows": len(df)}
     else:
@@ -348,6 +356,9 @@ def load_benchmark(name: str, mirror_dir: str | Path | None = None, hub_revision
         if check_known_files else None
     if warning:
         log.warning(warning)
+    if name in OMNI_MATH_SPLITS:  # after the check: the paper's file is the whole file
+        df, source = omni_math_split(df, OMNI_MATH_SPLITS[name]), {**source, "split": OMNI_MATH_SPLITS[name],
+                                                                     "split_seed": OMNI_MATH_SPLIT_SEED}
     if limit is not None:
         if limit > len(df):
             raise BenchmarkError(f"benchmarks.{name}.limit: {limit} is more than the {len(df)} problems of "

@@ -64,6 +64,10 @@ MIRROR_FILES = [
                "af43697e8791c4c149bdfd6b489d8b5412507551ac20e28a439f650b8225db63"),
     MirrorFile("mathvision", "mathvision/testmini.jsonl", _raw(MATH_V, "data/testmini.jsonl"),
                KNOWN_SOURCES["mathvision"].sha256),
+    # Omni-MATH-Rule, both splits of the paper's VeRL runs in one file (rlvr_eval.data.omni_math.omni_math_split).
+    MirrorFile("omni_math_rule", "omni_math_rule/omni_math_rule.jsonl",
+               _raw(("KbsdJames/omni-math-rule", "4793415ef37d31c9cdb4e5b82dbe172f76f8cf08"), "omni_math_rule.jsonl"),
+               KNOWN_SOURCES["omni_math_test"].sha256),
     MirrorFile("mathvista", "mathvista/testmini.json",
                _raw(("lupantech/MathVista", "53d525874bdde205128e6b160b7357a88277d479"), "data/testmini.json"),
                KNOWN_SOURCES["mathvista"].sha256),
@@ -92,11 +96,16 @@ def _download(url: str, dest: Path, sha256: str | None) -> None:
                                  f"{dest} was not written")
 
 
+# Benchmarks read from another benchmark's file: their name on the command line fetches that file.
+FILE_OF = {"omni_math_train": "omni_math_rule", "omni_math_test": "omni_math_rule"}
+
+
 def fetch_mirror(mirror_dir: str | Path, benchmarks: list[str] | None = None, images: bool = False,
                  log=print) -> dict[str, str]:
     """Fill `mirror_dir` with the benchmarks' files ({mirror path: "kept" | "fetched"}); every benchmark by default."""
     mirror_dir = Path(mirror_dir)
-    known = sorted({f.benchmark for f in MIRROR_FILES})
+    benchmarks = [FILE_OF.get(b, b) for b in benchmarks] if benchmarks else benchmarks
+    known = sorted({f.benchmark for f in MIRROR_FILES} | set(FILE_OF))
     unknown = sorted(set(benchmarks or []) - set(known))
     if unknown:
         raise BenchmarkError(f"no public source known for {', '.join(unknown)} (known: {', '.join(known)})")

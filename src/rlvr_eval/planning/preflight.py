@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rlvr_eval.data.benchmarks import KNOWN_SOURCES
+from rlvr_eval.data.benchmarks import KNOWN_SOURCES, get_spec
 from rlvr_eval.planning.config import ConfigError
 from rlvr_eval.planning.grid import Grid
 from rlvr_eval.models.staging import PLACEHOLDER, is_pinned
@@ -43,11 +43,31 @@ def check_hub_revisions(grid: Grid) -> None:
         if (grid.benchmark_mirror(benchmark) is not None or benchmark in source.get("unpinned_hub", [])
                 or "synthetic" in grid.config["benchmarks"][benchmark]):  # generated, not read
             continue
+        if not get_spec(benchmark).hub_path:
+            raise ConfigError(f"benchmarks.{benchmark}: it has no copy on the Hugging Face hub: read it from "
+                              "benchmark_source.mirror_dir (`make data` fetches it there)")
         revision = source.get("hub_revisions", {}).get(benchmark)
         if not is_pinned(revision):
             raise ConfigError(f"benchmark_source.hub_revisions.{benchmark}: {revision!r} is not a commit hash (40 hex "
                               f"digits): a benchmark is read from the hub only at a pinned revision (or read it from "
                               f"mirror_dir, or list it in benchmark_source.unpinned_hub)")
+
+
+def check_mirror_files(grid: Grid) -> None:
+    """Each benchmark a model is evaluated on and read from the mirror has its file there (one `if_missing:
+    leave_out` marks is left out instead, planning.left_out): one error naming the file and the fix."""
+    from rlvr_eval.data.benchmarks import mirror_path
+
+    used = {b for m in grid.models for b in grid.benchmarks_of(m)}
+    for benchmark in grid.benchmarks:
+        mirror = grid.benchmark_mirror(benchmark)
+        if benchmark not in used or mirror is None or not Path(mirror).is_dir():  # no mirror at all: doctor's
+            continue
+        path = mirror_path(benchmark, mirror)
+        if not path.is_file():
+            raise ConfigError(f"benchmarks.{benchmark}: its file {path} is not in benchmark_source.mirror_dir: "
+                              f"`make data MIRROR_DIR={mirror}` fetches it (or set benchmarks.{benchmark}.if_missing: "
+                              "leave_out to run without it)")
 
 
 def check_limits(grid: Grid) -> None:
@@ -117,6 +137,7 @@ def check_before_jobs(grid: Grid) -> None:
     check_local_models(grid)
     check_hub_revisions(grid)
     check_visual_benchmarks(grid)
+    check_mirror_files(grid)
     check_limits(grid)
     check_sampling_lengths(grid)
 

@@ -4,7 +4,8 @@ Texts follow the released evaluation code of each RL recipe, byte for byte (test
 SimpleRL-Zoo's `qwen-boxed` (Qwen2.5 base models) and `simple` (Llama-3.1-8B), Qwen2.5-Math's
 `qwen25-math-cot` (Oat-Zero), DAPO's plain-text `dapo` prompt, and `chat`, the tokenizer's own chat template
 (R1-Distill); on code, each benchmark's default prompt (the paper's Figs. 24 and 25: `evalplus-chat`,
-`lcb-codeqwen`). Each template lists the strings that end a response besides the tokenizer's EOS (`stop`), and the
+`lcb-codeqwen`); the VeRL runs' R1-style prompt as the paper's Fig. 27 prints it (`verl-r1`, its answer in
+<answer> tags) and as the paper's math code has it (`deepseek-r1`). Each template lists the strings that end a response besides the tokenizer's EOS (`stop`), and the
 further ones its official evaluation code stops at (`official_stop`: the paper's code for the math templates,
 evalplus and LiveCodeBench for the code ones), which `sampling.stop_strings: official` (the default) adds.
 Templates whose official code strips each question (`strips_question`) strip it under `sampling.strip_questions`.
@@ -52,6 +53,7 @@ _LLAMA_STOP = ("<|end_of_text|>", "<|eot_id|>")
 _MATH_CODE_STOP = ("</s>", "<|im_end|>", "<|endoftext|>")
 _MATH_CODE_QWEN_STOP = (*_MATH_CODE_STOP, "assistant", "user", "_end", "_start")
 _MATH_CODE_ABEL_STOP = (*_MATH_CODE_STOP, "Question:", "Answer:")
+_MATH_CODE_R1_STOP = (*_MATH_CODE_STOP, "\nProblem", "User:", "Assistant:", "</answer>")
 # evalplus's stops for chat models (evalplus/evalplus @ 26d6d00, evalplus/provider/utility.py EOS and
 # evalplus/provider/vllm.py: EOS + "\n```\n" when the model has a chat template).
 _EVALPLUS_STOP = ("<|endoftext|>", "<|endofmask|>", "</s>", "\nif __name__", "\ndef main(", "\nprint(", "\n```\n")
@@ -93,6 +95,19 @@ _VL_THINK_SYSTEM = (
     "as an internal monologue and then provide the final answer. The reasoning process MUST BE enclosed within "
     "<think> </think> tags. The final answer MUST BE put in \\boxed{}.")
 IMAGE_PLACEHOLDER = "<|vision_start|><|image_pad|><|vision_end|>"  # one image; backends expand <|image_pad|>
+
+# The R1-style prompt of the paper's VeRL runs (its Fig. 27: GRPO steps 150/300/450 and the six RL algorithms, trained
+# on Omni-MATH-Rule's train split, evaluated on its test split and MATH500), as the figure prints it: its wrapped
+# lines end in a space (one line), and "User: {}" ends the line, so "Assistant:" follows a newline. The answer goes
+# in <answer> tags (rlvr_eval.verify.answer_format grades the tag's content).
+_R1_INSTRUCTION = (
+    "A conversation between User and Assistant. The user asks a question, and the Assistant solves it. The assistant "
+    "first thinks about the reasoning process in the mind and then provides the user with the answer. The reasoning "
+    "process and answer are enclosed within <think> </think> and <answer> </answer> tags, respectively, i.e., "
+    "<think> reasoning process here </think> <answer> answer here </answer>. User: {question}")
+# The same prompt in the paper's math evaluation code (LeapLabTHU/limit-of-RLVR @ fd2cf37f, math/examples/math_eval/
+# utils.py, prompt type "deepseek-r1"): "User: {input}. Assistant:", a period and a space where the figure has a
+# newline; that code stops its responses at _MATH_CODE_R1_STOP (math_eval.py, prompt types named "*deepseek*").
 
 TEMPLATES: dict[str, PromptTemplate] = {
     t.name: t
@@ -154,6 +169,12 @@ TEMPLATES: dict[str, PromptTemplate] = {
             "<|im_start|>system\n" + _VL_THINK_SYSTEM + "<|im_end|>\n<|im_start|>user\n" + IMAGE_PLACEHOLDER
             + "{question}<|im_end|>\n<|im_start|>assistant\n",
             _QWEN_STOP, images=1),
+        # The paper's Fig. 27 (VeRL's R1-style prompt, Omni-MATH-Rule runs): plain text, no chat markup; VeRL's
+        # rollouts end at the tokenizer's end of text only.
+        PromptTemplate("verl-r1", _R1_INSTRUCTION + "\nAssistant:", _QWEN_STOP),
+        # Fig. 27's prompt as the paper's math evaluation code has it (its prompt type "deepseek-r1"), an option.
+        PromptTemplate("deepseek-r1", _R1_INSTRUCTION + ". Assistant:", _QWEN_STOP, official_stop=_MATH_CODE_R1_STOP,
+                       strips_question=True),
         # DeepCoder / R1-distilled models on code: the <think> prompt, asked for one python block.
         PromptTemplate(
             "r1-code",

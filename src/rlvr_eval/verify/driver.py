@@ -18,6 +18,7 @@ import pandas as pd
 
 from rlvr_eval.io import read_parquet, read_parquet_metadata, sha256_file, write_parquet
 from rlvr_eval.verify import cpu_clock
+from rlvr_eval.verify.answer_format import answer_format, with_graded_text
 from rlvr_eval.verify.deadline_pool import RETRY_FACTOR, Outcome, run_with_deadline
 from rlvr_eval.verify.graders import GRADER_VERSIONS, GRADERS, STATUSES, VERDICT_COLUMNS, capped_mask
 from rlvr_eval.verify.span_driver import NOT_GRADED, outcome_verdict, verify_batches
@@ -161,13 +162,17 @@ def verify_shard(samples_path: str | Path, problems_path: str | Path, out_path: 
         ) from None
     problems = read_parquet(problems_path)
     max_new_tokens = (sample_meta.get("params") or {}).get("max_new_tokens")
-    verdicts = verify_samples(samples, problems, grader, timeout_s, workers, benchmark, max_new_tokens)
+    # The answer format the sampling template asked for (R1-style prompts: the <answer> tag's content is graded).
+    fmt = answer_format(sample_meta.get("template"))
+    verdicts = verify_samples(with_graded_text(samples, fmt), problems, grader, timeout_s, workers, benchmark,
+                              max_new_tokens)
     counts = verdicts["status"].value_counts()
     metadata = {
         "grader": grader,
         "benchmark": benchmark,
         "grader_version": GRADER_VERSIONS.get(grader),
         "grader_function": GRADERS[grader],
+        "answer_format": fmt,
         "timeout_s": timeout_s,
         "deadline": {"clock": "cpu" if cpu_clock.available() else "wall",  # rlvr_eval.verify.deadline_pool
                      "retry_timeout_s": RETRY_FACTOR * timeout_s, "retried": int((verdicts["attempts"] > 1).sum())},

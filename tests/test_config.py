@@ -57,6 +57,9 @@ def test_a_variant_runs_its_weights_as_their_model_does_unless_it_says_otherwise
     assert grid.backend_options("qwen2.5-32b-t1.0") == grid.backend_options("qwen2.5-32b") == {
         "tensor_parallel_size": 2, "gpu_memory_utilization": 0.85, "max_model_len": 20480}
     assert grid.backend_options("qwen2.5-32b-dapo-prompt")["max_model_len"] == 8192
+    raw["models"]["qwen2.5-32b-t1.0"]["variant_of"] = ["qwen2.5-32b"]
+    with pytest.raises(ConfigError, match="models.qwen2.5-32b-t1.0.variant_of"):
+        validate_config(raw)
 
 
 def test_engine_seeding_is_a_param_of_vllm_sampling_jobs_only_when_chosen():

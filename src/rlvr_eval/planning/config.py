@@ -101,7 +101,8 @@ def inherit_engine_settings(models: dict) -> dict:
     """Models with each variant's unset ENGINE_SETTINGS taken from the model whose weights it uses. Idempotent."""
     out = {}
     for name, spec in models.items():
-        source = models.get(spec.get("variant_of")) if isinstance(spec, dict) else None
+        of = spec.get("variant_of") if isinstance(spec, dict) else None
+        source = models.get(of) if isinstance(of, str) else None  # a malformed entry: the schema names it
         if not isinstance(source, dict):
             out[name] = spec
             continue

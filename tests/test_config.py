@@ -217,7 +217,7 @@ def test_snakemake_stops_on_a_misspelt_key_before_any_job(tmp_path):
     assert proc.returncode != 0
     lines = [l for l in proc.stderr.splitlines() if "Config error" in l]
     assert lines == ["Config error: unknown key 'temprature' in sampling (allowed: backend, checkpoint_samples, fit_shard_size, lock, max_new_tokens, "
-                     "seed, seeding, shard_size, stop_strings, strip_questions, temperature, top_p)"], proc.stderr
+                     "seed, seeding, shard_size, shards_per_job, stop_strings, strip_questions, temperature, top_p)"], proc.stderr
     assert not (workdir / "results").exists()
 
 

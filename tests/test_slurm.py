@@ -127,11 +127,13 @@ def test_every_gpu_rule_is_routed_by_the_profiles_gpu_partition_template(tmp_pat
     template = yaml.safe_load("\n".join(line[2:] for line in block.splitlines() if line.startswith("# ")))
     config = demo_config()
     config["analysis"]["entropy"] = {"pairs": ["tiny-zero"]}  # (config.yaml measures entropy; the demo does not)
+    config["sampling"]["shards_per_job"] = 2  # two shards per job, and HumanEval+'s third shard alone
+    config["benchmarks"]["humanevalplus"]["n"] = 12
     workdir = copy_workflow(tmp_path, config)
     proc = snakemake(workdir, "--dry-run", "--forceall")
     resources = re.findall(r"rule (\w+):.*?resources: ([^\n]+)", proc.stdout + proc.stderr, flags=re.S)
     gpu_rules = {rule for rule, res in resources if "gpu=" in res}
-    assert gpu_rules == {"sample", "perplexity", "entropy"}
+    assert gpu_rules == {"sample", "sample_group", "perplexity", "entropy"}
     assert set(template["set-resources"]) == gpu_rules
     assert all("nodes=1" in res for rule, res in resources if rule in gpu_rules)
 

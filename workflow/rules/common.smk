@@ -125,6 +125,30 @@ def sample_job_resources():
             for key in ("gpu", "cpus_per_gpu", "mem_mb", "runtime", "nodes")}
 
 
+# Sampling jobs of several shards (sampling.shards_per_job): group -> {model, benchmark, shards}.
+SAMPLE_GROUPS = GRID.sample_groups
+
+
+def group_job(wildcards):
+    """(model, benchmark) of a sample_group job."""
+    group = SAMPLE_GROUPS[wildcards.group]
+    return group["model"], group["benchmark"]
+
+
+def sample_group_members(group):
+    """The shards a sample_group job samples: each one's wildcards, samples per problem and file."""
+    g = SAMPLE_GROUPS[group]
+    return [{"model": g["model"], "benchmark": g["benchmark"], "shard": s,
+             "num_samples": GRID.shard_num_samples(g["model"], g["benchmark"], s),
+             "output": GRID.sample_file(g["model"], g["benchmark"], s)} for s in g["shards"]]
+
+
+def sample_group_job_resources():
+    """The resources of each sample_group job (GRID.sample_group_resources), looked up in a table built once."""
+    table = {g: GRID.sample_group_resources(g) for g in SAMPLE_GROUPS}
+    return {key: lambda w, key=key: table[w.group][key] for key in ("gpu", "cpus_per_gpu", "mem_mb", "runtime", "nodes")}
+
+
 def shard_size_param():
     """Samples per problem of a full shard of the job's model x benchmark (GRID.shard_size_of)."""
     jobs = [{"model": m, "benchmark": b} for m in GRID.models for b in GRID.benchmarks_of(m)]

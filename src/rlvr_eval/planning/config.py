@@ -88,7 +88,15 @@ def validate_config(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict
         raise ConfigError(str(e)) from None
     _check_references(config)
     _check_coverage_ks(config)
+    _check_shard_groups(config)
     return config
+
+
+def _check_shard_groups(config: dict) -> None:
+    sampling = config["sampling"]
+    if sampling.get("shards_per_job", 1) > 1 and sampling.get("seeding") == "engine":
+        raise ConfigError("sampling.shards_per_job: several shards share one engine, but sampling.seeding: engine "
+                          "seeds each shard's engine with its own seed; set shards_per_job: 1 or seeding: per_request")
 
 
 # What running a model's weights needs, whatever is asked of them: a variant that does not set one of these takes

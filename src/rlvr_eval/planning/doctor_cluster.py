@@ -49,6 +49,13 @@ def planned_jobs(grid, profile: Profile) -> list[Job]:
         runtime = max(sample_job(grid, m, b).runtime for b in grid.benchmarks_of(m))
         jobs.append(Job("sample", m, r["gpu"], runtime,
                         _sampling_key(resources, m, "max_runtime" if estimated else "runtime"), _gpu_key(resources, m)))
+    longest: dict[str, int] = {}  # sampling.shards_per_job: a model's longest job of several shards
+    for name, group in grid.sample_groups.items():
+        longest[group["model"]] = max(longest.get(group["model"], 0), grid.sample_group_resources(name)["runtime"])
+    for m in sorted(longest):
+        estimated = resources.setting(m, "runtime") == ESTIMATE
+        jobs.append(Job("sample_group", m, resources.sampling(m)["gpu"], longest[m],
+                        _sampling_key(resources, m, "max_runtime" if estimated else "runtime"), _gpu_key(resources, m)))
     largest_group: dict[str, int] = {}  # a scoring model's longest job: its group with the most response sets
     for sets in grid.perplexity_groups.values():
         m = sets[0]["scored_model"]

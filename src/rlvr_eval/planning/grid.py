@@ -14,6 +14,7 @@ from rlvr_eval.planning.config import DEFAULT_COVERAGE_KS, checkpoint_model_name
 from rlvr_eval.planning.figure_plan import FigurePlan
 from rlvr_eval.planning.entropy_plan import EntropyPlan
 from rlvr_eval.planning.perplexity_plan import PerplexityPlan
+from rlvr_eval.planning.sample_groups import SampleGroupPlan
 from rlvr_eval.planning.left_out import leave_out, note
 from rlvr_eval.planning.guessable_files import guessable_filter_files
 from rlvr_eval.planning.review_files import review_targets
@@ -27,7 +28,7 @@ from rlvr_eval.data.visual import VISUAL_BENCHMARKS
 
 
 @dataclass(frozen=True)
-class Grid(FigurePlan, PerplexityPlan, EntropyPlan):
+class Grid(FigurePlan, PerplexityPlan, EntropyPlan, SampleGroupPlan):
     """`config` as validated; the grid holds it without the models the config leaves out (planning.left_out)."""
 
     config: dict

@@ -36,6 +36,8 @@ Nothing finished is lost:
   checkpoints. It is taken, and the archive looked up, before any model is loaded.
 - claim: the newest job owns the shard; an older one superseded while it sampled (an orphan of a killed
   Snakemake) keeps its samples in the archive but never writes the output.
+- groups: a job may sample several shards with one engine (`sample_to_archive`, sampling.shards_per_job): each
+  goes to its archive entry, under the same key as its own job's, and that job links its file from there.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ from rlvr_eval.sampling.backends import Backend, SamplingParams
 from rlvr_eval.sampling.backends.base import Completion, token_budgets
 from rlvr_eval.sampling.holds import OutputHeldError, OutputHold, locked
 from rlvr_eval.io import derive_seed, read_json, read_parquet, sha256_file, write_json, write_parquet, write_text
-from rlvr_eval.console import progress
+from rlvr_eval.sampling.shard_progress import ShardProgress
 from rlvr_eval.sampling.prompts import render_problem_prompts, stop_strings
 
 SAMPLE_COLUMNS = ["problem_id", "sample_index", "text", "num_tokens", "finish_reason", "max_tokens", "logprob_sum"]
@@ -140,7 +142,7 @@ def archive_path(out_path: Path, key: dict) -> Path:
     return out_path.parent / ".archive" / out_path.stem / f"{digest}.parquet"
 
 
-def _link_or_copy(src: Path, dest: Path) -> None:
+def link_or_copy(src: Path, dest: Path) -> None:
     """Place `src` at `dest` atomically: a hard link (no extra space), or a copy across filesystems."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
@@ -175,7 +177,7 @@ def sample_shard(problems: pd.DataFrame, backend: Backend | Callable[[], Backend
         if _archive_intact(archived):  # the same samples were made before (and their output since deleted)
             guard.check()
             print(f"{out_path}: restored from {archived} (sampled before with exactly these inputs)")
-            _link_or_copy(archived, out_path)
+            link_or_copy(archived, out_path)
             return read_parquet(out_path)
         if hasattr(backend, "generate"):
             return _sample_shard(problems, backend, spec, template, params, out_path, checkpoint_samples, key,
@@ -186,6 +188,28 @@ def sample_shard(problems: pd.DataFrame, backend: Backend | Callable[[], Backend
                                  archived, extra_metadata or {}, progress, guard, strip_questions)
         finally:
             engine.close()
+
+
+def sample_to_archive(problems: pd.DataFrame, backend: Backend, spec: ShardSpec, template: str,
+                      params: SamplingParams, out_path: str | Path,
+                      checkpoint_samples: int = DEFAULT_CHECKPOINT_SAMPLES, extra_metadata: dict | None = None,
+                      progress: bool = True, job_params: dict | None = None,
+                      strip_questions: bool = True) -> tuple[Path, bool]:
+    """Shard `spec` as `sample_shard` makes it for `out_path`, written to its archive entry only, never to
+    `out_path`: for a job that samples several shards with one backend (rlvr_eval.sampling.shard_groups), whose
+    shards' own jobs link each file from there. The shard is locked and checkpointed as in `sample_shard`.
+    Returns (the archive entry, whether it was there already); `backend` is not closed here."""
+    out_path = Path(out_path)
+    with _ArchiveOnly(out_path) as guard:
+        key = shard_key(problems, spec, template, params, extra_metadata, job_params)
+        if not strip_questions:
+            key["strip_questions"] = False
+        archived = archive_path(out_path, key)
+        if _archive_intact(archived):
+            return archived, True
+        _sample_shard(problems, backend, spec, template, params, out_path, checkpoint_samples, key, archived,
+                      extra_metadata or {}, progress, guard, strip_questions)
+        return archived, False
 
 
 class _LockOnly(contextlib.ExitStack):
@@ -207,6 +231,13 @@ class _LockOnly(contextlib.ExitStack):
         return True
 
 
+class _ArchiveOnly(_LockOnly):
+    """The guard of `sample_to_archive`: the shard's lock; the output is not this job's to write."""
+
+    def owned(self) -> bool:
+        return False
+
+
 def _sample_shard(problems, backend, spec, template, params, out_path, checkpoint_samples, key, archived, extra,
                   progress, guard, strip_questions):
     params = _with_stop(params, template)
@@ -225,7 +256,7 @@ def _sample_shard(problems, backend, spec, template, params, out_path, checkpoin
 
     started = time.time()
     problem_ids = problems["problem_id"].tolist()
-    bar = _progress(len(problems), f"{spec.model}/{spec.benchmark}/shard-{spec.shard}", progress)
+    bar = ShardProgress(len(problems), f"{spec.model}/{spec.benchmark}/shard-{spec.shard}", progress)
     if streaming:
         df, resumed = _sample_streaming(backend, spec, params, problem_ids, prompts, budgets,
                                         partial / "finished.jsonl", bar)
@@ -260,7 +291,7 @@ def _sample_shard(problems, backend, spec, template, params, out_path, checkpoin
     if owned:
         guard.check()  # and the lock is still ours (LockLostError)
         write_parquet(out_path, df, metadata)
-        _link_or_copy(out_path, archived)
+        link_or_copy(out_path, archived)
     else:
         write_parquet(archived, df, metadata)
     write_text(archived.with_suffix(".sha256"), sha256_file(archived) + "\n")
@@ -347,35 +378,3 @@ def _sample_streaming(backend, spec: ShardSpec, params: SamplingParams, problem_
                 synced = time.monotonic()
             bar.update(1)
     return _rows(spec, problem_ids, budgets, done), resumed
-
-
-class _Progress:
-    """A tqdm bar in the job's log, and a line on the console (rlvr_eval.console) at most every `every_s` seconds
-    and at the end: several jobs may share the console, so no bar there."""
-
-    def __init__(self, total: int, desc: str, enabled: bool, every_s: float = 60.0):
-        from tqdm.auto import tqdm
-
-        self.bar = tqdm(total=total, desc=desc, unit="problem", disable=not enabled)
-        self.total, self.desc, self.enabled, self.every_s = total, desc, enabled, every_s
-        self.done, self.started = 0, time.monotonic()
-        self.shown = self.started
-
-    def update(self, n: int) -> None:
-        self.bar.update(n)
-        self.done += n
-        if self.enabled and time.monotonic() - self.shown >= self.every_s:
-            self._show()
-
-    def close(self) -> None:
-        self.bar.close()
-        if self.enabled:
-            self._show()
-
-    def _show(self) -> None:
-        self.shown = time.monotonic()
-        progress(f"{self.desc}: {self.done} of {self.total} problems sampled ({self.shown - self.started:.0f} s)")
-
-
-def _progress(total: int, desc: str, enabled: bool) -> _Progress:
-    return _Progress(total, desc, enabled)

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from rlvr_eval.data.benchmarks import BENCHMARKS, BenchmarkError, last_boxed_content, load_benchmark, mirror_path
+from rlvr_eval.data.benchmarks import (BENCHMARKS, BenchmarkError, last_boxed_content, load_benchmark, mirror_path,
+                                       read_jsonl)
 from rlvr_eval.data.omni_math import OMNI_MATH_SPLITS, omni_math_reference, omni_math_split
 from rlvr_eval.data.visual import VISUAL_BENCHMARKS
 
 EXPECTED_ROWS = {"gsm8k": 1319, "math500": 500, "minerva_math": 272, "olympiadbench": 675, "aime24": 30, "amc23": 40,
-                 "humanevalplus": 164, "mbppplus": 378, "livecodebench": 279, "omni_math_train": 2000,
+                 "humanevalplus": 164, "mbppplus": 378, "livecodebench": 279, "livecodebench_2023_05": 879, "omni_math_train": 2000,
                  "omni_math_test": 821}
 # A few rows of Omni-MATH-Rule (lines 77, 110, 382, 1751, 2240, 2311, 2403 and 2631 of the paper's file, verbatim):
 # the shared mirror has no Omni-MATH-Rule (`make data` fetches it).
@@ -87,6 +88,25 @@ def test_livecodebench_keeps_the_contest_window_it_is_given(mirror):
     assert len(wider) == 879 and set(paper["problem_id"]) < set(wider["problem_id"])
     dates = [json.loads(m)["contest_date"][:7] for m in wider["metadata"]]
     assert min(dates) == "2023-05" and max(dates) == "2025-01"
+
+
+def test_the_wider_livecodebench_window_is_a_benchmark_of_its_own_in_the_releases_order(mirror):
+    """livecodebench_2023_05 (the paper's Fig. 11 right and Table 5) reads the same file over 2023-05 .. 2025-01 by
+    default: the whole of release_v5 (879 problems in the mirror), in the file's order, which is the release's
+    (release_v1's 400 problems, then each later release's additions), so that a problem's row is its Table 5 index."""
+    wide, provenance = load_benchmark("livecodebench_2023_05", mirror)
+    assert len(wide) == 879 and provenance["source"]["window"] == ["2023-05", "2025-01"]
+    rows = read_jsonl(mirror / "livecodebench" / "test_public.jsonl")
+    assert wide["problem_id"].tolist() == [r["question_id"] for r in rows]
+    assert max(r["contest_date"] for r in rows[:400]) < min(r["contest_date"] for r in rows[400:511])  # v1, then v2's
+    # Table 5's indices 400-450: the first of release_v2's additions (contest dates 2024-03-09 .. 2024-05-18), none
+    # of them in the paper's narrower window, whose problems keep the same relative order
+    assert wide["problem_id"][400] == "abc344_d" and wide["problem_id"][450] == "abc354_d"
+    narrow = load_benchmark("livecodebench", mirror)[0]
+    assert narrow["problem_id"].tolist() == [p for p in wide["problem_id"] if p in set(narrow["problem_id"])]
+    assert not set(wide["problem_id"][400:451]) & set(narrow["problem_id"])
+    # its own window may still be given, as for livecodebench
+    assert len(load_benchmark("livecodebench_2023_05", mirror, window=["2024-08", "2025-01"])[0]) == 279
 
 
 def test_omni_math_rule_from_the_fixture():

@@ -231,3 +231,18 @@ def test_evalplus_samples_jsonl_imports_and_verifies_like_sampled_code(humaneval
     verdicts = verify_code_samples(shard, table, expected, "humanevalplus", "", 2, ISOLATION, et.limits())
     by_index = verdicts.groupby("sample_index")["status"].agg(set).to_dict()
     assert by_index == {0: {"correct"}, 1: {"correct"}, 2: {"wrong"}}
+
+
+def test_the_wider_livecodebench_window_is_verified_by_livecodebench_s_tests(mirror):
+    """livecodebench_2023_05 (Fig. 11 right, Table 5) is graded as livecodebench is: its problems' own tests, no
+    expected-output file; here abc344_a, its row 401, outside the paper's 2024-08 window."""
+    from rlvr_eval.code.driver import verify_code_samples
+
+    table, _ = load_benchmark("livecodebench_2023_05", mirror)
+    assert table["problem_id"][401] == "abc344_a"
+    right = "s = input()\ni = s.index('|')\nj = s.index('|', i + 1)\nprint(s[:i] + s[j + 1:])\n"
+    samples = pd.DataFrame({"problem_id": ["abc344_a"] * 3, "sample_index": [0, 1, 2],
+                            "text": [f"```python\n{right}```", "```python\nprint(input())\n```", ""]})
+    verdicts = verify_code_samples(samples, table, None, "livecodebench_2023_05", "", 2, ISOLATION,
+                                   sandbox.Limits(wall_s=60))
+    assert verdicts["status"].tolist() == ["correct", "wrong", "no_answer"]

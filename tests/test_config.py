@@ -26,11 +26,39 @@ def test_each_model_is_evaluated_on_its_own_benchmarks_with_its_templates():
 
     grid = Grid(load_config(REPO / "config.yaml"))
     assert grid.benchmarks_of("deepcoder-14b") == ["livecodebench"] and grid.n("deepcoder-14b", "livecodebench") == 64
-    assert grid.pair_benchmarks("coder1-zero-7b") == ["humanevalplus", "mbppplus", "livecodebench"]
+    assert grid.pair_benchmarks("coder1-zero-7b") == ["humanevalplus", "mbppplus", "livecodebench", "livecodebench_2023_05"]
     assert "qwen2.5-7b" in grid.models_on("aime24") and "qwen2.5-7b" not in grid.models_on("mbppplus")
     assert grid.template("coder1-zero-7b", "mbppplus") == "evalplus-chat"
     assert grid.template("coder1-zero-7b", "livecodebench") == "lcb-codeqwen"
     assert grid.prompt_params("coder1-zero-7b", "livecodebench")["template"] == "lcb-codeqwen"
+
+
+def test_the_wider_livecodebench_window_is_planned_beside_the_paper_one_for_the_code_pair():
+    """Fig. 11 right and Table 5: CodeR1's pair on LiveCodeBench 2023-05 .. 2025-01 (livecodebench_2023_05), beside
+    the 2024-08 .. 2025-01 window (livecodebench) in the same run: samples, verdicts, pass@k, tables, coverage."""
+    from rlvr_eval.planning.grid import Grid
+
+    config = load_config(REPO / "config.yaml")
+    assert config["benchmarks"]["livecodebench_2023_05"]["window"] == ["2023-05", "2025-01"]
+    assert config["benchmarks"]["livecodebench"]["window"] == ["2024-08", "2025-01"]
+    grid = Grid(config)
+    wide = "livecodebench_2023_05"
+    assert grid.models_on(wide) == ["qwen2.5-7b-instruct-1m", "coder1-zero-7b"]  # not DeepCoder's pair (Fig. 3)
+    assert {b: grid.grader(b) for b in ("livecodebench", wide)} == {"livecodebench": "code_exec", wide: "code_exec"}
+    assert wide in config["benchmark_source"]["hub_benchmarks"]  # its hidden tests, as for livecodebench
+    targets = set(grid.targets())
+    for model in grid.models_on(wide):
+        assert grid.n(model, wide) == grid.n(model, "livecodebench") == 128
+        assert grid.template(model, wide) == grid.template(model, "livecodebench") == "lcb-codeqwen"
+        shards = grid.shards(model, wide)
+        assert len(shards) == 8  # 16 samples of 879 problems a shard: under a day (tests/test_shard_time.py)
+        assert {f"results/samples/{model}/{wide}/shard-{s}.parquet" for s in shards} <= targets
+        assert {f"results/verdicts/{model}/{wide}/code_exec/shard-{s}.parquet" for s in shards} <= targets
+        assert f"results/metrics/{model}/{wide}/code_exec/passk.csv" in targets
+    assert {f"results/data/{wide}.parquet", f"results/tables/passk/{wide}.csv", f"results/tables/passk/{wide}.md",
+            f"results/analysis/coverage/coder1-zero-7b/{wide}.json",
+            f"results/analysis/bootstrap/coder1-zero-7b/{wide}/passk.csv"} <= targets
+    assert f"results/data/{wide}.expected.json.gz" not in targets  # its tests carry their outputs
 
 
 def test_the_scoring_engine_leaves_room_for_full_vocabulary_prompt_logprobs():

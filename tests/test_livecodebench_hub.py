@@ -72,7 +72,8 @@ def hub(mirror):
     HubFiles.files = {n: "".join(json.dumps(r) + "\n" for r in chunk).encode() for n, chunk in zip(names, chunks)}
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HubFiles)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}", rows[functional]["question_id"]
+    yield f"http://127.0.0.1:{server.server_port}", rows[functional]["question_id"], [
+        r["question_id"] for chunk in chunks for r in chunk]  # the release files' order
     server.shutdown()
 
 
@@ -82,14 +83,16 @@ from rlvr_eval.code.livecodebench import tests_of
 from rlvr_eval.data.benchmarks import load_benchmark
 mirror = load_benchmark("livecodebench", sys.argv[1])[0]
 hub, provenance = load_benchmark("livecodebench", None, hub_revision=sys.argv[2])
+wide, wide_provenance = load_benchmark("livecodebench_2023_05", None, hub_revision=sys.argv[2])
 print(json.dumps({"mirror": mirror.drop(columns="metadata").to_dict("records"),
+                  "wide": wide["problem_id"].tolist(), "wide_window": wide_provenance["source"]["window"],
                   "hub": hub.drop(columns="metadata").to_dict("records"), "source": provenance["source"],
                   "hub_tests": {r.problem_id: tests_of(json.loads(r.metadata)) for r in hub.itertuples()}}))
 """
 
 
 def test_livecodebench_loads_from_the_hubs_release_files_as_from_the_mirror(tmp_path, mirror, hub):
-    endpoint, with_hidden = hub
+    endpoint, with_hidden, release_order = hub
     env = {**os.environ, "HF_ENDPOINT": endpoint, "HF_HUB_CACHE": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "0",
            "HF_HUB_DISABLE_XET": "1"}
     run = subprocess.run([sys.executable, "-c", LOAD, str(mirror), REVISION], capture_output=True, text=True, env=env,
@@ -106,3 +109,5 @@ def test_livecodebench_loads_from_the_hubs_release_files_as_from_the_mirror(tmp_
     tests, test_set = out["hub_tests"][with_hidden]  # its hidden tests decoded after the public ones
     assert test_set == "public + hidden" and tests[-1] == HIDDEN[0]
     assert {s for _, s in out["hub_tests"].values()} == {"public", "public + hidden"}
+    # the wider window (Fig. 11 right, Table 5): every problem, in the order of the release files read one by one
+    assert out["wide"] == release_order and len(out["wide"]) == 879 and out["wide_window"] == ["2023-05", "2025-01"]

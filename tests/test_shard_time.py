@@ -4,6 +4,7 @@ estimated runtime, at most 24 h, and with sampling.fit_shard_size the shards shr
 from __future__ import annotations
 
 import copy
+from collections import Counter
 
 import pytest
 import yaml
@@ -40,6 +41,10 @@ def test_the_paper_grid_asks_for_at_most_a_day_and_every_shard_fits_its_runtime(
     # the 32B models (two GPUs) too, on the largest benchmark: 1,319 problems x 2 samples, about 12 h
     assert jobs["dapo-qwen-32b", "gsm8k"].shard_size == 2 and jobs["dapo-qwen-32b", "gsm8k"].runtime == 750
     assert jobs["dapo-qwen-32b", "aime24"].shard_size == 64  # 30 problems: the whole shard_size fits
+    # LiveCodeBench's two windows (Fig. 11): 279 problems in shards of 32 samples, 879 (2023-05 .. 2025-01) in 16s
+    assert [(jobs["coder1-zero-7b", b].shard_size, jobs["coder1-zero-7b", b].runtime)
+            for b in ("livecodebench", "livecodebench_2023_05")] == [(32, 840), (16, 1320)]
+    assert jobs["coder1-zero-7b", "livecodebench_2023_05"].how.startswith("879 problems x 16 samples")
 
 
 def test_a_shard_halves_until_its_estimate_fits_and_n_only_adds_shards():
@@ -52,6 +57,21 @@ def test_a_shard_halves_until_its_estimate_fits_and_n_only_adds_shards():
     more = one_model(shard_size=64, fit_shard_size=True)
     more["benchmarks"]["gsm8k"]["n"] = 256
     assert Grid(more).shard_size_of("m", "gsm8k") == 8 and len(Grid(more).shards("m", "gsm8k")) == 32
+
+
+def test_a_livecodebench_benchmark_is_estimated_on_its_windows_problems(mirror):
+    """The estimate counts the problems of the benchmark's contest window (its own, or benchmarks.<b>.window), by
+    month as the mirror's file has them, before any data is prepared."""
+    from rlvr_eval.data.benchmarks import read_jsonl
+    from rlvr_eval.planning.shard_time import LIVECODEBENCH_MONTHS, ShardTimes
+
+    months = Counter(r["contest_date"][:7] for r in read_jsonl(mirror / "livecodebench" / "test_public.jsonl"))
+    assert LIVECODEBENCH_MONTHS == dict(sorted(months.items()))
+    config = load_config(REPO / "config.yaml")
+    assert [ShardTimes(config).problems(b) for b in ("livecodebench", "livecodebench_2023_05")] == [279, 879]
+    config["benchmarks"]["livecodebench"]["window"] = ["2024-01", "2024-12"]
+    del config["benchmarks"]["livecodebench_2023_05"]["window"]  # its own: 2023-05 .. 2025-01
+    assert [ShardTimes(config).problems(b) for b in ("livecodebench", "livecodebench_2023_05")] == [546, 879]
 
 
 def test_a_set_shard_size_wins_over_the_fit_and_keeps_its_layout():
@@ -130,4 +150,4 @@ def test_doctor_lists_the_shards_it_chose():
     # RL placeholder and o1's imported responses are left out), and Qwen2.5-7B with the Fig. 27 prompt on MATH500 and
     # both Omni-MATH-Rule splits (left out where the mirror has no Omni-MATH-Rule; the VeRL RL placeholders too)
     omni = 0 if grid.left_out["benchmarks"] else 2
-    assert len(lines) == 1 + 14 * 6 + (4 * 2 + 6 + 1) + 2 * 3 + 2 * 1 + 1 * 2 + 1 + omni
+    assert len(lines) == 1 + 14 * 6 + (4 * 2 + 6 + 1) + 2 * 4 + 2 * 1 + 1 * 2 + 1 + omni

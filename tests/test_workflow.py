@@ -15,9 +15,10 @@ def test_paper_grid_plans_every_job(tmp_path):
     # weights; the paper's temperature figures (16, 17) and guessing filter (12): six variants of the 7B pair's
     # weights; code: the CodeR1 and DeepCoder pairs (4 models); visual: Qwen2.5-VL-7B-Instruct (its RL model, a
     # placeholder, is left out with its pair: `enabled: false`, as is o1's responses file); each model only on its
-    # own benchmarks. Fig. 27: Qwen2.5-7B with the VeRL runs' prompt, a variant of its weights, on MATH500 (n = 256) and
-    # Omni-MATH-Rule's two splits, which this mirror lacks: they are left out (named), as are the VeRL RL placeholders
-    assert rules["prepare_benchmark"] == 6 + 3 + 2
+    # own benchmarks (code: HumanEval+, MBPP+, LiveCodeBench in its two windows of Fig. 11). Fig. 27: Qwen2.5-7B
+    # with the VeRL runs' prompt, a variant of its weights, on MATH500 (n = 256) and Omni-MATH-Rule's two splits,
+    # which this mirror lacks: they are left out (named), as are the VeRL RL placeholders
+    assert rules["prepare_benchmark"] == 6 + 4 + 2
     assert rules["stage_model"] == 13 + 4 + 1 and rules["variant_model"] == 1 + 6 + 1
     # Shards sized to fit a day (sampling.fit_shard_size, tests/test_shard_time.py): shards per model on GSM8K,
     # MATH500, Minerva, OlympiadBench (n=128; the Llama pair: OlympiadBench at n=1024), AIME24 and AMC23 (n=1024),
@@ -33,23 +34,24 @@ def test_paper_grid_plans_every_job(tmp_path):
     # Fig. 27's base model on MATH500 (n = 256: 16 shards)
     figures = 4 * (8 + 16) + sum(math_shards["qwen2.5-7b pair"]) + 2 + 16
     math_samples = paper_math + figures
-    # Code: CodeR1's pair on HumanEval+, MBPP+, LiveCodeBench (n=128: 2, 4, 4 shards), DeepCoder's pair on
-    # LiveCodeBench (n=64 in 16 shards of 4: 32k-token responses). Visual: MathVision, MathVista (n=128: 2, 4 shards).
-    code_samples = 2 * (2 + 4 + 4) + 2 * 16
+    # Code: CodeR1's pair on HumanEval+, MBPP+, LiveCodeBench 2024-08..2025-01 and 2023-05..2025-01 (Fig. 11 right:
+    # 879 problems) (n=128: 2, 4, 4, 8 shards), DeepCoder's pair on LiveCodeBench (n=64 in 16 shards of 4: 32k-token
+    # responses). Visual: MathVision, MathVista (n=128: 2, 4 shards).
+    code_samples = 2 * (2 + 4 + 4 + 8) + 2 * 16
     assert paper_math == 1698 and rules["sample"] == math_samples + code_samples + 1 * (2 + 4)
     # math_verify and qwen_math (compare_graders), not on code; MathVista's own rule first on MathVista
     assert rules["verify"] == math_samples * 2 + 1 * 2 * 2 + 1 * 4 * 3
     assert rules["verify_code"] == code_samples and rules["code_expected_outputs"] == 2  # LiveCodeBench's tests carry outputs
     math_cells = 14 * 6 + 4 * 2 + 6 + 1 + 1  # (model, benchmark) cells of the math models
-    assert rules["passk_metrics"] == math_cells + 2 * 3 + 2 * 1 + 1 * 2
-    assert rules["passk_table"] == 11 and rules["passk_figure"] == 1 and rules["delta_se"] == 1
+    assert rules["passk_metrics"] == math_cells + 2 * 4 + 2 * 1 + 1 * 2
+    assert rules["passk_table"] == 12 and rules["passk_figure"] == 1 and rules["delta_se"] == 1
     assert rules["grader_agreement"] == math_cells + 1 * 2  # answer graders compared on math and visual benchmarks
-    # 8 math pairs x 6 benchmarks, the two temperature pairs x 2, the entropy-matched pair x 6, CodeR1 x 3, DeepCoder x 1
-    assert rules["coverage"] == rules["accuracy_hist"] == rules["bootstrap_passk"] == 48 + 2 * 2 + 6 + 3 + 1
+    # 8 math pairs x 6 benchmarks, the two temperature pairs x 2, the entropy-matched pair x 6, CodeR1 x 4, DeepCoder x 1
+    assert rules["coverage"] == rules["accuracy_hist"] == rules["bootstrap_passk"] == 48 + 2 * 2 + 6 + 4 + 1
     assert rules["analysis_figures"] == 13 and rules["guessable_filter"] == 1
     # perplexity: each pair's two models on both models' responses, one file per (benchmark, scorer, responses),
     # one job (one engine start) per scoring model (analysis.perplexity.group_by: scorer), 23 of them
-    assert rules["perplexity_set"] == 230 and rules["perplexity"] == 23
+    assert rules["perplexity_set"] == 234 and rules["perplexity"] == 23
     # the token NLL table, and the guessing check's review sheet of every model on each of its math and visual
     # benchmarks (answer-graded)
     assert rules["token_nll"] == 1 and rules["review_sheet"] == math_cells + 1 * 2

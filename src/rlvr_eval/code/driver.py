@@ -36,6 +36,7 @@ from rlvr_eval.io import atomic_path, read_parquet, read_parquet_metadata, sha25
 from rlvr_eval.verify.driver import PROMPT_TOO_LONG
 from rlvr_eval.verify.graders import STATUSES, VERDICT_COLUMNS, capped_mask
 from rlvr_eval.code import dataset_quirks, evalplus_tests, livecodebench, sandbox
+from rlvr_eval.data.benchmarks import LIVECODEBENCH_WINDOWS
 from rlvr_eval.code.extract import extract_code
 from rlvr_eval.code.verifier import check_functional, run_many
 
@@ -84,7 +85,7 @@ def verify_code_samples(samples: pd.DataFrame, problems: pd.DataFrame, expected:
     pids = samples["problem_id"].astype(str).tolist()
     codes = [extract_code(text, code_prefix) for text in texts]
     todo = [i for i, code in enumerate(codes) if code.strip()]
-    if benchmark == "livecodebench":
+    if benchmark in LIVECODEBENCH_WINDOWS:
         verdicts = run_many([(codes[i], rows[pids[i]]) for i in todo],
                             lambda code, row: livecodebench.check(code, row, limits, isolation), workers)
     else:
@@ -141,7 +142,7 @@ def verify_code_shard(samples_path, problems_path, expected_path, out_path, benc
     samples = read_parquet(samples_path)
     verdicts = verify_code_samples(samples, problems, expected, benchmark,
                                    code_prefix, workers, isolation, limits, max_new_tokens)
-    if benchmark == "livecodebench":
+    if benchmark in LIVECODEBENCH_WINDOWS:
         test_sets = {livecodebench.tests_of(r)[1] for r in _rows(problems)}
         test_set = " and ".join(sorted(test_sets)) + " (LiveCodeBench)"
     else:

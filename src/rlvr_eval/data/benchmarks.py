@@ -29,6 +29,11 @@ from rlvr_eval.io import sha256_file
 
 log = logging.getLogger(__name__)
 PAPER_WINDOW = ("2024-08", "2025-01")  # LiveCodeBench contest months of the paper's 279 problems
+# The LiveCodeBench benchmarks: one source (release_v5: the mirror's file, or the hub's release files), each name with
+# its own default contest window (benchmarks.<b>.window overrides it). livecodebench: the paper's Figs. 3 and 11 left
+# (279 problems); livecodebench_2023_05: its Fig. 11 right and Table 5, the whole of release_v5 (879 problems in the
+# mirror, in the release's order: a problem's position in it is the paper's Table 5 index).
+LIVECODEBENCH_WINDOWS = {"livecodebench": PAPER_WINDOW, "livecodebench_2023_05": ("2023-05", "2025-01")}
 
 
 def last_boxed_content(text: str) -> str | None:
@@ -134,7 +139,7 @@ def in_window(contest_date: str, window: tuple[str, str] = PAPER_WINDOW) -> bool
 
 def _livecodebench(row: dict, i: int) -> dict | None:
     """LiveCodeBench; tests in metadata. load_benchmark keeps the contest window's problems (`window`, by default
-    the paper's 2024-08 to 2025-01: 279 problems).
+    the benchmark's own, LIVECODEBENCH_WINDOWS: livecodebench's is the paper's 2024-08 to 2025-01, 279 problems).
 
     The question is LiveCodeBench's own user turn for chat models (lcb_runner's generic question template: the
     problem, the format instruction with the starter code or a stdin/stdout placeholder block, the answer cue).
@@ -185,8 +190,8 @@ BENCHMARKS: dict[str, BenchmarkSpec] = {
         BenchmarkSpec("humanevalplus", "humanevalplus/HumanEvalPlus-v0.1.10.jsonl.gz", "evalplus/humanevalplus",
                       None, "test", _evalplus),
         BenchmarkSpec("mbppplus", "mbppplus/MbppPlus-v0.2.0.jsonl.gz", "evalplus/mbppplus", None, "test", _evalplus),
-        BenchmarkSpec("livecodebench", "livecodebench/test_public.jsonl", "livecodebench/code_generation_lite",
-                      "release_v5", "test", _livecodebench),
+        *(BenchmarkSpec(b, "livecodebench/test_public.jsonl", "livecodebench/code_generation_lite", "release_v5",
+                        "test", _livecodebench) for b in LIVECODEBENCH_WINDOWS),  # one file, two windows
         BenchmarkSpec("omni_math_train", "omni_math_rule/omni_math_rule.jsonl", "", None, "train", normalise_omni_math),  # no hub
         BenchmarkSpec("omni_math_test", "omni_math_rule/omni_math_rule.jsonl", "", None, "test", normalise_omni_math),
         # Visual benchmarks: one image per problem; loaded by rlvr_eval.data.visual (options, images).
@@ -195,7 +200,7 @@ BENCHMARKS: dict[str, BenchmarkSpec] = {
     ]
 }
 # Benchmarks verified by running programs (rlvr_eval.code) rather than by comparing answers.
-CODE_BENCHMARKS = frozenset({"humanevalplus", "mbppplus", "livecodebench"})
+CODE_BENCHMARKS = frozenset({"humanevalplus", "mbppplus", *LIVECODEBENCH_WINDOWS})
 
 
 class BenchmarkError(ValueError):
@@ -305,7 +310,8 @@ def load_benchmark(name: str, mirror_dir: str | Path | None = None, hub_revision
     project's own task instead, `split` "test" (the benchmark) or "train" (for training only).
     `visual`: the options of a visual benchmark (rlvr_eval.data.visual.options_for; defaults if None);
     from the hub, its images are written under `hub_images_dir`.
-    `window` ([first, last] contest month, "YYYY-MM"): LiveCodeBench's problems kept (default: the paper's).
+    `window` ([first, last] contest month, "YYYY-MM"): LiveCodeBench's problems kept (default: the benchmark's own,
+    LIVECODEBENCH_WINDOWS), in the source's order.
     """
     if synthetic is not None:
         from rlvr_eval.data.synthetic import generate_split
@@ -332,7 +338,7 @@ def load_benchmark(name: str, mirror_dir: str | Path | None = None, hub_revision
     if mirror_dir is None and not spec.hub_path:
         raise BenchmarkError(f"benchmark {name!r} has no copy on the Hugging Face hub: read it from "
                              "benchmark_source.mirror_dir (`make data` fetches it there)")
-    if name == "livecodebench" and mirror_dir is None:
+    if name in LIVECODEBENCH_WINDOWS and mirror_dir is None:
         df, source = _livecodebench_from_hub(spec, hub_revision)
     elif mirror_dir is not None:
         path = mirror_path(name, mirror_dir)
@@ -348,8 +354,8 @@ def load_benchmark(name: str, mirror_dir: str | Path | None = None, hub_revision
         source = {"kind": "hub", "path": spec.hub_path, "config": spec.hub_name, "split": spec.hub_split,
                   "revision": hub_revision, "fingerprint": ds._fingerprint, "rows": len(df),
                   "sha256": [sha256_file(f["filename"]) for f in ds.cache_files]}
-    if name == "livecodebench":
-        window = tuple(window or PAPER_WINDOW)
+    if name in LIVECODEBENCH_WINDOWS:
+        window = tuple(window or LIVECODEBENCH_WINDOWS[name])
         df = df[[in_window(str(json.loads(m)["contest_date"]), window) for m in df["metadata"]]].reset_index(drop=True)
         source = {**source, "window": list(window)}
     warning = check_against_known(name, len(df), source["sha256"], f"{source['kind']} {source['path']}") \

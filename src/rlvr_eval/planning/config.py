@@ -13,7 +13,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from rlvr_eval.data.benchmarks import BENCHMARKS
+from rlvr_eval.data.benchmarks import BENCHMARKS, LIVECODEBENCH_WINDOWS
 from rlvr_eval.sampling.prompts import is_visual, template_names
 from rlvr_eval.code.driver import CODE_GRADERS
 from rlvr_eval.verify.graders import GRADERS
@@ -300,7 +300,7 @@ def _check_references(config: dict) -> None:
         if b not in BENCHMARKS and "synthetic" not in spec:
             raise ConfigError(f"benchmarks.{b}: unknown benchmark (known: {', '.join(sorted(BENCHMARKS))})")
         only = {"free_form_only": VISUAL_BENCHMARKS, "strip_image_markers": ("mathvision",),
-                "question_field": ("mathvista",), "images_dir": ("mathvista",), "window": ("livecodebench",)}
+                "question_field": ("mathvista",), "images_dir": ("mathvista",), "window": tuple(LIVECODEBENCH_WINDOWS)}
         for key, allowed in only.items():
             if key in spec and b not in allowed:
                 raise ConfigError(f"benchmarks.{b}.{key}: only for {' and '.join(allowed)}")

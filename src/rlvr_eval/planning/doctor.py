@@ -209,11 +209,12 @@ def check_shards(grid: Grid, report: Report) -> None:
 
 def shard_table(grid: Grid) -> list[str]:
     """Each sampled model x benchmark's shards: size, count, the runtime asked for and the estimate (--shards)."""
-    lines = [f"{'model':34} {'benchmark':14} {'n':>5} {'shard':>5} {'jobs':>4} {'runtime':>7}  estimate"]
+    width = max([14, *(len(b) for m in grid.sampled_models for b in grid.benchmarks_of(m))])  # e.g. livecodebench_2023_05
+    lines = [f"{'model':34} {'benchmark':{width}} {'n':>5} {'shard':>5} {'jobs':>4} {'runtime':>7}  estimate"]
     for m in grid.sampled_models:
         for b in grid.benchmarks_of(m):
             job = sample_job(grid, m, b)
-            lines.append(f"{m:34} {b:14} {grid.n(m, b):5d} {job.shard_size:5d} {len(grid.shards(m, b)):4d} "
+            lines.append(f"{m:34} {b:{width}} {grid.n(m, b):5d} {job.shard_size:5d} {len(grid.shards(m, b)):4d} "
                          f"{job.runtime:7d}  {job.how}")
     return lines
 

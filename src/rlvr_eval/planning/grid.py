@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from rlvr_eval.sampling.backends import SamplingParams
-from rlvr_eval.data.benchmarks import CODE_BENCHMARKS
+from rlvr_eval.data.benchmarks import CODE_BENCHMARKS, LIVECODEBENCH_WINDOWS
 from rlvr_eval.planning.config import DEFAULT_COVERAGE_KS, checkpoint_model_name
 from rlvr_eval.planning.figure_plan import FigurePlan
 from rlvr_eval.planning.entropy_plan import EntropyPlan
@@ -331,7 +331,7 @@ class Grid(FigurePlan, PerplexityPlan, EntropyPlan, SampleGroupPlan):
         rebuilt by a plain `snakemake`, and the default target covers all that `rlvr-eval audit` checks."""
         out = [f"results/data/{b}.parquet" for b in self.benchmarks]
         out += [f"results/data/{b}.expected.json.gz" for b in self.benchmarks
-                if b in CODE_BENCHMARKS and b != "livecodebench"]  # expected outputs of the canonical solutions
+                if b in CODE_BENCHMARKS and b not in LIVECODEBENCH_WINDOWS]  # expected outputs of the canonical solutions
         out += [f"results/models/{m}.json" for m in self.models if "responses" not in self.model(m)]
         out += [f"results/models/{m}" for m in self.models_of_kind("tiny")]
         for m in self.models:

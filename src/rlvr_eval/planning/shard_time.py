@@ -6,7 +6,7 @@
 throughput: resources.sampling.models.<m>.throughput_tokens_per_s, else resources.throughput_tokens_per_s of the
 model's size class (planning.model_shapes; a size between classes takes the next larger class: slower, so
 conservative). problems: benchmarks.<b>.limit, problem_ids or synthetic.problems, else the number the paper
-evaluates (PROBLEMS), never the prepared table: the plan, and so the shard layout, is the same before and after the
+evaluates (PROBLEMS; LiveCodeBench: its window's months, LIVECODEBENCH_MONTHS), never the prepared table: the plan, and so the shard layout, is the same before and after the
 data is prepared.
 
 Shard size of a model x benchmark: models.<m>.shard_size.<b>, else benchmarks.<b>.shard_size, else, with
@@ -21,13 +21,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from rlvr_eval.data.benchmarks import KNOWN_SOURCES
+from rlvr_eval.data.benchmarks import KNOWN_SOURCES, LIVECODEBENCH_WINDOWS
 from rlvr_eval.planning.model_shapes import size_billions, size_class
 from rlvr_eval.planning.resources import ESTIMATE, JobResources
 
-# Problems the paper evaluates where the known file holds more or none: the code benchmarks (LiveCodeBench in its
-# 2024-08..2025-01 window) and the visual ones' free-form problems (benchmarks.<b>.free_form_only, default true).
-PROBLEMS = {"humanevalplus": 164, "mbppplus": 378, "livecodebench": 279}
+# Problems the paper evaluates where the known file holds more or none: the code benchmarks (LiveCodeBench: by its
+# contest window, below) and the visual ones' free-form problems (benchmarks.<b>.free_form_only, default true).
+PROBLEMS = {"humanevalplus": 164, "mbppplus": 378}
+# LiveCodeBench release_v5's problems by contest month (the mirror's file, 879 problems): a LiveCodeBench benchmark
+# counts those of its window (benchmarks.<b>.window, else its own: livecodebench 279, livecodebench_2023_05 879).
+LIVECODEBENCH_MONTHS = {
+    "2023-05": 34, "2023-06": 39, "2023-07": 54, "2023-08": 36, "2023-09": 44, "2023-10": 44, "2023-11": 35,
+    "2023-12": 40, "2024-01": 36, "2024-02": 32, "2024-03": 45, "2024-04": 36, "2024-05": 36, "2024-06": 46,
+    "2024-07": 43, "2024-08": 66, "2024-09": 47, "2024-10": 53, "2024-11": 57, "2024-12": 49, "2025-01": 7,
+}
 FREE_FORM_PROBLEMS = {"mathvision": 114, "mathvista": 460}
 ROUND_MINUTES = 30
 
@@ -55,6 +62,9 @@ class ShardTimes:
                 return count
         if benchmark in FREE_FORM_PROBLEMS and spec.get("free_form_only", True):
             return FREE_FORM_PROBLEMS[benchmark]
+        if benchmark in LIVECODEBENCH_WINDOWS:
+            first, last = spec.get("window") or LIVECODEBENCH_WINDOWS[benchmark]
+            return sum(count for month, count in LIVECODEBENCH_MONTHS.items() if first <= month <= last)
         known = KNOWN_SOURCES.get(benchmark)
         return PROBLEMS.get(benchmark, known.rows if known else None)
 

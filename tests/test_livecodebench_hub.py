@@ -18,7 +18,8 @@ import zlib
 
 import pytest
 
-from rlvr_eval.data.benchmarks import LIVECODEBENCH_RELEASE_FILES, read_jsonl
+from rlvr_eval.data.benchmarks import read_jsonl
+from rlvr_eval.data.livecodebench import LIVECODEBENCH_RELEASE_FILES
 
 REVISION = "0123456789abcdef0123456789abcdef01234567"
 HIDDEN = [{"input": "[1, 2]", "output": "3", "testtype": "functional"}]

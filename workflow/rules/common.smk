@@ -19,7 +19,7 @@ from rlvr_eval.planning.table_settings import table_settings
 from rlvr_eval.planning.guessable_files import guessable_filter
 from rlvr_eval.planning.review_files import judgements_file
 from rlvr_eval.sampling.prompts import code_prefix
-from rlvr_eval.data.benchmarks import LIVECODEBENCH_WINDOWS
+from rlvr_eval.data.livecodebench import LIVECODEBENCH_WINDOWS
 from rlvr_eval.provenance.stamps import logic_version
 from rlvr_eval.planning.resources import JobResources, ResourceConfigError
 

@@ -36,7 +36,7 @@ from rlvr_eval.io import atomic_path, read_parquet, read_parquet_metadata, sha25
 from rlvr_eval.verify.driver import PROMPT_TOO_LONG
 from rlvr_eval.verify.graders import STATUSES, VERDICT_COLUMNS, capped_mask
 from rlvr_eval.code import dataset_quirks, evalplus_tests, livecodebench, sandbox
-from rlvr_eval.data.benchmarks import LIVECODEBENCH_WINDOWS
+from rlvr_eval.data.livecodebench import LIVECODEBENCH_WINDOWS
 from rlvr_eval.code.extract import extract_code
 from rlvr_eval.code.verifier import check_functional, run_many
 

@@ -23,17 +23,12 @@ from typing import Any, Callable, Iterable
 import pandas as pd
 
 from rlvr_eval.data.columns import CANONICAL_COLUMNS
+from rlvr_eval.data.livecodebench import LIVECODEBENCH_RELEASE_FILES, LIVECODEBENCH_WINDOWS, in_window
 from rlvr_eval.data.omni_math import OMNI_MATH_SPLIT_SEED, OMNI_MATH_SPLITS, normalise_omni_math, omni_math_split
 from rlvr_eval.data.visual import VISUAL_BENCHMARKS, load_visual, options_for
 from rlvr_eval.io import sha256_file
 
 log = logging.getLogger(__name__)
-PAPER_WINDOW = ("2024-08", "2025-01")  # LiveCodeBench contest months of the paper's 279 problems
-# The LiveCodeBench benchmarks: one source (release_v5: the mirror's file, or the hub's release files), each name with
-# its own default contest window (benchmarks.<b>.window overrides it). livecodebench: the paper's Figs. 3 and 11 left
-# (279 problems); livecodebench_2023_05: its Fig. 11 right and Table 5, the whole of release_v5 (879 problems in the
-# mirror, in the release's order: a problem's position in it is the paper's Table 5 index).
-LIVECODEBENCH_WINDOWS = {"livecodebench": PAPER_WINDOW, "livecodebench_2023_05": ("2023-05", "2025-01")}
 
 
 def last_boxed_content(text: str) -> str | None:
@@ -131,10 +126,6 @@ def _evalplus(row: dict, i: int) -> dict:
     """
     return dict(problem_id=row["task_id"], question=row["prompt"], reference=row["entry_point"],
                 solution=row["canonical_solution"], metadata=_rest(row, ["task_id", "prompt", "canonical_solution"]))
-
-
-def in_window(contest_date: str, window: tuple[str, str] = PAPER_WINDOW) -> bool:
-    return window[0] <= contest_date[:7] <= window[1]
 
 
 def _livecodebench(row: dict, i: int) -> dict | None:
@@ -375,11 +366,6 @@ def load_benchmark(name: str, mirror_dir: str | Path | None = None, hub_revision
         df = select_problems(df, problem_ids, f"benchmarks.{name}.problem_ids", source["path"])
         subset = {"problem_ids": [str(i) for i in problem_ids]}
     return df, {"benchmark": name, "source": source, "limit": limit, **subset, "problems": len(df), "warning": warning}
-
-
-# The hub's LiveCodeBench releases are cumulative JSONL files (its loading script, which datasets >= 4 no longer runs).
-LIVECODEBENCH_RELEASE_FILES = {f"release_v{v}": ["test.jsonl"] + [f"test{i}.jsonl" for i in range(2, v + 1)]
-                               for v in range(1, 7)}
 
 
 def _livecodebench_from_hub(spec: BenchmarkSpec, revision: str | None) -> tuple[pd.DataFrame, dict]:

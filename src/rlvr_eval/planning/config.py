@@ -13,7 +13,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from rlvr_eval.data.benchmarks import BENCHMARKS, LIVECODEBENCH_WINDOWS
+from rlvr_eval.data.benchmarks import BENCHMARKS
+from rlvr_eval.data.livecodebench import LIVECODEBENCH_WINDOWS
 from rlvr_eval.sampling.prompts import is_visual, template_names
 from rlvr_eval.code.driver import CODE_GRADERS
 from rlvr_eval.verify.graders import GRADERS

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from rlvr_eval.sampling.backends import SamplingParams
-from rlvr_eval.data.benchmarks import CODE_BENCHMARKS, LIVECODEBENCH_WINDOWS
+from rlvr_eval.data.benchmarks import CODE_BENCHMARKS
+from rlvr_eval.data.livecodebench import LIVECODEBENCH_WINDOWS
 from rlvr_eval.planning.config import DEFAULT_COVERAGE_KS, checkpoint_model_name
 from rlvr_eval.planning.figure_plan import FigurePlan
 from rlvr_eval.planning.entropy_plan import EntropyPlan

@@ -21,7 +21,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from rlvr_eval.data.benchmarks import KNOWN_SOURCES, LIVECODEBENCH_WINDOWS
+from rlvr_eval.data.benchmarks import KNOWN_SOURCES
+from rlvr_eval.data.livecodebench import LIVECODEBENCH_WINDOWS
 from rlvr_eval.planning.model_shapes import size_billions, size_class
 from rlvr_eval.planning.resources import ESTIMATE, JobResources
 

@@ -132,6 +132,13 @@ def shard_key(problems: pd.DataFrame, spec: ShardSpec, template: str, params: Sa
     return json.loads(json.dumps(key, sort_keys=True, default=str))  # as read back (tuples -> lists)
 
 
+def _job_key(problems, spec, template, params, extra, job_params, strip_questions: bool) -> dict:
+    key = shard_key(problems, spec, template, params, extra, job_params)
+    if not strip_questions:  # (keyed only when off: the default leaves the keys of direct calls as they were)
+        key["strip_questions"] = False
+    return key
+
+
 def _with_stop(params: SamplingParams, template: str) -> SamplingParams:
     return SamplingParams(params.temperature, params.top_p, params.max_new_tokens,
                           tuple(params.stop) or tuple(stop_strings(template)))
@@ -170,9 +177,7 @@ def sample_shard(problems: pd.DataFrame, backend: Backend | Callable[[], Backend
     """
     out_path = Path(out_path)
     with (contextlib.nullcontext(hold) if hold is not None else _LockOnly(out_path)) as guard:
-        key = shard_key(problems, spec, template, params, extra_metadata, job_params)
-        if not strip_questions:  # (keyed only when off: the default leaves the keys of direct calls as they were)
-            key["strip_questions"] = False
+        key = _job_key(problems, spec, template, params, extra_metadata, job_params, strip_questions)
         archived = archive_path(out_path, key)
         if _archive_intact(archived):  # the same samples were made before (and their output since deleted)
             guard.check()
@@ -201,9 +206,7 @@ def sample_to_archive(problems: pd.DataFrame, backend: Backend, spec: ShardSpec,
     Returns (the archive entry, whether it was there already); `backend` is not closed here."""
     out_path = Path(out_path)
     with _ArchiveOnly(out_path) as guard:
-        key = shard_key(problems, spec, template, params, extra_metadata, job_params)
-        if not strip_questions:
-            key["strip_questions"] = False
+        key = _job_key(problems, spec, template, params, extra_metadata, job_params, strip_questions)
         archived = archive_path(out_path, key)
         if _archive_intact(archived):
             return archived, True
